@@ -1,0 +1,24 @@
+# chaindb's app image: gunicorn serving chaindb.wsgi:app, plus the `chaindb` CLI for migrations
+# and seeds. Build context: the repository root.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md babel.cfg alembic.ini ./
+COPY alembic ./alembic
+COPY chaindb ./chaindb
+COPY seeds ./seeds
+RUN pip install "babel>=2.16" \
+    && pybabel compile -q -d chaindb/translations \
+    && pip install . \
+    && useradd --system --uid 10001 --home /app chaindb
+
+USER chaindb
+ENV CHAINDB_ENV=production \
+    CHAINDB_ALEMBIC_INI=/app/alembic.ini
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-", "chaindb.wsgi:app"]

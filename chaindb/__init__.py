@@ -1,0 +1,67 @@
+"""chaindb: industrial-chain investment promotion on PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import Babel
+
+from chaindb.config import Settings
+from chaindb.database import resolve_url
+from chaindb.db import db
+from chaindb.errors import register_errorhandlers
+
+LANGUAGES = ("zh", "en")
+babel = Babel()
+
+
+def create_app(config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
+    """Build the app; the engine is created here, never at import."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_AS_ASCII=False,
+    )
+    if config:
+        app.config.update(config)
+    if "ENGINE" not in app.config and not app.config.get("SQLALCHEMY_URL"):
+        app.config["SQLALCHEMY_URL"] = resolve_url(settings)
+    logging.basicConfig(level=settings.log_level)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    return app
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or "zh"
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app, engine=app.config.get("ENGINE"))
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories="translations"
+    )
+
+    @app.context_processor
+    def inject_locale() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale()), "languages": LANGUAGES}
+
+
+def register_blueprints(app: Flask) -> None:
+    from chaindb.home.views import bp as home
+
+    app.register_blueprint(home)

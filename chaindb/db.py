@@ -1,0 +1,112 @@
+"""The declarative base, the engine and one session per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, g
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Connection,
+    DateTime,
+    Engine,
+    Identity,
+    MetaData,
+    create_engine,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+if TYPE_CHECKING:
+    from chaindb.config import Settings
+
+# Every constraint gets a predictable name, so migrations never have to guess one.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Timestamped:
+    """created_at / updated_at, both set by the database (updated_at by a trigger)."""
+
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        server_default=func.now(),
+        comment="When the row was inserted (set by the database)",
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        server_default=func.now(),
+        comment="When the row last changed (set by the database trigger set_updated_at)",
+    )
+
+
+def id_column(comment: str = "Surrogate key") -> Mapped[int]:
+    return mapped_column(BigInteger, Identity(), primary_key=True, comment=comment)
+
+
+def one_of(column: str, values: Iterable[str] | type[StrEnum], *, name: str) -> CheckConstraint:
+    """A CHECK that keeps a text column inside a closed vocabulary."""
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """Flask extension: an engine per app, a session per request, closed at teardown."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask, *, engine: Engine | Connection | None = None) -> None:
+        """`engine` may be a Connection: tests bind the app to their rolled-back transaction."""
+        settings: Settings = app.config["SETTINGS"]
+        if engine is None:
+            engine = make_engine(app.config["SQLALCHEMY_URL"], pool_size=settings.db_pool_size)
+        app.extensions["chaindb.db"] = {
+            "engine": engine,
+            "sessionmaker": sessionmaker(
+                bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            ),
+        }
+        app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def engine(app: Flask) -> Engine:
+        return app.extensions["chaindb.db"]["engine"]
+
+    @property
+    def session(self) -> Session:
+        from flask import current_app
+
+        if "db_session" not in g:
+            g.db_session = current_app.extensions["chaindb.db"]["sessionmaker"]()
+        return g.db_session
+
+    @staticmethod
+    def _close_session(exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+
+db = Database()

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chaindb.db import Base, Timestamped, id_column, one_of
+
+
+class EnterpriseSize(StrEnum):
+    LARGE = "large"
+    MEDIUM = "medium"
+    SMALL = "small"
+    MICRO = "micro"
+
+
+SME_SIZES = (EnterpriseSize.MEDIUM, EnterpriseSize.SMALL, EnterpriseSize.MICRO)
+
+
+class Ownership(StrEnum):
+    STATE = "state"  # 国有
+    PRIVATE = "private"  # 民营
+    FOREIGN = "foreign"  # 外资
+    HMT = "hmt"  # 港澳台资
+    COLLECTIVE = "collective"  # 集体
+    MIXED = "mixed"  # 混合所有制
+    OTHER = "other"
+
+
+class DesignationType(StrEnum):
+    INNOVATIVE_SME = "innovative_sme"  # 创新型中小企业
+    SPECIALIZED_SME = "specialized_sme"  # 专精特新中小企业
+    LITTLE_GIANT = "little_giant"  # 专精特新"小巨人"
+    SINGLE_CHAMPION = "single_champion"  # 制造业单项冠军
+    HIGH_TECH = "high_tech"  # 高新技术企业
+    GAZELLE = "gazelle"  # 瞪羚
+    UNICORN = "unicorn"  # 独角兽
+
+
+class DesignationLevel(StrEnum):
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    CITY = "city"
+
+
+class Enterprise(Timestamped, Base):
+    """A legal entity: local (it sits in a planning unit) or elsewhere."""
+
+    __tablename__ = "enterprise"
+    __table_args__ = (
+        one_of("size", EnterpriseSize, name="size"),
+        one_of("ownership", Ownership, name="ownership"),
+        CheckConstraint("btrim(name_zh) <> ''", name="name_zh_not_blank"),
+        # GB 32100-2015: format always; the check digit unless an override is recorded.
+        CheckConstraint(
+            "uscc ~ '^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$'",
+            name="uscc_format",
+        ),
+        CheckConstraint(
+            "uscc IS NULL OR uscc_check_override OR uscc_check_digit_ok(uscc)",
+            name="uscc_check_digit",
+        ),
+        CheckConstraint(
+            "NOT uscc_check_override OR (uscc IS NOT NULL AND btrim(uscc_override_reason) <> '')",
+            name="uscc_override_has_reason",
+        ),
+        # Local enterprises carry their planning unit; others may carry the region they are in.
+        CheckConstraint("district_id IS NULL OR region_code IS NULL", name="local_or_region"),
+        CheckConstraint("region_code ~ '^[0-9]{6}$'", name="region_code_format"),
+        CheckConstraint("region_code NOT LIKE '3701%'", name="region_code_not_local"),
+        {"comment": "Enterprises: chain masters, backbones, suppliers and investors, local or not"},
+    )
+
+    id: Mapped[int] = id_column()
+    uscc: Mapped[str | None] = mapped_column(
+        String(18),
+        unique=True,
+        comment="Unified social credit code (统一社会信用代码, GB 32100-2015, 18 characters); "
+        "NULL when not registered or not known",
+    )
+    uscc_check_override: Mapped[bool] = mapped_column(
+        Boolean,
+        server_default=text("false"),
+        comment="True for a genuine early code that fails the check digit (recorded override)",
+    )
+    uscc_override_reason: Mapped[str | None] = mapped_column(
+        Text, comment="Why the check-digit override was granted, and by whom"
+    )
+    name_zh: Mapped[str] = mapped_column(Text, index=True, comment="Registered Chinese name")
+    name_en: Mapped[str | None] = mapped_column(Text, comment="English name")
+    short_name: Mapped[str | None] = mapped_column(Text, comment="Short name (简称), e.g. 比亚迪")
+    aliases: Mapped[list[str]] = mapped_column(
+        ARRAY(Text),
+        server_default=text("'{}'::text[]"),
+        comment="Former and other names",
+    )
+    district_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        ForeignKey("district.id", ondelete="RESTRICT"),
+        index=True,
+        comment="Planning unit the enterprise sits in; NULL = not local",
+    )
+    region_code: Mapped[str | None] = mapped_column(
+        String(6),
+        comment="For a non-local enterprise: the 6-digit GB/T 2260 code of where it is",
+    )
+    size: Mapped[str | None] = mapped_column(
+        String(8), comment="large, medium, small or micro (大/中/小/微); NULL when unknown"
+    )
+    ownership: Mapped[str | None] = mapped_column(
+        String(12),
+        comment="state, private, foreign, hmt (港澳台), collective, mixed or other",
+    )
+    founded_on: Mapped[date | None] = mapped_column(Date, comment="Date of establishment")
+    active: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("true"), comment="False once deregistered or closed"
+    )
+    notes: Mapped[str | None] = mapped_column(Text, comment="Free text: sources, caveats")
+
+
+class Designation(Timestamped, Base):
+    """A rung of the quality ladder (专精特新, 小巨人, 瞪羚 ...) held by an enterprise."""
+
+    __tablename__ = "designation"
+    __table_args__ = (
+        one_of("type", DesignationType, name="type"),
+        one_of("level", DesignationLevel, name="level"),
+        UniqueConstraint("enterprise_id", "type", "level", "year"),
+        CheckConstraint("year BETWEEN 1980 AND 2100", name="year_range"),
+        CheckConstraint(
+            "valid_until IS NULL OR valid_until >= make_date(year, 1, 1)",
+            name="valid_after_year",
+        ),
+        {"comment": "Quality designations of enterprises (优质企业梯度), with level and validity"},
+    )
+
+    id: Mapped[int] = id_column()
+    enterprise_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("enterprise.id", ondelete="CASCADE"),
+        index=True,
+        comment="The designated enterprise",
+    )
+    type: Mapped[str] = mapped_column(
+        String(20),
+        comment="innovative_sme, specialized_sme, little_giant, single_champion, high_tech, "
+        "gazelle or unicorn",
+    )
+    level: Mapped[str] = mapped_column(
+        String(12), comment="national, provincial or city: the level that granted it"
+    )
+    year: Mapped[int] = mapped_column(SmallInteger, comment="Year granted")
+    valid_until: Mapped[date | None] = mapped_column(
+        Date, comment="Last day it is valid; NULL when open-ended or unknown"
+    )
+    issuer: Mapped[str | None] = mapped_column(Text, comment="Granting authority")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Free text")

@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chaindb.db import Base, Timestamped, id_column, one_of
+
+
+class Stage(StrEnum):
+    LEAD = "lead"  # 储备
+    NEGOTIATING = "negotiating"  # 在谈
+    SIGNED = "signed"  # 签约
+    UNDER_CONSTRUCTION = "under_construction"  # 开工
+    IN_PRODUCTION = "in_production"  # 投产
+    AT_CAPACITY = "at_capacity"  # 达产
+    DROPPED = "dropped"  # 终止
+
+
+# The forward order of the pipeline; `dropped` stands outside it. Mirrors project_stage_rank().
+STAGE_ORDER = {s: i for i, s in enumerate(list(Stage)[:-1], start=1)}
+
+# The project column holding the date each stage was reached, where the project keeps one.
+STAGE_DATE_COLUMN = {
+    Stage.SIGNED: "signed_on",
+    Stage.UNDER_CONSTRUCTION: "construction_started_on",
+    Stage.IN_PRODUCTION: "production_started_on",
+    Stage.AT_CAPACITY: "capacity_reached_on",
+    Stage.DROPPED: "dropped_on",
+}
+
+
+class ProjectKind(StrEnum):
+    NEW = "new"
+    EXPANSION = "expansion"  # 增资扩产 / 二期
+    CAPITAL_INCREASE = "capital_increase"  # 增资
+
+
+class Channel(StrEnum):
+    CHAIN_MASTER = "chain_master"  # 链主招商
+    BUSINESS_REFERRAL = "business_referral"  # 以商招商
+    FUND = "fund"  # 基金招商
+    ENTRUSTED = "entrusted"  # 委托招商
+    DIRECT = "direct"  # 直接招商
+    OTHER = "other"
+
+
+def _dates_ordered() -> str:
+    order = ["signed_on", "construction_started_on", "production_started_on", "capacity_reached_on"]
+    pairs = [f"{a} <= {b}" for i, a in enumerate(order) for b in order[i + 1 :]]
+    # NULL compares as unknown, which a CHECK lets through: only known dates are compared.
+    return " AND ".join(f"({p})" for p in pairs)
+
+
+def _date_not_ahead_of_stage(column: str, stage: Stage) -> CheckConstraint:
+    return CheckConstraint(
+        f"{column} IS NULL OR stage = 'dropped' OR project_stage_rank(stage) >= {STAGE_ORDER[stage]}",
+        name=f"{column}_not_ahead_of_stage",
+    )
+
+
+class Project(Timestamped, Base):
+    """An investment project (招商项目) moving from lead to production."""
+
+    __tablename__ = "project"
+    __table_args__ = (
+        one_of("stage", Stage, name="stage"),
+        one_of("kind", ProjectKind, name="kind"),
+        one_of("channel", Channel, name="channel"),
+        CheckConstraint("btrim(name) <> ''", name="name_not_blank"),
+        CheckConstraint("(kind = 'new') = (parent_id IS NULL)", name="follow_on_has_parent"),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        CheckConstraint(
+            "investor_id IS NOT NULL OR btrim(investor_name) <> ''", name="has_investor"
+        ),
+        CheckConstraint(
+            "agreed_investment_cny_100m IS NULL OR agreed_investment_cny_100m >= 0",
+            name="agreed_investment_non_negative",
+        ),
+        CheckConstraint(
+            "funds_arrived_cny_100m IS NULL OR funds_arrived_cny_100m >= 0",
+            name="funds_arrived_non_negative",
+        ),
+        CheckConstraint(_dates_ordered(), name="stage_dates_ordered"),
+        CheckConstraint(
+            "agreed_start_on IS NULL OR signed_on IS NULL OR agreed_start_on >= signed_on",
+            name="agreed_start_after_signing",
+        ),
+        CheckConstraint("(stage = 'dropped') = (dropped_on IS NOT NULL)", name="dropped_has_date"),
+        _date_not_ahead_of_stage("signed_on", Stage.SIGNED),
+        _date_not_ahead_of_stage("construction_started_on", Stage.UNDER_CONSTRUCTION),
+        _date_not_ahead_of_stage("production_started_on", Stage.IN_PRODUCTION),
+        _date_not_ahead_of_stage("capacity_reached_on", Stage.AT_CAPACITY),
+        ForeignKeyConstraint(
+            ["chain_id", "segment_id"],
+            ["chain_segment.chain_id", "chain_segment.id"],
+            ondelete="RESTRICT",
+            name="fk_project_segment_same_chain",
+        ),
+        Index("ix_project_chain_id_stage", "chain_id", "stage"),
+        Index("ix_project_district_id_stage", "district_id", "stage"),
+        Index("ix_project_segment_id", "segment_id"),
+        {
+            "comment": "Investment projects (招商项目). Amounts in 亿元. Every stage change is recorded "
+            "in project_stage_event by trigger"
+        },
+    )
+
+    id: Mapped[int] = id_column()
+    name: Mapped[str] = mapped_column(Text, comment="Project name, as the offices write it")
+    chain_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chain.id", ondelete="RESTRICT"), comment="The chain it strengthens"
+    )
+    segment_id: Mapped[int | None] = mapped_column(
+        BigInteger, comment="The segment of that chain, when known"
+    )
+    district_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("district.id", ondelete="RESTRICT"),
+        comment="Planning unit where it lands",
+    )
+    investor_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        ForeignKey("enterprise.id", ondelete="RESTRICT"),
+        index=True,
+        comment="Investing enterprise, when registered in chaindb",
+    )
+    investor_name: Mapped[str | None] = mapped_column(
+        Text, comment="Investor's name when it is not (yet) an enterprise in chaindb"
+    )
+    chain_master_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        ForeignKey("enterprise.id", ondelete="RESTRICT"),
+        index=True,
+        comment="The chain master the project serves (链主招商), checked by trigger",
+    )
+    kind: Mapped[str] = mapped_column(
+        String(20),
+        server_default=text("'new'"),
+        comment="new, expansion or capital_increase; a follow-on names its parent and counts "
+        "only the increment",
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        ForeignKey("project.id", ondelete="RESTRICT"),
+        index=True,
+        comment="For an expansion or capital increase: the original project",
+    )
+    channel: Mapped[str | None] = mapped_column(
+        String(20),
+        comment="Attraction channel: chain_master (链主招商), business_referral (以商招商), "
+        "fund (基金招商), entrusted (委托招商), direct or other",
+    )
+    agreed_investment_cny_100m: Mapped[Decimal | None] = mapped_column(
+        Numeric(14, 4), comment="Agreed investment (协议投资), in 亿元 (100 million CNY)"
+    )
+    funds_arrived_cny_100m: Mapped[Decimal | None] = mapped_column(
+        Numeric(14, 4), comment="Funds arrived to date (到位资金), in 亿元 (100 million CNY)"
+    )
+    stage: Mapped[str] = mapped_column(
+        String(20),
+        server_default=text("'lead'"),
+        comment="lead (储备), negotiating (在谈), signed (签约), under_construction (开工), "
+        "in_production (投产), at_capacity (达产) or dropped (终止)",
+    )
+    signed_on: Mapped[date | None] = mapped_column(Date, comment="Date signed (签约)")
+    agreed_start_on: Mapped[date | None] = mapped_column(
+        Date, comment="Construction start date agreed at signing (for the fulfilment rate)"
+    )
+    construction_started_on: Mapped[date | None] = mapped_column(
+        Date, comment="Date construction started (开工)"
+    )
+    production_started_on: Mapped[date | None] = mapped_column(
+        Date, comment="Date production started (投产)"
+    )
+    capacity_reached_on: Mapped[date | None] = mapped_column(
+        Date, comment="Date full capacity reached (达产)"
+    )
+    dropped_on: Mapped[date | None] = mapped_column(Date, comment="Date dropped (终止)")
+    is_key: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), comment="City key project (市级重点项目)"
+    )
+    responsible_unit: Mapped[str | None] = mapped_column(Text, comment="Responsible unit")
+    responsible_person: Mapped[str | None] = mapped_column(Text, comment="Responsible person")
+    source: Mapped[str | None] = mapped_column(Text, comment="Where the facts come from")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Free text")
+
+
+class ProjectStageEvent(Timestamped, Base):
+    """One move of a project between stages; written only by the project trigger."""
+
+    __tablename__ = "project_stage_event"
+    __table_args__ = (
+        one_of("to_stage", Stage, name="to_stage"),
+        one_of("from_stage", Stage, name="from_stage"),
+        CheckConstraint("from_stage IS DISTINCT FROM to_stage", name="is_a_move"),
+        CheckConstraint(
+            "btrim(reason) <> '' OR NOT (to_stage = 'dropped' OR from_stage = 'dropped' "
+            "OR project_stage_rank(to_stage) < project_stage_rank(from_stage))",
+            name="backward_or_drop_has_reason",
+        ),
+        CheckConstraint("btrim(actor) <> ''", name="actor_not_blank"),
+        Index("ix_project_stage_event_project_id_occurred_on", "project_id", "occurred_on"),
+        {
+            "comment": "Stage history of projects: every change of project.stage, with date, reason "
+            "and actor (append-only)"
+        },
+    )
+
+    id: Mapped[int] = id_column()
+    project_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("project.id", ondelete="CASCADE"), comment="The project moved"
+    )
+    from_stage: Mapped[str | None] = mapped_column(
+        String(20), comment="Stage before the move; NULL when the project was created"
+    )
+    to_stage: Mapped[str] = mapped_column(String(20), comment="Stage after the move")
+    occurred_on: Mapped[date] = mapped_column(Date, comment="Date the move happened")
+    reason: Mapped[str | None] = mapped_column(
+        Text, comment="Why; required when moving backwards, dropping or reviving"
+    )
+    note: Mapped[str | None] = mapped_column(Text, comment="Free text")
+    actor: Mapped[str] = mapped_column(
+        Text, comment="Who made the move (the chaindb user, else the database user)"
+    )

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chaindb.db import Base, Timestamped, id_column, one_of
+
+
+class LinkStatus(StrEnum):
+    PROPOSED = "proposed"  # matched (匹配清单), not yet supplying
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class SupplyLink(Timestamped, Base):
+    """A supplier enterprise supplying a chain master, for a chain (配套关系)."""
+
+    __tablename__ = "supply_link"
+    __table_args__ = (
+        one_of("status", LinkStatus, name="status"),
+        CheckConstraint("supplier_id <> buyer_id", name="not_self_supply"),
+        CheckConstraint(
+            "annual_value_cny_10k IS NULL OR annual_value_cny_10k >= 0",
+            name="annual_value_non_negative",
+        ),
+        CheckConstraint("until IS NULL OR since IS NULL OR until >= since", name="period_order"),
+        CheckConstraint("status <> 'ended' OR until IS NOT NULL", name="ended_has_until"),
+        CheckConstraint("product IS NULL OR btrim(product) <> ''", name="product_not_blank"),
+        CheckConstraint("NOT verified OR verified_at IS NOT NULL", name="verified_has_time"),
+        ForeignKeyConstraint(
+            ["chain_id", "segment_id"],
+            ["chain_segment.chain_id", "chain_segment.id"],
+            ondelete="RESTRICT",
+            name="fk_supply_link_segment_same_chain",
+        ),
+        # The same supplier, buyer, chain and product is one active link, not two
+        # (a missing product counts as one product).
+        Index(
+            "uq_supply_link_active",
+            "supplier_id",
+            "buyer_id",
+            "chain_id",
+            "product",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_supply_link_buyer_id_chain_id", "buyer_id", "chain_id"),
+        Index("ix_supply_link_chain_id_segment_id", "chain_id", "segment_id"),
+        {
+            "comment": "Supply links (配套关系): supplier -> chain master, for a chain. The buyer must "
+            "hold the chain_master role in that chain (trigger supply_link_check_buyer)"
+        },
+    )
+
+    id: Mapped[int] = id_column()
+    supplier_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("enterprise.id", ondelete="RESTRICT"),
+        index=True,
+        comment="The supplying enterprise (配套企业)",
+    )
+    buyer_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("enterprise.id", ondelete="RESTRICT"),
+        comment="The chain master supplied (链主)",
+    )
+    chain_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chain.id", ondelete="RESTRICT"), comment="The chain of the link"
+    )
+    segment_id: Mapped[int | None] = mapped_column(
+        BigInteger, comment="The segment of that chain the supply belongs to, when known"
+    )
+    product: Mapped[str | None] = mapped_column(Text, comment="What is supplied, when known")
+    annual_value_cny_10k: Mapped[Decimal | None] = mapped_column(
+        Numeric(16, 2), comment="Annual supply value, in 万元 (10,000 CNY); NULL when unknown"
+    )
+    since: Mapped[date | None] = mapped_column(Date, comment="First day of supply, when known")
+    until: Mapped[date | None] = mapped_column(
+        Date, comment="Last day of supply; set when the link ends"
+    )
+    status: Mapped[str] = mapped_column(
+        String(10),
+        server_default=text("'active'"),
+        comment="proposed (matched, not yet supplying), active or ended",
+    )
+    reported_by: Mapped[str | None] = mapped_column(
+        Text, comment="Who reported the link (office, survey, enterprise)"
+    )
+    verified: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), comment="True once the link has been verified"
+    )
+    verified_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="When it was verified"
+    )
+    notes: Mapped[str | None] = mapped_column(Text, comment="Free text")

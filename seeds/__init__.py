@@ -1,0 +1,1 @@
+"""Seed loaders: reference (confirmed facts), demo (facts plus visibly fictional SMEs), synthetic."""

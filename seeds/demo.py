@@ -1,0 +1,410 @@
+"""Demo data: the anchor enterprises, roles and named projects of the facts, the automotive
+chain map, and visibly fictional SMEs (names marked 示例 / Demo, credit codes with 'DEM') linked
+as suppliers around the chain masters. Needs the reference seed."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy import text as sql_text
+
+from chaindb.enterprises.uscc import with_check_character
+from chaindb.models import (
+    Chain,
+    ChainRole,
+    ChainSegment,
+    Designation,
+    District,
+    Enterprise,
+    Project,
+    SupplyLink,
+)
+from chaindb.projects.models import STAGE_DATE_COLUMN, STAGE_ORDER, Stage
+from seeds.loader import (
+    SEEDS_DIR,
+    Lookup,
+    Report,
+    Row,
+    SeedError,
+    boolean,
+    day,
+    decimal,
+    integer,
+    read_csv,
+    required,
+    text,
+    upsert,
+)
+
+DIR = SEEDS_DIR / "demo"
+REPORTED_BY = "汽车产业链链长办（示例）"
+
+
+def load(conn: Connection, report: Report) -> None:
+    if conn.execute(select(Chain.id).limit(1)).first() is None:
+        raise SeedError(DIR, 0, "the chain table is empty: run `chaindb seed reference` first")
+    load_segments(conn, report)
+    load_enterprises(conn, report)
+    load_roles(conn, report)
+    load_projects(conn, report)
+    load_fictional_suppliers(conn, report)
+
+
+def load_segments(conn: Connection, report: Report) -> None:
+    chains = Lookup(conn, Chain.__table__, "code", "chain")
+    columns = {
+        "chain": required, "code": required, "parent": text, "name_zh": required,
+        "name_en": text, "position": required, "sort_order": integer, "description": text,
+    }  # fmt: skip
+    ids: dict[tuple[int, str], int] = {}
+    for row in read_csv(DIR / "segments.csv", columns):
+        v = row.values
+        chain_id = chains(v["chain"], row, "chain")
+        parent_id = None
+        if v["parent"]:
+            parent_id = ids.get((chain_id, v["parent"]))
+            if parent_id is None:
+                raise row.error(f"parent: segment {v['parent']!r} is not defined above this line")
+        values = {k: v[k] for k in ("name_zh", "name_en", "position", "sort_order", "description")}
+        ids[(chain_id, v["code"])] = upsert(
+            conn,
+            ChainSegment.__table__,
+            {"chain_id": chain_id, "code": v["code"]},
+            {**values, "parent_id": parent_id},
+            report=report,
+            row=row,
+        )
+
+
+class SegmentLookup:
+    """'chain code' + 'segment code' -> segment id."""
+
+    def __init__(self, conn: Connection) -> None:
+        rows = conn.execute(select(ChainSegment.chain_id, ChainSegment.code, ChainSegment.id))
+        self.ids = {(chain_id, code): id_ for chain_id, code, id_ in rows}
+
+    def __call__(
+        self, chain_id: int, code: str | None, row: Row, column: str = "segment"
+    ) -> int | None:
+        if code is None:
+            return None
+        found = self.ids.get((chain_id, code))
+        if found is None:
+            raise row.error(f"{column}: no segment {code!r} in that chain")
+        return found
+
+
+def enterprise_by_name(conn: Connection) -> Lookup:
+    return Lookup(conn, Enterprise.__table__, "name_zh", "enterprise")
+
+
+def load_enterprises(conn: Connection, report: Report) -> None:
+    districts = Lookup(conn, District.__table__, "code", "planning unit")
+    columns = {
+        "name_zh": required, "name_en": text, "short_name": text, "district": text,
+        "region_code": text, "size": text, "ownership": text, "notes": text,
+    }  # fmt: skip
+    for row in read_csv(DIR / "enterprises.csv", columns):
+        v = dict(row.values)
+        values = {
+            k: v[k] for k in ("name_en", "short_name", "region_code", "size", "ownership", "notes")
+        }
+        values["district_id"] = districts(v["district"], row, "district")
+        # The anchors' registered names and codes are not in the sources: keyed by name, no code.
+        upsert(
+            conn,
+            Enterprise.__table__,
+            {"name_zh": v["name_zh"], "uscc": None},
+            values,
+            report=report,
+            row=row,
+        )
+
+
+def load_roles(conn: Connection, report: Report) -> None:
+    chains = Lookup(conn, Chain.__table__, "code", "chain")
+    enterprises = enterprise_by_name(conn)
+    segments = SegmentLookup(conn)
+    columns = {
+        "enterprise": required, "chain": required, "segment": text, "role": required,
+        "since": day, "until": day, "source": text, "notes": text,
+    }  # fmt: skip
+    for row in read_csv(DIR / "chain_roles.csv", columns):
+        v = row.values
+        chain_id = chains(v["chain"], row, "chain")
+        key = {
+            "enterprise_id": enterprises(v["enterprise"], row, "enterprise"),
+            "chain_id": chain_id,
+            "segment_id": segments(chain_id, v["segment"], row),
+            "role": v["role"],
+        }
+        values = {k: v[k] for k in ("since", "until", "source", "notes")}
+        upsert(conn, ChainRole.__table__, key, values, report=report, row=row)
+
+
+PROJECT_COLUMNS = {
+    "name": required, "chain": required, "segment": text, "district": required,
+    "investor": text, "investor_name": text, "chain_master": text, "kind": required,
+    "parent": text, "channel": text, "agreed_investment_cny_100m": decimal,
+    "funds_arrived_cny_100m": decimal, "stage": required, "signed_on": day,
+    "agreed_start_on": day, "construction_started_on": day, "production_started_on": day,
+    "capacity_reached_on": day, "is_key": boolean, "source": text, "notes": text,
+}  # fmt: skip
+
+
+def load_projects(conn: Connection, report: Report) -> None:
+    chains = Lookup(conn, Chain.__table__, "code", "chain")
+    districts = Lookup(conn, District.__table__, "code", "planning unit")
+    enterprises = enterprise_by_name(conn)
+    projects = Lookup(conn, Project.__table__, "name", "project above this line")
+    segments = SegmentLookup(conn)
+    table = Project.__table__
+    conn.execute(
+        sql_text("SELECT set_config('chaindb.stage_note', 'recorded by the demo seed', true)")
+    )
+    for row in read_csv(DIR / "projects.csv", PROJECT_COLUMNS):
+        v = row.values
+        if v["stage"] not in set(Stage):
+            raise row.error(f"stage: {v['stage']!r} is not one of {', '.join(Stage)}")
+        chain_id = chains(v["chain"], row, "chain")
+        values: dict[str, Any] = {
+            "chain_id": chain_id,
+            "segment_id": segments(chain_id, v["segment"], row),
+            "district_id": districts(v["district"], row, "district"),
+            "investor_id": enterprises(v["investor"], row, "investor"),
+            "chain_master_id": enterprises(v["chain_master"], row, "chain_master"),
+            "parent_id": projects(v["parent"], row, "parent"),
+            "is_key": bool(v["is_key"]),
+        }
+        for column in (
+            "investor_name", "kind", "channel", "agreed_investment_cny_100m",
+            "funds_arrived_cny_100m", "stage", "signed_on", "agreed_start_on",
+            "construction_started_on", "production_started_on", "capacity_reached_on",
+            "source", "notes",
+        ):  # fmt: skip
+            values[column] = v[column]
+        existing = conn.execute(select(table.c.id).where(table.c.name == v["name"])).scalar()
+        if existing is None:
+            # A new project walks through the stages the sources date, so its history is real.
+            first, *later = _dated_path(values)
+            upsert(
+                conn, table, {"name": v["name"]}, _at_stage(values, first), report=report, row=row
+            )
+            for stage in later:
+                conn.execute(
+                    update(table).where(table.c.name == v["name"]).values(_at_stage(values, stage))
+                )
+        else:
+            upsert(conn, table, {"name": v["name"]}, values, report=report, row=row)
+
+
+def _dated_path(values: dict[str, Any]) -> list[Stage]:
+    target = Stage(values["stage"])
+    path = [
+        stage
+        for stage, column in STAGE_DATE_COLUMN.items()
+        if stage in STAGE_ORDER
+        and values.get(column)
+        and STAGE_ORDER[stage] < STAGE_ORDER.get(target, 99)
+    ]
+    return [*path, target]
+
+
+def _at_stage(values: dict[str, Any], stage: Stage) -> dict[str, Any]:
+    """The project as it stood at `stage`: later stages' dates not yet known."""
+    rank = STAGE_ORDER.get(stage, 99)
+    at = dict(values, stage=stage.value)
+    for later, column in STAGE_DATE_COLUMN.items():
+        if later in STAGE_ORDER and STAGE_ORDER[later] > rank:
+            at[column] = None
+    return at
+
+
+# --- fictional suppliers ---------------------------------------------------------------------
+
+# segment code -> (products, where suppliers come from: share local, share elsewhere in Shandong)
+AUTOMOTIVE_SUPPLY = {
+    "materials.steel-aluminium": (["冷轧钢板", "铝合金型材", "热镀锌板"], 0.6, 0.3),
+    "materials.chemicals": (["工程塑料粒子", "车用胶粘剂", "碳纤维复合件"], 0.4, 0.4),
+    "battery.cathode-anode": (["磷酸铁锂正极", "人造石墨负极"], 0.0, 0.4),
+    "battery.cell": (["电池壳体", "极耳", "电芯隔膜"], 0.5, 0.3),
+    "battery.bms": (["BMS 采集板", "高压连接器"], 0.5, 0.3),
+    "e-drive.motor": (["定转子铁芯", "扁线绕组", "电机轴"], 0.5, 0.3),
+    "e-drive.controller": (["IGBT 模组散热器", "控制器壳体"], 0.4, 0.3),
+    "electronics.power-semi": (["功率模块基板", "SiC 外延片"], 0.3, 0.2),
+    "electronics.sensors": (["毫米波雷达", "激光雷达", "车载摄像头"], 0.0, 0.2),
+    "electronics.cockpit": (["中控屏总成", "车载线束", "座舱域控制器"], 0.4, 0.4),
+    "parts.chassis": (["转向节", "副车架", "制动卡钳", "悬架摆臂"], 0.5, 0.4),
+    "parts.body": (["冲压件", "焊接总成", "车门总成"], 0.6, 0.3),
+    "parts.interior": (["座椅总成", "仪表板", "门护板", "顶棚"], 0.5, 0.4),
+    "parts.tires": (["乘用车轮胎"], 0.0, 0.9),
+    "parts.castings": (["铝合金轮毂", "壳体铸件", "锻造曲轴"], 0.7, 0.2),
+}
+SHANDONG_ELSEWHERE = ["370200", "370300", "370600", "370700", "370800", "371300", "371500"]
+OUT_OF_PROVINCE = ["320500", "440300", "330200", "310115", "340100", "420100"]
+LOCAL_DISTRICTS = ["370112", "370113", "370114", "370115", "370105", "370104", "370176", "370116"]
+NAME_WORDS = [
+    "恒远", "鑫达", "华宇", "金泰", "宏信", "瑞丰", "博通", "永盛", "汇川", "中联", "东岳", "齐力",
+    "昊天", "泉城", "锦程", "明辉", "润泽", "盛华", "天诚", "新峰", "正宇", "佳和", "凯腾", "立信",
+]  # fmt: skip
+SUFFIXES = ["汽车零部件", "精密制造", "新材料", "科技", "机械", "电子"]
+
+
+def fictional_suppliers(seed: int = 2026) -> list[dict[str, Any]]:
+    """About 400 fictional SMEs around BYD and 30 around Sinotruk Jinan Truck, deterministic."""
+    rng = random.Random(seed)
+    segments = list(AUTOMOTIVE_SUPPLY)
+    out = []
+    for n in range(1, 431):
+        buyer = "比亚迪济南基地" if n <= 400 else "中国重汽集团济南卡车"
+        segment = (
+            segments[n % len(segments)]
+            if n <= 400
+            else rng.choice(
+                ["parts.chassis", "parts.castings", "parts.body", "materials.steel-aluminium"]
+            )
+        )
+        products, local_share, shandong_share = AUTOMOTIVE_SUPPLY[segment]
+        if n > 400:  # 济卡's 30 配套企业 are clustered in 莱芜
+            local_share, shandong_share = 1.0, 0.0
+        draw = rng.random()
+        if draw < local_share:
+            district = "370116" if n > 400 else rng.choice(LOCAL_DISTRICTS)
+            region = None
+            place = "济南"
+        elif draw < local_share + shandong_share:
+            district, region, place = None, rng.choice(SHANDONG_ELSEWHERE), "山东"
+        else:
+            district, region, place = None, rng.choice(OUT_OF_PROVINCE), ""
+        registration = district if district and district.isdigit() else (region or "370100")
+        word = NAME_WORDS[n % len(NAME_WORDS)]
+        suffix = SUFFIXES[(n // len(NAME_WORDS)) % len(SUFFIXES)]
+        since = date(2022, 6, 1) + timedelta(days=rng.randrange(0, 1300))
+        status = rng.choices(["active", "ended", "proposed"], weights=[88, 6, 6])[0]
+        out.append(
+            {
+                "n": n,
+                "uscc": with_check_character(f"91{registration}DEM{n:06d}"),
+                "name_zh": f"（示例）{place}{word}{suffix}有限公司{n:03d}号",
+                "name_en": f"[Demo] {word} {suffix} Co. No. {n:03d}",
+                "district": district,
+                "region_code": region,
+                "size": rng.choices(["medium", "small", "micro"], weights=[25, 55, 20])[0],
+                "ownership": rng.choices(
+                    ["private", "state", "foreign", "mixed"], weights=[80, 8, 6, 6]
+                )[0],
+                "founded_on": date(1995, 1, 1) + timedelta(days=rng.randrange(0, 9000)),
+                "buyer": buyer,
+                "segment": segment,
+                "product": rng.choice(products),
+                "annual_value_cny_10k": (
+                    None
+                    if rng.random() < 0.25
+                    else Decimal(round(rng.lognormvariate(7.0, 1.1), 2)).quantize(Decimal("0.01"))
+                ),
+                "since": since,
+                "status": status,
+                "until": since + timedelta(days=rng.randrange(200, 700))
+                if status == "ended"
+                else None,
+                "verified": rng.random() < 0.6,
+                "designation": rng.choices(
+                    [None, "innovative_sme", "specialized_sme", "little_giant", "gazelle"],
+                    weights=[60, 18, 14, 3, 5],
+                )[0],
+                "designation_year": rng.randrange(2021, 2026),
+            }
+        )
+    return out
+
+
+DESIGNATION_LEVEL = {
+    "innovative_sme": "provincial",
+    "specialized_sme": "provincial",
+    "little_giant": "national",
+    "gazelle": "provincial",
+}
+
+
+def load_fictional_suppliers(conn: Connection, report: Report) -> None:
+    path = DIR / "demo.py (fictional suppliers)"
+    chains = Lookup(conn, Chain.__table__, "code", "chain")
+    districts = Lookup(conn, District.__table__, "code", "planning unit")
+    enterprises = enterprise_by_name(conn)
+    segments = SegmentLookup(conn)
+    verified_at = conn.execute(sql_text("SELECT timestamptz '2025-12-31 12:00+08'")).scalar()
+    for item in fictional_suppliers():
+        row = Row(path, item["n"], item)
+        chain_id = chains("automotive", row, "chain")
+        segment_id = segments(chain_id, item["segment"], row)
+        supplier_id = upsert(
+            conn,
+            Enterprise.__table__,
+            {"uscc": item["uscc"]},
+            {
+                "name_zh": item["name_zh"],
+                "name_en": item["name_en"],
+                "district_id": districts(item["district"], row, "district"),
+                "region_code": item["region_code"],
+                "size": item["size"],
+                "ownership": item["ownership"],
+                "founded_on": item["founded_on"],
+                "notes": "Fictional enterprise for demonstration (示例数据)",
+            },
+            report=report,
+            row=row,
+        )
+        upsert(
+            conn,
+            ChainRole.__table__,
+            {
+                "enterprise_id": supplier_id,
+                "chain_id": chain_id,
+                "segment_id": segment_id,
+                "role": "supplier",
+            },
+            {"since": item["since"], "until": item["until"], "notes": "示例数据"},
+            report=report,
+            row=row,
+        )
+        upsert(
+            conn,
+            SupplyLink.__table__,
+            {
+                "supplier_id": supplier_id,
+                "buyer_id": enterprises(item["buyer"], row, "buyer"),
+                "chain_id": chain_id,
+                "product": item["product"],
+                "since": item["since"],
+            },
+            {
+                "segment_id": segment_id,
+                "annual_value_cny_10k": item["annual_value_cny_10k"],
+                "status": item["status"],
+                "until": item["until"],
+                "reported_by": REPORTED_BY,
+                "verified": item["verified"],
+                "verified_at": verified_at if item["verified"] else None,
+                "notes": "示例数据",
+            },
+            report=report,
+            row=row,
+        )
+        if item["designation"]:
+            upsert(
+                conn,
+                Designation.__table__,
+                {
+                    "enterprise_id": supplier_id,
+                    "type": item["designation"],
+                    "level": DESIGNATION_LEVEL[item["designation"]],
+                    "year": item["designation_year"],
+                },
+                {"valid_until": date(item["designation_year"] + 3, 12, 31), "notes": "示例数据"},
+                report=report,
+                row=row,
+            )

@@ -1,0 +1,136 @@
+"""Tests run against real PostgreSQL: DATABASE_URL's server when set, else the embedded one.
+
+The schema is built once per run by the migrations, in a dedicated database; each test runs
+inside a transaction that is rolled back at its end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from alembic import command
+from chaindb.config import PROJECT_ROOT, Settings, normalize_database_url
+from chaindb.database import with_database
+from chaindb.db import make_engine
+from chaindb.embedded import drop_database, ensure_database, server_url
+from chaindb.migrations import alembic_config
+
+TEST_DATABASE = "chaindb_test"
+
+
+def _admin_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return with_database(normalize_database_url(os.environ["DATABASE_URL"]), "postgres")
+    data_dir = Path(os.environ.get("CHAINDB_TEST_DATA_DIR") or PROJECT_ROOT / ".chaindb" / "test")
+    return normalize_database_url(server_url(data_dir))
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> str:
+    """A URL to the server's maintenance database, for creating and dropping databases."""
+    return _admin_url()
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        cfg.attributes["configure_logger"] = False
+        command.upgrade(cfg, revision)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(admin_url: str) -> Iterator[str]:
+    drop_database(admin_url, TEST_DATABASE)
+    ensure_database(admin_url, TEST_DATABASE)
+    url = with_database(admin_url, TEST_DATABASE)
+    migrate(url)
+    yield url
+    drop_database(admin_url, TEST_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back when the test ends."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        yield connection
+        outer.rollback()
+
+
+@pytest.fixture
+def session(conn: Connection) -> Iterator[Session]:
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+        yield session
+
+
+@pytest.fixture
+def scratch_database(admin_url: str) -> Iterator[Callable[[], str]]:
+    """Makes empty databases of its own (dropped afterwards), for tests that commit."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
+        ensure_database(admin_url, name)
+        made.append(name)
+        return with_database(admin_url, name)
+
+    yield make
+    for name in made:
+        drop_database(admin_url, name)
+
+
+@pytest.fixture
+def app(conn: Connection):
+    from chaindb import create_app
+
+    settings = Settings(
+        env="test", database_url="postgresql+psycopg://unused/none", secret_key="t" * 40
+    )
+    app = create_app({"TESTING": True, "ENGINE": conn}, settings=settings)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@contextmanager
+def refused(conn: Connection, constraint: str | None = None) -> Iterator[None]:
+    """Expect the database to refuse what the block does; the block's work is undone.
+
+    `constraint` names the constraint (or trigger rule) that must be the reason.
+    """
+    savepoint = conn.begin_nested()
+    with pytest.raises(DBAPIError) as caught:
+        yield
+    savepoint.rollback()
+    if constraint is not None:
+        diag = getattr(caught.value.orig, "diag", None)
+        name = getattr(diag, "constraint_name", None)
+        assert name == constraint, (
+            f"refused by {name!r} ({caught.value.orig}), expected {constraint!r}"
+        )
+
+
+def run_sql(conn: Connection, sql: str, **params: object):
+    return conn.execute(text(sql), params)

@@ -1,0 +1,66 @@
+"""The migrations build the schema, remove it, build it again, and agree with the models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from alembic import command
+from chaindb.db import make_engine
+from chaindb.migrations import alembic_config
+from chaindb.models import Base
+
+TABLES = {table.name for table in Base.metadata.sorted_tables}
+
+
+def _run(url: str, action: str, revision: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        cfg.attributes["configure_logger"] = False
+        getattr(command, action)(cfg, revision)
+    engine.dispose()
+
+
+def _tables_and_functions(url: str) -> tuple[set[str], int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        functions = conn.execute(
+            text("SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace")
+        ).scalar_one()
+    engine.dispose()
+    return tables, functions
+
+
+def test_there_is_one_head():
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+
+
+def test_upgrade_downgrade_upgrade_on_an_empty_database(scratch_database):
+    url = scratch_database()
+    _run(url, "upgrade", "head")
+    tables, functions = _tables_and_functions(url)
+    assert tables >= TABLES
+    assert functions > 0
+
+    _run(url, "downgrade", "base")
+    tables, functions = _tables_and_functions(url)
+    assert tables == {"alembic_version"}
+    assert functions == 0  # our functions and btree_gist's are gone
+
+    _run(url, "upgrade", "head")
+    tables, _ = _tables_and_functions(url)
+    assert tables >= TABLES
+
+
+def test_models_and_migrations_agree(engine):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
