@@ -13,7 +13,7 @@ COPY alembic ./alembic
 COPY chaindb ./chaindb
 COPY seeds ./seeds
 RUN pip install "babel>=2.16" \
-    && pybabel compile -q -d chaindb/translations \
+    && pybabel -q compile -d chaindb/translations \
     && pip install . \
     && useradd --system --uid 10001 --home /app chaindb
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 
@@ -43,6 +44,8 @@ def run(host: str | None, port: int | None) -> None:
     settings = _settings()
     app = create_app(settings=settings)
     host, port = host or settings.host, port or settings.port
+    # SIGTERM ends the process like Ctrl+C does, so that exit handlers stop an embedded server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"chaindb serving on http://{host}:{port}/ (Ctrl+C stops it)")
     app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
 

@@ -89,7 +89,11 @@ def enterprise(conn: Connection, **columns: object) -> int:
 
 
 def chain_role(
-    conn: Connection, enterprise_id: int, chain_id: int, role: str = "chain_master", **columns: object
+    conn: Connection,
+    enterprise_id: int,
+    chain_id: int,
+    role: str = "chain_master",
+    **columns: object,
 ) -> int:
     row: dict[str, object] = {"enterprise_id": enterprise_id, "chain_id": chain_id, "role": role}
     row.update(columns)
@@ -106,7 +110,11 @@ def chain_master(conn: Connection, chain_id: int, **role_columns: object) -> int
 def supply_link(
     conn: Connection, supplier_id: int, buyer_id: int, chain_id: int, **columns: object
 ) -> int:
-    row: dict[str, object] = {"supplier_id": supplier_id, "buyer_id": buyer_id, "chain_id": chain_id}
+    row: dict[str, object] = {
+        "supplier_id": supplier_id,
+        "buyer_id": buyer_id,
+        "chain_id": chain_id,
+    }
     row.update(columns)
     return insert(conn, "supply_link", **row)
 

@@ -108,7 +108,8 @@ FUNCTIONS = [
       RETURN EXISTS (
         SELECT 1 FROM chain_role r
         WHERE r.enterprise_id = enterprise AND r.chain_id = in_chain AND r.role = 'chain_master'
-          AND (on_day IS NULL OR r.until IS NULL OR r.until >= on_day)
+          AND (on_day IS NULL
+               OR ((r.since IS NULL OR r.since <= on_day) AND (r.until IS NULL OR r.until >= on_day)))
       );
     END
     $$
@@ -146,6 +147,16 @@ FUNCTIONS = [
                         'end them before revoking its chain-master role',
                         OLD.enterprise_id, OLD.chain_id
           USING ERRCODE = 'check_violation', CONSTRAINT = 'chain_role_master_has_live_links',
+                TABLE = 'chain_role';
+      END IF;
+      IF OLD.role = 'chain_master'
+         AND NOT holds_chain_master_role(OLD.enterprise_id, OLD.chain_id, NULL)
+         AND EXISTS (SELECT 1 FROM project p
+                     WHERE p.chain_master_id = OLD.enterprise_id AND p.chain_id = OLD.chain_id) THEN
+        RAISE EXCEPTION 'chain role: projects in chain % name enterprise % as the chain master '
+                        'they serve; end the role (set until) instead of deleting it',
+                        OLD.chain_id, OLD.enterprise_id
+          USING ERRCODE = 'check_violation', CONSTRAINT = 'chain_role_master_has_projects',
                 TABLE = 'chain_role';
       END IF;
       RETURN NULL;
@@ -211,6 +222,11 @@ FUNCTIONS = [
           USING ERRCODE = 'check_violation', CONSTRAINT = 'project_stage_event_append_only',
                 TABLE = 'project_stage_event';
       END IF;
+      IF TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'stage history cannot be truncated'
+          USING ERRCODE = 'check_violation', CONSTRAINT = 'project_stage_event_append_only',
+                TABLE = 'project_stage_event';
+      END IF;
       RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END
     $$
@@ -266,6 +282,8 @@ TRIGGERS = [
     "WHEN (OLD.stage IS DISTINCT FROM NEW.stage) EXECUTE FUNCTION project_record_stage()",
     "CREATE TRIGGER project_stage_event_append_only BEFORE INSERT OR UPDATE OR DELETE "
     "ON project_stage_event FOR EACH ROW EXECUTE FUNCTION project_stage_event_append_only()",
+    "CREATE TRIGGER project_stage_event_no_truncate BEFORE TRUNCATE ON project_stage_event "
+    "FOR EACH STATEMENT EXECUTE FUNCTION project_stage_event_append_only()",
 ]
 
 
@@ -614,7 +632,7 @@ def upgrade() -> None:
             comment="When the row last changed (set by the database trigger set_updated_at)",
         ),
         sa.CheckConstraint(
-            "NOT uscc_check_override OR (uscc IS NOT NULL AND btrim(uscc_override_reason) <> '')",
+            "NOT uscc_check_override OR (uscc IS NOT NULL AND COALESCE(btrim(uscc_override_reason), '') <> '')",
             name=op.f("ck_enterprise_uscc_override_has_reason"),
         ),
         sa.CheckConstraint("btrim(name_zh) <> ''", name=op.f("ck_enterprise_name_zh_not_blank")),
@@ -1074,7 +1092,7 @@ def upgrade() -> None:
             name=op.f("ck_project_construction_started_on_not_ahead_of_stage"),
         ),
         sa.CheckConstraint(
-            "investor_id IS NOT NULL OR btrim(investor_name) <> ''",
+            "investor_id IS NOT NULL OR COALESCE(btrim(investor_name), '') <> ''",
             name=op.f("ck_project_has_investor"),
         ),
         sa.CheckConstraint(
@@ -1348,7 +1366,7 @@ def upgrade() -> None:
             "btrim(actor) <> ''", name=op.f("ck_project_stage_event_actor_not_blank")
         ),
         sa.CheckConstraint(
-            "btrim(reason) <> '' OR NOT (to_stage = 'dropped' OR from_stage = 'dropped' OR project_stage_rank(to_stage) < project_stage_rank(from_stage))",
+            "COALESCE(btrim(reason), '') <> '' OR NOT (to_stage = 'dropped' OR COALESCE(from_stage = 'dropped', false) OR COALESCE(project_stage_rank(to_stage) < project_stage_rank(from_stage), false))",
             name=op.f("ck_project_stage_event_backward_or_drop_has_reason"),
         ),
         sa.CheckConstraint(

@@ -75,7 +75,7 @@ class Enterprise(Timestamped, Base):
             name="uscc_check_digit",
         ),
         CheckConstraint(
-            "NOT uscc_check_override OR (uscc IS NOT NULL AND btrim(uscc_override_reason) <> '')",
+            "NOT uscc_check_override OR (uscc IS NOT NULL AND COALESCE(btrim(uscc_override_reason), '') <> '')",
             name="uscc_override_has_reason",
         ),
         # Local enterprises carry their planning unit; others may carry the region they are in.

@@ -86,7 +86,7 @@ class Project(Timestamped, Base):
         CheckConstraint("(kind = 'new') = (parent_id IS NULL)", name="follow_on_has_parent"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
         CheckConstraint(
-            "investor_id IS NOT NULL OR btrim(investor_name) <> ''", name="has_investor"
+            "investor_id IS NOT NULL OR COALESCE(btrim(investor_name), '') <> ''", name="has_investor"
         ),
         CheckConstraint(
             "agreed_investment_cny_100m IS NULL OR agreed_investment_cny_100m >= 0",
@@ -210,8 +210,10 @@ class ProjectStageEvent(Timestamped, Base):
         one_of("from_stage", Stage, name="from_stage"),
         CheckConstraint("from_stage IS DISTINCT FROM to_stage", name="is_a_move"),
         CheckConstraint(
-            "btrim(reason) <> '' OR NOT (to_stage = 'dropped' OR from_stage = 'dropped' "
-            "OR project_stage_rank(to_stage) < project_stage_rank(from_stage))",
+            # COALESCE throughout: a NULL would make the CHECK unknown, which lets the row in.
+            "COALESCE(btrim(reason), '') <> '' OR NOT (to_stage = 'dropped' "
+            "OR COALESCE(from_stage = 'dropped', false) "
+            "OR COALESCE(project_stage_rank(to_stage) < project_stage_rank(from_stage), false))",
             name="backward_or_drop_has_reason",
         ),
         CheckConstraint("btrim(actor) <> ''", name="actor_not_blank"),

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from chaindb.config import DEV_SECRET, ConfigError, Settings, normalize_database_url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:p@h:5432/db",
+        "postgres://u:p@h:5432/db",
+        "postgresql+psycopg2://u:p@h:5432/db",
+        "postgresql+psycopg://u:p@h:5432/db",
+    ],
+)
+def test_postgres_urls_are_normalised_for_psycopg3(url):
+    assert normalize_database_url(url) == "postgresql+psycopg://u:p@h:5432/db"
+
+
+def test_a_unix_socket_url_keeps_its_query():
+    url = "postgresql://postgres:@/chaindb?host=/srv/pg"
+    assert normalize_database_url(url) == "postgresql+psycopg://postgres:@/chaindb?host=/srv/pg"
+
+
+def test_other_databases_are_refused():
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        normalize_database_url("mysql://u@h/db")
+
+
+def test_development_runs_with_defaults():
+    settings = Settings.from_env({})
+    assert settings.env == "development"
+    assert settings.database_url is None  # the embedded server
+    assert (settings.host, settings.port) == ("127.0.0.1", 5000)
+
+
+def test_production_refuses_the_development_secret():
+    with pytest.raises(ConfigError, match="CHAINDB_SECRET_KEY"):
+        Settings.from_env({"CHAINDB_ENV": "production", "DATABASE_URL": "postgresql://h/db"})
+    with pytest.raises(ConfigError, match="CHAINDB_SECRET_KEY"):
+        Settings.from_env(
+            {
+                "CHAINDB_ENV": "production",
+                "DATABASE_URL": "postgresql://h/db",
+                "CHAINDB_SECRET_KEY": "short",
+            }
+        )
+
+
+def test_production_needs_a_database_url():
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        Settings.from_env({"CHAINDB_ENV": "production", "CHAINDB_SECRET_KEY": "k" * 48})
+
+
+def test_production_with_secret_and_url_starts():
+    settings = Settings.from_env(
+        {
+            "CHAINDB_ENV": "production",
+            "CHAINDB_SECRET_KEY": "k" * 48,
+            "DATABASE_URL": "postgres://h/db",
+        }
+    )
+    assert settings.secret_key != DEV_SECRET
+    assert settings.database_url == "postgresql+psycopg://h/db"
+
+
+@pytest.mark.parametrize("name,value", [("CHAINDB_ENV", "staging"), ("CHAINDB_PORT", "http")])
+def test_bad_values_name_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
