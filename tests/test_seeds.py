@@ -233,3 +233,38 @@ def test_the_cli_migrates_seeds_and_reports(scratch_database):
         assert result.returncode == 0, result.stderr
     assert "seed reference: 0 rows changed" not in result.stdout  # last call was db current
     assert "(head)" in result.stdout
+
+
+def test_synthetic_loads_once_per_scale_and_refuses_another_without_replace(seeded_engine):
+    from seeds import synthetic
+
+    run(seeded_engine, reference.load)
+    summary = synthetic.load(seeded_engine, scale=0.001, progress=False)
+    assert summary.startswith("loaded scale 0.001")
+    loaded = counts(seeded_engine)
+    assert loaded["enterprise"] == synthetic.MIN_ENTERPRISES
+    assert loaded["supply_link"] == synthetic.MIN_LINKS
+    assert loaded["project"] == loaded["project_stage_event"] == synthetic.MIN_PROJECTS
+    with seeded_engine.connect() as conn:
+        bad_codes = conn.execute(
+            text("SELECT count(*) FROM enterprise WHERE NOT uscc_check_digit_ok(uscc)")
+        ).scalar_one()
+    assert bad_codes == 0
+
+    before = snapshot(seeded_engine)
+    assert "nothing changed" in synthetic.load(seeded_engine, scale=0.001, progress=False)
+    assert snapshot(seeded_engine) == before
+
+    with pytest.raises(synthetic.SyntheticError, match="--replace"):
+        synthetic.load(seeded_engine, scale=0.003, progress=False)
+    assert snapshot(seeded_engine) == before
+
+    synthetic.load(seeded_engine, scale=0.003, replace=True, progress=False)
+    assert counts(seeded_engine)["supply_link"] == 3_000
+
+
+def test_synthetic_needs_the_reference_seed(seeded_engine):
+    from seeds import synthetic
+
+    with pytest.raises(synthetic.SyntheticError, match="seed reference"):
+        synthetic.load(seeded_engine, scale=0.001, progress=False)
