@@ -86,7 +86,8 @@ class Project(Timestamped, Base):
         CheckConstraint("(kind = 'new') = (parent_id IS NULL)", name="follow_on_has_parent"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
         CheckConstraint(
-            "investor_id IS NOT NULL OR COALESCE(btrim(investor_name), '') <> ''", name="has_investor"
+            "investor_id IS NOT NULL OR COALESCE(btrim(investor_name), '') <> ''",
+            name="has_investor",
         ),
         CheckConstraint(
             "agreed_investment_cny_100m IS NULL OR agreed_investment_cny_100m >= 0",
