@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlalchemy import Connection, pool
 
-from alembic import context
 from chaindb.config import Settings
 from chaindb.database import resolve_url
 from chaindb.db import make_engine

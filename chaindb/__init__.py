@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import Babel
+from flask_openapi3 import Info, OpenAPI
 
 from chaindb.config import Settings
 from chaindb.database import resolve_url
@@ -20,7 +21,19 @@ babel = Babel()
 def create_app(config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
     """Build the app; the engine is created here, never at import."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = OpenAPI(
+        __name__,
+        info=Info(
+            title="chaindb API",
+            version="1",
+            description="Industrial chains, chain masters, suppliers, projects and targets. "
+            "Every endpoint but /healthz and /readyz needs `Authorization: Bearer <token>`.",
+        ),
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+        doc_prefix="/api/v1",
+        doc_url="/openapi.json",
+        validation_error_status=422,
+    )
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
@@ -62,6 +75,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from chaindb.api import init_api
     from chaindb.home.views import bp as home
 
     app.register_blueprint(home)
+    init_api(app)  # type: ignore[arg-type]

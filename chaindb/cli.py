@@ -7,9 +7,9 @@ import sys
 import time
 
 import click
+from alembic import command as alembic_command
 from sqlalchemy import Engine
 
-from alembic import command as alembic_command
 from chaindb.config import ConfigError, Settings
 from chaindb.database import resolve_url
 from chaindb.db import make_engine
@@ -141,3 +141,69 @@ def synthetic(scale: float, replace: bool, quiet: bool) -> None:
     finally:
         engine.dispose()
     click.echo(f"seed synthetic: {summary} in {time.perf_counter() - started:.1f} s")
+
+
+def _session():
+    from sqlalchemy.orm import Session
+
+    return Session(_engine(), expire_on_commit=False)
+
+
+@main.group(help="Manage users (admin, editor, viewer).")
+def user() -> None:
+    pass
+
+
+@user.command("create", help="Create a user; asks for the password unless --password is given.")
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice(["admin", "editor", "viewer"]), required=True)
+@click.option("--password", default=None, help="At least 10 characters (prompted when left out).")
+@click.option("--display-name", default=None)
+def user_create(username: str, role: str, password: str | None, display_name: str | None) -> None:
+    from chaindb.auth.service import create_user
+    from chaindb.errors import DomainError
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _session() as session:
+        try:
+            created = create_user(
+                session=session,
+                username=username,
+                role=role,
+                password=password,
+                display_name=display_name,
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        session.commit()
+        click.echo(f"user {created.username} ({created.role}) created with id {created.id}")
+
+
+@main.group(help="Manage API tokens.")
+def token() -> None:
+    pass
+
+
+@token.command("create", help="Create an API token for a user; it is printed once, never stored.")
+@click.option("--user", "username", required=True)
+@click.option("--name", default=None, help="What the token is for.")
+@click.option(
+    "--expires-in-days", type=int, default=None, help="Days until it expires (default: never)."
+)
+def token_create(username: str, name: str | None, expires_in_days: int | None) -> None:
+    from chaindb.auth.service import create_token, find_user
+    from chaindb.errors import DomainError
+
+    with _session() as session:
+        try:
+            owner = find_user(session=session, username=username)
+            created, plain = create_token(
+                session=session, user=owner, name=name, expires_in_days=expires_in_days
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        session.commit()
+        expiry = f", expires {created.expires_at:%Y-%m-%d %H:%M} UTC" if created.expires_at else ""
+        click.echo(f"token {created.id} for {owner.username}{expiry}:", err=True)
+        click.echo(plain)

@@ -1,11 +1,20 @@
-"""Every error becomes one body, in one place: JSON for the API, a page for people."""
+"""Every error becomes one body, in one place: JSON for the API, a page for people.
+
+    {"error": {"code": "...", "message": "...", "details": [{"field": "...", "message": "..."}]}}
+
+Database refusals are translated here from their constraint names; their SQL never leaks.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from psycopg import errors as pg
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -17,10 +26,39 @@ class DomainError(Exception):
     status = 422
     code = "invalid"
 
-    def __init__(self, message: str, *, details: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: list[dict[str, str]] | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
-        self.details = details or []
+        self.details = details or ([{"field": field, "message": message}] if field else [])
+
+    def at(self, where: str) -> DomainError:
+        """The same error, its fields placed inside `where` (e.g. [3] of a bulk request)."""
+        details = [{**d, "field": f"{where}.{d['field']}"} for d in self.details] or [
+            {"field": where, "message": self.message}
+        ]
+        error = type(self)(f"{where}: {self.message}", details=details)
+        return error
+
+
+class BadRequest(DomainError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
 
 
 class NotFound(DomainError):
@@ -33,8 +71,158 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PreconditionFailed(DomainError):
+    status = 412
+    code = "precondition_failed"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Invalid(DomainError):
+    status = 422
+    code = "invalid"
+
+
+# --- schemas for the OpenAPI document -----------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorInfo
+
+
 def error_body(code: str, message: str, details: list[dict[str, str]] | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+# --- translation ---------------------------------------------------------------------------------
+
+
+def from_validation_error(exc: ValidationError, *, prefix: str = "") -> Invalid:
+    """pydantic's errors as one detail per field, with its location as the field name."""
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = [str(part) for part in err["loc"] if part not in ("body", "query", "path")]
+        field = ".".join([p for p in (prefix, *loc) if p]) or "body"
+        details.append({"field": field, "message": err["msg"]})
+    fields = ", ".join(sorted({d["field"] for d in details}))
+    return Invalid(f"invalid values: {fields}", details=details)
+
+
+# Constraint -> (status, field, message) for refusals whose meaning the name alone does not say.
+CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str]] = {
+    "supply_link_buyer_is_chain_master": (
+        422, "buyer_id", "the buyer does not hold the chain-master role in this chain"),
+    "ck_supply_link_not_self_supply": (422, "supplier_id", "an enterprise cannot supply itself"),
+    "uq_supply_link_active": (
+        409, "supplier_id",
+        "an active link for this supplier, chain master, chain and product already exists"),
+    "chain_role_master_has_live_links": (
+        409, "until", "the chain master still has live supply links in this chain; end them first"),
+    "chain_role_master_has_projects": (
+        409, "id", "projects name this enterprise as the chain master they serve; end the role "
+        "(set until) instead of deleting it"),
+    "project_chain_master_holds_role": (
+        422, "chain_master_id", "that enterprise is not a chain master of the project's chain"),
+    "ck_project_stage_event_backward_or_drop_has_reason": (
+        422, "reason", "moving a project backwards, dropping or reviving it needs a reason"),
+    "ck_enterprise_uscc_check_digit": (
+        422, "uscc", "the credit code fails the GB 32100 check digit"),
+    "ck_enterprise_uscc_format": (422, "uscc", "not a valid credit code format"),
+    "uq_enterprise_uscc": (409, "uscc", "an enterprise with this credit code already exists"),
+    "ex_chain_role_no_overlap": (
+        409, "since", "the enterprise already holds this role in this chain for an overlapping "
+        "period"),
+    "chain_parent_is_iconic": (422, "parent_id", "a key chain's parent must be an iconic chain"),
+    "chain_segment_no_cycle": (422, "parent_id", "the parent lies below this segment (a cycle)"),
+    "project_stage_event_append_only": (409, "id", "stage history cannot be changed"),
+    "change_log_append_only": (409, "id", "the change log cannot be changed"),
+    "uq_target_scope_year_metric": (
+        409, "metric", "a value for this scope, year and metric already exists"),
+    "uq_app_user_username_lower": (409, "username", "a user with this name already exists"),
+}  # fmt: skip
+
+_KEY_DETAIL = re.compile(r"Key \((?P<cols>[^)]*)\)=\((?P<vals>.*)\) (?P<rest>.*)")
+
+
+def _check_field(constraint: str, table: str | None) -> str:
+    """ck_project_signed_on_not_ahead_of_stage -> signed_on (the best guess at the column)."""
+    name = constraint
+    for prefix in ("ck_", "uq_", "fk_", "ix_"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+    if table and name.startswith(table + "_"):
+        name = name[len(table) + 1 :]
+    return name
+
+
+def from_database_error(exc: DBAPIError) -> DomainError:
+    """A database refusal as the API's error; never the SQL, never the parameters."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    table = getattr(diag, "table_name", None)
+    primary = (getattr(diag, "message_primary", None) or "the database refused the change").strip()
+    detail = getattr(diag, "message_detail", None) or ""
+    if constraint in CONSTRAINT_MESSAGES:
+        status, field, message = CONSTRAINT_MESSAGES[constraint]
+        cls = {409: Conflict, 422: Invalid}[status]
+        return cls(message, field=field)
+    if isinstance(orig, pg.UniqueViolation):
+        match = _KEY_DETAIL.match(detail)
+        columns = match.group("cols") if match else _check_field(constraint, table)
+        field = columns.split(",")[0].strip().removeprefix("lower(").rstrip(")")
+        return Conflict(f"a {table or 'record'} with this {columns} already exists", field=field)
+    if isinstance(orig, pg.ForeignKeyViolation):
+        match = _KEY_DETAIL.match(detail)
+        if match and "still referenced" in match.group("rest"):
+            referrer = (
+                match.group("rest").split('"')[1] if '"' in match.group("rest") else "another table"
+            )
+            return Conflict(f"still referenced by {referrer}", field="id")
+        field = match.group("cols").split(",")[-1].strip() if match else "id"
+        return Invalid(f"{field}: the referenced record does not exist", field=field)
+    if isinstance(orig, pg.CheckViolation):
+        field = _check_field(constraint, table)
+        return Invalid(f"refused by rule {constraint}: {primary}", field=field)
+    if isinstance(orig, pg.NotNullViolation):
+        column = getattr(diag, "column_name", None) or "field"
+        return Invalid(f"{column} is required", field=column)
+    if isinstance(orig, (pg.ExclusionViolation,)):
+        return Conflict(f"refused by rule {constraint}: overlaps an existing record", field="id")
+    if isinstance(
+        orig,
+        (
+            pg.NumericValueOutOfRange,
+            pg.StringDataRightTruncation,
+            pg.InvalidDatetimeFormat,
+            pg.DatetimeFieldOverflow,
+            pg.InvalidTextRepresentation,
+        ),
+    ):
+        return Invalid(
+            f"a value is out of range: {primary}",
+            field=getattr(diag, "column_name", None) or "body",
+        )
+    raise exc
+
+
+# --- handlers ------------------------------------------------------------------------------------
 
 
 def _wants_json() -> bool:
@@ -44,9 +232,12 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
-def _respond(status: int, code: str, message: str, details: Any = None) -> tuple[Response, int]:
+def respond(status: int, code: str, message: str, details: Any = None) -> tuple[Response, int]:
     if _wants_json():
-        return jsonify(error_body(code, message, details)), status
+        response = jsonify(error_body(code, message, details))
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="chaindb"'
+        return response, status
     page = render_template("error.html", status=status, message=message, details=details or [])
     return Response(page, mimetype="text/html"), status
 
@@ -54,14 +245,29 @@ def _respond(status: int, code: str, message: str, details: Any = None) -> tuple
 def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        return _respond(exc.status, exc.code, exc.message, exc.details)
+        return respond(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError):
+        error = from_validation_error(exc)
+        return respond(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        try:
+            error = from_database_error(exc)
+        except DBAPIError:
+            log.exception("unexpected database error on %s %s", request.method, request.path)
+            return respond(500, "internal_error", InternalServerError.description)
+        return respond(error.status, error.code, error.message, error.details)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return _respond(exc.code or 500, code, exc.description or exc.name)
+        return respond(exc.code or 500, code, exc.description or exc.name)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _respond(500, "internal_error", InternalServerError.description)
+        return respond(500, "internal_error", InternalServerError.description)

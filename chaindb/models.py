@@ -1,6 +1,8 @@
 """Every model, imported once so that Base.metadata knows the whole schema."""
 
+from chaindb.auth.models import ApiToken, User
 from chaindb.chains.models import Chain, ChainRole, ChainSegment
+from chaindb.changes.models import Change
 from chaindb.db import Base
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Designation, Enterprise
@@ -9,10 +11,12 @@ from chaindb.supply.models import SupplyLink
 from chaindb.targets.models import Target
 
 __all__ = [
+    "ApiToken",
     "Base",
     "Chain",
     "ChainRole",
     "ChainSegment",
+    "Change",
     "Designation",
     "District",
     "Enterprise",
@@ -20,6 +24,7 @@ __all__ = [
     "ProjectStageEvent",
     "SupplyLink",
     "Target",
+    "User",
 ]
 
 # Tables in the order a loader fills them and the home page lists them.

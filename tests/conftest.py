@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from alembic import command
 from chaindb.config import PROJECT_ROOT, Settings, normalize_database_url
 from chaindb.database import with_database
 from chaindb.db import make_engine
@@ -134,3 +134,77 @@ def refused(conn: Connection, constraint: str | None = None) -> Iterator[None]:
 
 def run_sql(conn: Connection, sql: str, **params: object):
     return conn.execute(text(sql), params)
+
+
+class Api:
+    """The test client, signed in through real tokens of an admin, an editor and a viewer."""
+
+    def __init__(self, client, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def headers(self, role: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return {**headers, **(extra or {})}
+
+    def get(self, path: str, *, role: str | None = "viewer", headers: dict | None = None, **kw):
+        return self.client.get(path, headers=self.headers(role, headers), **kw)
+
+    def post(
+        self,
+        path: str,
+        json: object = None,
+        *,
+        role: str | None = "editor",
+        headers: dict | None = None,
+        **kw,
+    ):
+        return self.client.post(path, json=json, headers=self.headers(role, headers), **kw)
+
+    def patch(
+        self,
+        path: str,
+        json: object = None,
+        *,
+        role: str | None = "editor",
+        headers: dict | None = None,
+        **kw,
+    ):
+        return self.client.patch(path, json=json, headers=self.headers(role, headers), **kw)
+
+    def put(
+        self,
+        path: str,
+        json: object = None,
+        *,
+        role: str | None = "editor",
+        headers: dict | None = None,
+        **kw,
+    ):
+        return self.client.put(path, json=json, headers=self.headers(role, headers), **kw)
+
+    def delete(self, path: str, *, role: str | None = "editor", headers: dict | None = None, **kw):
+        return self.client.delete(path, headers=self.headers(role, headers), **kw)
+
+
+@pytest.fixture
+def tokens(session: Session) -> dict[str, str]:
+    """role -> a live API token of a user with that role."""
+    from chaindb.auth.service import create_token, create_user
+
+    made = {}
+    for role in ("admin", "editor", "viewer"):
+        user = create_user(session=session, username=f"test-{role}", role=role, password=None)
+        made[role] = create_token(session=session, user=user, name="tests")[1]
+    session.commit()  # into the test's savepoint: still rolled back at the end
+    return made
+
+
+@pytest.fixture
+def api(client, tokens) -> Api:
+    return Api(client, tokens)
+
+
+def count_rows(conn: Connection, *tables: str) -> dict[str, int]:
+    """Row counts, to show that a refused request changed nothing."""
+    return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}

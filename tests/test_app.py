@@ -49,7 +49,7 @@ def test_unknown_page_is_a_404_page_not_a_500(client):
     assert "<h1>404</h1>" in response.get_data(as_text=True)
 
 
-def test_unknown_api_path_is_a_json_404(client):
-    response = client.get("/api/v1/nothing")
+def test_unknown_api_path_is_a_json_404(api):
+    response = api.get("/api/v1/nothing")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"

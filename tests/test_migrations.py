@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from alembic import command
 from chaindb.db import make_engine
 from chaindb.migrations import alembic_config
 from chaindb.models import Base

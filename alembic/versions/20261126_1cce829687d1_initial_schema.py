@@ -9,9 +9,8 @@ Create Date: 2026-11-26 08:55:04.979999+00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "1cce829687d1"
 down_revision: str | Sequence[str] | None = None

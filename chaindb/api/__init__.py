@@ -1,0 +1,110 @@
+"""The JSON API under /api/v1: authentication, request ids, media types, the resources."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from importlib import import_module
+
+from flask import g, request
+from flask_openapi3 import OpenAPI
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from chaindb.auth.models import Role
+from chaindb.auth.service import Principal, authenticate_token
+from chaindb.db import db
+from chaindb.errors import BadRequest, Forbidden, Unauthorized, UnsupportedMediaType
+
+PUBLIC_PATHS = {"/healthz", "/readyz"}
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def init_api(app: OpenAPI) -> None:
+    app.before_request(_assign_request_id)
+    app.before_request(_authenticate)
+    app.before_request(_check_body)
+    app.after_request(_echo_request_id)
+    event.listen(Session, "after_begin", _stamp_transaction)
+
+    from chaindb import auth, chains, changes, districts, enterprises, projects, supply, targets
+    from chaindb.api.docs import bp as docs
+
+    app.register_blueprint(docs)
+    for domain in (districts, chains, enterprises, supply, projects, targets, changes, auth):
+        import_module(f"{domain.__name__}.api").register(app)
+
+
+def _assign_request_id() -> None:
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def _echo_request_id(response):
+    if "request_id" in g:
+        response.headers["X-Request-ID"] = g.request_id
+    return response
+
+
+def _authenticate() -> None:
+    if not request.path.startswith("/api/") or request.path in PUBLIC_PATHS:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API token: Authorization: Bearer <token>")
+    principal = authenticate_token(session=db.session, plain=token.strip())
+    db.session.rollback()  # the lookup's transaction must not carry into the request's writes
+    if principal is None:
+        raise Unauthorized("the token is unknown, expired or revoked")
+    g.principal = principal
+    needed = Role.VIEWER if request.method in READ_METHODS else Role.EDITOR
+    if not principal.may(needed):
+        raise Forbidden(
+            f"your role ({principal.role}) may not {request.method} here; it needs {needed}"
+        )
+
+
+def require(role: Role) -> None:
+    principal: Principal | None = g.get("principal")
+    if principal is None or not principal.may(role):
+        raise Forbidden(f"this needs the {role} role")
+
+
+def _check_body() -> None:
+    if (
+        not request.path.startswith("/api/")
+        or request.method in READ_METHODS
+        or request.method == "DELETE"
+    ):
+        return
+    if request.content_length == 0 or (not request.data and request.content_type is None):
+        return
+    if request.mimetype != "application/json" and not request.path.endswith("/import"):
+        raise UnsupportedMediaType(
+            f"send JSON (Content-Type: application/json), not {request.mimetype or 'no type'}",
+            field="Content-Type",
+        )
+    if (
+        request.mimetype == "application/json"
+        and request.get_json(silent=True) is None
+        and request.data
+    ):
+        raise BadRequest("the body is not valid JSON", field="body")
+
+
+def _stamp_transaction(session: Session, transaction, connection) -> None:
+    """Every transaction of a request tells the database's triggers who writes, and why."""
+    from flask import has_request_context
+
+    if not has_request_context() or request.method in READ_METHODS:
+        return
+    principal = g.get("principal")
+    connection.execute(
+        text(
+            "SELECT set_config('chaindb.actor', :actor, true), "
+            "set_config('chaindb.request_id', :request_id, true)"
+        ),
+        {"actor": principal.username if principal else "", "request_id": g.get("request_id", "")},
+    )

@@ -1,0 +1,602 @@
+"""A resource of the JSON API: list, read, create, update, replace and delete one table.
+
+Each domain declares its resource (model, schemas, references, filters, ordering) in its api.py;
+this module turns the declaration into routes with one behaviour everywhere: filters with
+lookups, ordering, offset or keyset pagination, natural keys for references, ETags and If-Match,
+bulk creation, and errors in the one shape of chaindb.errors.
+"""
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, request, url_for
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from chaindb.api.schemas import CachedSchema, Page, PathId, partial
+from chaindb.changes.models import Change
+from chaindb.changes.schemas import ChangeRead
+from chaindb.db import Base, db
+from chaindb.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    ErrorBody,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    from_database_error,
+    from_validation_error,
+)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+RESERVED = {"limit", "offset", "ordering", "q", "cursor", "format"}
+LOOKUPS = ("not_in", "in", "not", "gte", "lte", "gt", "lt", "contains", "isnull")
+HISTORY = TypeAdapter(list[ChangeRead])
+ERRORS = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody,
+          412: ErrorBody, 415: ErrorBody, 422: ErrorBody}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A foreign key written by id or by the natural key of the row it points at."""
+
+    field: str  # the column on this table, e.g. chain_id
+    target: type[Base]
+    key: str  # the natural key column of the target, e.g. code
+    what: str  # how to name it in messages, e.g. chain
+
+
+@dataclass
+class Resource:
+    name: str  # URL segment, e.g. projects
+    model: type[Base]
+    read: type[BaseModel]
+    create: type[BaseModel]
+    description: str
+    refs: Sequence[Ref] = ()
+    filters: dict[str, Any] = field(default_factory=dict)  # name -> type (column of that name)
+    expressions: dict[str, tuple[Any, Callable[[], ColumnElement]]] = field(default_factory=dict)
+    ordering: Sequence[str] = ("id",)
+    default_ordering: Sequence[str] = ("id",)
+    search: Callable[[str], ColumnElement] | None = None
+    key: str | None = None  # natural key column for /name/{key}
+    key_matches: Callable[[str], bool] | None = None
+    keyset: bool = False
+    # Business rules that a column check cannot say: (session, values, current row or None).
+    check: Callable[[Session, dict[str, Any], Any], None] | None = None
+    read_only_fields: Sequence[str] = ()
+    update: type[BaseModel] | None = None
+
+    def __post_init__(self) -> None:
+        self.table = self.model.__table__
+        self.singular = self.name.rstrip("s").replace("-", "_")
+        if self.update is None:
+            self.update = partial(
+                self.create, f"{self.create.__name__.removesuffix('Create')}Update"
+            )
+        self.columns = [
+            self.table.c[name] for name in self.read.model_fields if name in self.table.c
+        ]
+        self.page = Page[self.read]  # type: ignore[name-defined]
+        self.page.__name__ = f"{self.read.__name__.removesuffix('Read')}Page"
+        self.page_adapter = TypeAdapter(self.page)
+        self.list_adapter = TypeAdapter(list[self.read])  # type: ignore[name-defined]
+        self.filter_types = {
+            **self.filters,
+            **{name: typ for name, (typ, _) in self.expressions.items()},
+        }
+        self.query_model = self._query_model()
+
+    # --- the query string -------------------------------------------------------------------
+
+    def _query_model(self) -> type[BaseModel]:
+        """A model of every accepted query parameter: it documents them in the OpenAPI document."""
+        fields: dict[str, Any] = {
+            "limit": (int | None, Field(None, ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT})")),
+            "offset": (int | None, Field(None, ge=0, description="Rows to skip")),
+            "ordering": (str | None, Field(None, description="Comma-separated fields, - for descending: " + ", ".join(self.ordering))),
+        }  # fmt: skip
+        if self.search is not None:
+            fields["q"] = (str | None, Field(None, description="Search names (and codes)"))
+        if self.keyset:
+            fields["cursor"] = (
+                str | None,
+                Field(
+                    None,
+                    description="Keyset pagination: empty for the first page, then the cursor of 'next'",
+                ),
+            )
+        for name, typ in self.filter_types.items():
+            fields[name] = (typ | None, Field(None, description=f"{name} equals"))
+            for lookup in ("in", "not_in"):
+                fields[f"{name}__{lookup}"] = (
+                    str | None,
+                    Field(
+                        None,
+                        description=f"{name} {'in' if lookup == 'in' else 'not in'} (comma-separated)",
+                    ),
+                )
+            fields[f"{name}__not"] = (typ | None, Field(None, description=f"{name} differs"))
+            fields[f"{name}__isnull"] = (
+                bool | None,
+                Field(None, description=f"{name} is (not) empty"),
+            )
+            if typ in (int, float, Decimal, date, datetime):
+                for lookup in ("gte", "lte", "gt", "lt"):
+                    fields[f"{name}__{lookup}"] = (
+                        typ | None,
+                        Field(None, description=f"{name} {lookup}"),
+                    )
+            if typ is str:
+                fields[f"{name}__contains"] = (
+                    str | None,
+                    Field(None, description=f"{name} contains (case-insensitive)"),
+                )
+        name = f"{self.read.__name__.removesuffix('Read')}Query"
+        return create_model(name, __base__=CachedSchema, **fields)
+
+    def _column(self, name: str) -> ColumnElement:
+        if name in self.expressions:
+            return self.expressions[name][1]()
+        return self.table.c[name]
+
+    def where(self, args: MultiDict) -> list[ColumnElement]:
+        clauses: list[ColumnElement] = []
+        for param in args:
+            if param in RESERVED:
+                continue
+            name, _, lookup = param.partition("__")
+            if lookup and lookup not in LOOKUPS:
+                name, lookup = param, ""
+            if name not in self.filter_types:
+                raise Invalid(f"unknown filter {param!r}", field=param)
+            for raw in args.getlist(param):
+                clauses.append(self._clause(param, name, lookup, raw))
+        search = args.get("q")
+        if search and self.search is not None:
+            clauses.append(self.search(search))
+        return clauses
+
+    def _clause(self, param: str, name: str, lookup: str, raw: str) -> ColumnElement:
+        typ = self.filter_types[name]
+        column = self._column(name)
+        try:
+            if lookup in ("in", "not_in"):
+                values = [
+                    TypeAdapter(typ).validate_python(v.strip()) for v in raw.split(",") if v.strip()
+                ]
+                return column.in_(values) if lookup == "in" else column.not_in(values)
+            if lookup == "isnull":
+                flag = TypeAdapter(bool).validate_python(raw)
+                return column.is_(None) if flag else column.is_not(None)
+            if lookup == "contains":
+                if typ is not str:
+                    raise Invalid(f"{param}: contains works on text fields only", field=param)
+                escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                return column.ilike(f"%{escaped}%")
+            value = TypeAdapter(typ).validate_python(raw)
+        except ValidationError as exc:
+            raise from_validation_error(exc, prefix=param) from None
+        if lookup == "not":
+            return column.is_distinct_from(value)
+        if lookup in ("gte", "lte", "gt", "lt"):
+            if typ not in (int, float, Decimal, date, datetime):
+                raise Invalid(f"{param}: {lookup} works on numbers and dates only", field=param)
+            return {
+                "gte": column >= value,
+                "lte": column <= value,
+                "gt": column > value,
+                "lt": column < value,
+            }[lookup]
+        return column == value
+
+    def order_by(self, raw: str | None) -> list[ColumnElement]:
+        names = (
+            [p.strip() for p in raw.split(",") if p.strip()] if raw else list(self.default_ordering)
+        )
+        order: list[ColumnElement] = []
+        for name in names:
+            bare = name.lstrip("-")
+            if bare not in self.ordering:
+                raise Invalid(
+                    f"cannot order by {bare!r}; choose from {', '.join(self.ordering)}",
+                    field="ordering",
+                )
+            column = self._column(bare)
+            order.append(
+                column.desc().nulls_last() if name.startswith("-") else column.asc().nulls_last()
+            )
+        if "id" not in [n.lstrip("-") for n in names]:
+            order.append(self.table.c.id.asc())  # a stable order for pagination
+        return order
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def select(self) -> Select:
+        return select(*self.columns)
+
+    def list_page(self, session: Session, args: MultiDict) -> dict[str, Any]:
+        limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        clauses = self.where(args)
+        if self.keyset and "cursor" in args:
+            return self._keyset_page(session, args, clauses, limit)
+        offset = _int_param(args, "offset", 0, 0, None)
+        count = session.scalar(select(func.count()).select_from(self.table).where(*clauses))
+        rows = session.execute(
+            self.select()
+            .where(*clauses)
+            .order_by(*self.order_by(args.get("ordering")))
+            .limit(limit)
+            .offset(offset)
+        ).mappings()
+        return {
+            "count": count,
+            "next": _page_url(args, offset=offset + limit)
+            if offset + limit < (count or 0)
+            else None,
+            "previous": _page_url(args, offset=max(offset - limit, 0)) if offset > 0 else None,
+            "results": list(rows),
+        }
+
+    def _keyset_page(
+        self, session: Session, args: MultiDict, clauses: list, limit: int
+    ) -> dict[str, Any]:
+        if args.get("ordering"):
+            raise Invalid("keyset pagination orders by id; leave out ordering", field="ordering")
+        after = _decode_cursor(args.get("cursor") or "")
+        if after is not None:
+            clauses = [*clauses, self.table.c.id > after]
+        rows = list(
+            session.execute(
+                self.select().where(*clauses).order_by(self.table.c.id).limit(limit + 1)
+            ).mappings()
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {
+            "count": None,
+            "next": _page_url(args, cursor=_encode_cursor(rows[-1]["id"])) if more else None,
+            "previous": None,
+            "results": rows,
+        }
+
+    def find_id(self, session: Session, key: str) -> int:
+        """The id of the row named by `key`: its natural key where that applies, else its id."""
+        if self.key is not None and (self.key_matches is None or self.key_matches(key)):
+            found = session.scalar(select(self.table.c.id).where(self.table.c[self.key] == key))
+            if found is not None:
+                return found
+        if key.isdigit() and len(key) < 19:
+            found = session.scalar(select(self.table.c.id).where(self.table.c.id == int(key)))
+            if found is not None:
+                return found
+        raise NotFound(f"no {self.singular.replace('_', ' ')} {key!r}")
+
+    def get(self, session: Session, key: str, *, lock: bool = False) -> dict[str, Any]:
+        stmt = self.select().where(self.table.c.id == self.find_id(session, key))
+        if lock:
+            stmt = stmt.with_for_update()
+        return dict(session.execute(stmt).mappings().one())
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def resolve(self, session: Session, values: dict[str, Any]) -> dict[str, Any]:
+        """Replace each reference given by natural key with its id; refuse unknown ones."""
+        for ref in self.refs:
+            value = values.get(ref.field)
+            if value is None:
+                continue
+            table = ref.target.__table__
+            if isinstance(value, str):
+                found = session.scalar(select(table.c.id).where(table.c[ref.key] == value))
+                what = f"{ref.key} {value!r}"
+            else:
+                found = session.scalar(select(table.c.id).where(table.c.id == value))
+                what = f"id {value}"
+            if found is None:
+                raise Invalid(f"{ref.field}: no {ref.what} with {what}", field=ref.field)
+            values[ref.field] = found
+        return values
+
+    def validate(self, schema: type[BaseModel], body: Any) -> dict[str, Any]:
+        try:
+            return schema.model_validate(body).model_dump(exclude_unset=schema is self.update)
+        except ValidationError as exc:
+            raise from_validation_error(exc) from None
+
+    def create_one(self, session: Session, body: Any) -> dict[str, Any]:
+        values = self.resolve(session, self.validate(self.create, body))
+        if self.check:
+            self.check(session, values, None)
+        return self._write(session, insert(self.table).values(values).returning(*self.columns))
+
+    def create_many(self, session: Session, items: list[Any]) -> list[dict[str, Any]]:
+        """All or none; an error names the item by its index, e.g. [3].chain_id."""
+        rows = []
+        for index, item in enumerate(items):
+            try:
+                rows.append(self.create_one(session, item))
+            except DomainError as exc:
+                raise exc.at(f"[{index}]") from None
+        return rows
+
+    def update_one(self, session: Session, key: str, body: Any, *, replace: bool) -> dict[str, Any]:
+        current = self.get(session, key, lock=True)
+        self.check_if_match(current)
+        schema = self.create if replace else self.update
+        values = self.resolve(session, self.validate(schema, body))
+        if self.check:
+            self.check(session, {**current, **values}, current)
+        if not values:
+            return current
+        stmt = (
+            update(self.table)
+            .where(self.table.c.id == current["id"])
+            .values(values)
+            .returning(*self.columns)
+        )
+        return self._write(session, stmt)
+
+    def delete_one(self, session: Session, key: str) -> None:
+        current = self.get(session, key, lock=True)
+        self.check_if_match(current)
+        savepoint = session.begin_nested()
+        try:
+            session.execute(delete(self.table).where(self.table.c.id == current["id"]))
+            savepoint.commit()
+        except IntegrityError as exc:
+            savepoint.rollback()
+            referrers = self.referrers(session, current["id"])
+            if referrers:
+                names = ", ".join(f"{n} {t}" for t, n in referrers.items())
+                raise Conflict(
+                    f"{self.singular.replace('_', ' ')} {current['id']} is still referenced by {names}",
+                    details=[
+                        {"field": t, "message": f"{n} rows refer to it"}
+                        for t, n in referrers.items()
+                    ],
+                ) from None
+            raise from_database_error(exc) from None
+
+    def referrers(self, session: Session, record_id: int) -> dict[str, int]:
+        """table -> how many of its rows point at this record (through any foreign key)."""
+        found: dict[str, int] = {}
+        for table in Base.metadata.sorted_tables:
+            for fk in table.foreign_keys:
+                if fk.column.table is self.table and fk.column.name == "id":
+                    n = session.scalar(
+                        select(func.count()).select_from(table).where(fk.parent == record_id)
+                    )
+                    if n:
+                        found[table.name] = found.get(table.name, 0) + n
+        return found
+
+    def _write(self, session: Session, stmt: Any) -> dict[str, Any]:
+        savepoint = session.begin_nested()
+        try:
+            row = dict(session.execute(stmt).mappings().one())
+            savepoint.commit()
+            return row
+        except DBAPIError as exc:
+            savepoint.rollback()
+            raise from_database_error(exc) from None
+
+    # --- responses ---------------------------------------------------------------------------
+
+    def dump(self, row: dict[str, Any]) -> bytes:
+        return self.read.model_validate(row).model_dump_json().encode()
+
+    def etag(self, row: dict[str, Any]) -> str:
+        return etag_of(self.dump(row))
+
+    def check_if_match(self, row: dict[str, Any]) -> None:
+        check_if_match(self.etag(row))
+
+    def detail_response(self, row: dict[str, Any], status: int = 200) -> Response:
+        body = self.dump(row)
+        response = Response(body, status=status, mimetype="application/json")
+        response.headers["ETag"] = etag_of(body)
+        if status == 201:
+            response.headers["Location"] = url_for(f"{self.singular}.read", id=row["id"])
+        return response
+
+    # --- routes ------------------------------------------------------------------------------
+
+    def blueprint(self) -> APIBlueprint:
+        bp = APIBlueprint(
+            self.singular,
+            __name__,
+            url_prefix=f"/api/v1/{self.name}",
+            abp_tags=[Tag(name=self.name, description=self.description)],
+            abp_security=[{"bearer": []}],
+            abp_responses=ERRORS,
+        )
+        resource = self
+        query_model, create_model_, update_model, read_model = (
+            self.query_model,
+            self.create,
+            self.update,
+            self.read,
+        )
+        what = self.singular.replace("_", " ")
+
+        def list_(query: query_model = None):  # type: ignore[valid-type]
+            page = resource.list_page(db.session, request.args)
+            return Response(
+                resource.page_adapter.dump_json(resource.page_adapter.validate_python(page)),
+                mimetype="application/json",
+            )
+
+        def create_(body: create_model_ = None):  # type: ignore[valid-type]
+            payload = json_body()
+            session = db.session
+            if isinstance(payload, list):
+                rows = resource.create_many(session, payload)
+                session.commit()
+                return Response(
+                    resource.list_adapter.dump_json(resource.list_adapter.validate_python(rows)),
+                    status=201,
+                    mimetype="application/json",
+                )
+            row = resource.create_one(session, payload)
+            session.commit()
+            return resource.detail_response(row, 201)
+
+        def read_(path: PathId):
+            row = resource.get(db.session, path.id)
+            tag = resource.etag(row)
+            if request.if_none_match and request.if_none_match.contains(tag.strip('"')):
+                return Response(status=304, headers={"ETag": tag})
+            return resource.detail_response(row)
+
+        def patch_(id: str, path: PathId = None, body: update_model = None):  # type: ignore[valid-type]
+            # Validated here rather than by flask-openapi3, so that errors take the API's shape.
+            row = resource.update_one(db.session, id, json_body(), replace=False)
+            db.session.commit()
+            return resource.detail_response(row)
+
+        def put_(id: str, path: PathId = None, body: create_model_ = None):  # type: ignore[valid-type]
+            row = resource.update_one(db.session, id, json_body(), replace=True)
+            db.session.commit()
+            return resource.detail_response(row)
+
+        def history_(path: PathId):
+            record_id = resource.find_id(db.session, path.id)
+            rows = db.session.execute(
+                select(Change)
+                .where(Change.table_name == resource.table.name, Change.record_id == record_id)
+                .order_by(Change.id)
+            ).scalars()
+            return Response(
+                HISTORY.dump_json(HISTORY.validate_python(list(rows))), mimetype="application/json"
+            )
+
+        def delete_(path: PathId):
+            resource.delete_one(db.session, path.id)
+            db.session.commit()
+            return Response(status=204)
+
+        for view in (list_, create_, patch_, put_):
+            view.__delay_validate_request__ = True  # type: ignore[attr-defined]  # validated here, errors in our shape
+        read_page = self.page
+        bp.get(
+            "",
+            summary=f"List {self.name}",
+            responses={200: read_page},
+            operation_id=f"list_{self.singular}",
+        )(list_)
+        bp.post(
+            "",
+            summary=f"Create a {what} (or a JSON list of them, all or none)",
+            responses={201: read_model},
+            operation_id=f"create_{self.singular}",
+        )(create_)
+        bp.get(
+            "/<id>",
+            summary=f"Read a {what}",
+            responses={200: read_model, 304: None},
+            operation_id=f"read_{self.singular}",
+            endpoint="read",
+        )(read_)
+        bp.patch(
+            "/<id>",
+            summary=f"Change some fields of a {what}",
+            responses={200: read_model},
+            operation_id=f"update_{self.singular}",
+        )(patch_)
+        bp.put(
+            "/<id>",
+            summary=f"Replace a {what}",
+            responses={200: read_model},
+            operation_id=f"replace_{self.singular}",
+        )(put_)
+        bp.get(
+            "/<id>/history",
+            summary=f"Every change of a {what}: action, values before and after, actor, request id",
+            responses={200: None},
+            operation_id=f"history_{self.singular}",
+        )(history_)
+        bp.delete(
+            "/<id>",
+            summary=f"Delete a {what} (409 while something refers to it)",
+            responses={204: None},
+            operation_id=f"delete_{self.singular}",
+        )(delete_)
+        return bp
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def json_body() -> Any:
+    """The request's JSON (checked for media type and syntax by the API's before_request)."""
+    return request.get_json(silent=True)
+
+
+def etag_of(body: bytes) -> str:
+    """A strong ETag from the representation itself: any change of any field changes it."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def check_if_match(current: str) -> None:
+    if (
+        request.if_match
+        and not request.if_match.star_tag
+        and not request.if_match.contains(current.strip('"'))
+    ):
+        raise PreconditionFailed(
+            "the record changed since you read it (If-Match does not match its ETag); read it again",
+            field="If-Match",
+        )
+
+
+def _int_param(args: MultiDict, name: str, default: int, low: int, high: int | None) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be an integer", field=name) from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise Invalid(f"{name} must be {bound}", field=name)
+    return value
+
+
+def _page_url(args: MultiDict, **changes: Any) -> str:
+    params = MultiDict(args)
+    for key, value in changes.items():
+        params.setlist(key, [str(value)])
+    return url_for(
+        request.endpoint, _external=True, **request.view_args, **params.to_dict(flat=False)
+    )  # type: ignore[arg-type]
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int | None:
+    if not cursor:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind == "id" and value.isdigit():
+            return int(value)
+    except (binascii.Error, UnicodeDecodeError):
+        pass
+    raise BadRequest("cursor is not one this API gave out", field="cursor")

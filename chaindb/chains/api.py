@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response
+from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from pydantic import TypeAdapter
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from chaindb.api.resource import ERRORS, Ref, Resource
+from chaindb.api.schemas import PathId
+from chaindb.chains.models import (
+    Chain,
+    ChainGroup,
+    ChainRole,
+    ChainSegment,
+    ChainTier,
+    RoleKind,
+    SegmentPosition,
+)
+from chaindb.chains.schemas import (
+    ChainCreate,
+    ChainRead,
+    ChainRoleCreate,
+    ChainRoleRead,
+    SegmentCreate,
+    SegmentRead,
+)
+from chaindb.db import db
+from chaindb.enterprises.models import Enterprise
+from chaindb.errors import Invalid
+
+
+def _segment_in_chain(session: Session, values: dict[str, Any], _current: Any) -> None:
+    """A segment given with a chain must belong to it (the database says so too, less kindly)."""
+    segment_id, chain_id = values.get("segment_id"), values.get("chain_id")
+    if segment_id is None:
+        return
+    found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == segment_id))
+    if found is None:
+        raise Invalid(f"segment_id: no segment with id {segment_id}", field="segment_id")
+    if found != chain_id:
+        raise Invalid("segment_id: the segment belongs to another chain", field="segment_id")
+
+
+def _parent_segment_in_chain(session: Session, values: dict[str, Any], current: Any) -> None:
+    parent_id, chain_id = values.get("parent_id"), values.get("chain_id")
+    if parent_id is None:
+        return
+    found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == parent_id))
+    if found is None:
+        raise Invalid(f"parent_id: no segment with id {parent_id}", field="parent_id")
+    if found != chain_id:
+        raise Invalid("parent_id: the parent segment belongs to another chain", field="parent_id")
+
+
+chains = Resource(
+    name="chains",
+    model=Chain,
+    read=ChainRead,
+    create=ChainCreate,
+    description="Industrial chains (产业链), addressed by id or code",
+    refs=[Ref("parent_id", Chain, "code", "chain")],
+    filters={"code": str, "tier": ChainTier, "group": ChainGroup, "parent_id": int, "name_zh": str, "name_en": str,
+             "chief": str, "target_2030_cny_100m": float},
+    ordering=("id", "code", "name_zh", "tier", "group", "sort_order", "target_2030_cny_100m"),
+    default_ordering=("sort_order", "code"),
+    search=lambda q: or_(Chain.name_zh.contains(q), Chain.name_en.ilike(f"%{q}%"), Chain.code == q,
+                         func.array_to_string(Chain.aliases, " ").contains(q)),
+    key="code",
+    key_matches=lambda k: not k.isdigit(),
+)  # fmt: skip
+
+segments = Resource(
+    name="segments",
+    model=ChainSegment,
+    read=SegmentRead,
+    create=SegmentCreate,
+    description="Segments (环节) of the chain maps; a chain's tree is at /chains/{id}/segments",
+    refs=[Ref("chain_id", Chain, "code", "chain")],
+    filters={"chain_id": int, "parent_id": int, "position": SegmentPosition, "code": str, "name_zh": str},
+    ordering=("id", "chain_id", "code", "name_zh", "position", "sort_order"),
+    default_ordering=("chain_id", "sort_order", "code"),
+    search=lambda q: or_(ChainSegment.name_zh.contains(q), ChainSegment.name_en.ilike(f"%{q}%"),
+                         ChainSegment.code == q),
+    check=_parent_segment_in_chain,
+)  # fmt: skip
+
+chain_roles = Resource(
+    name="chain-roles",
+    model=ChainRole,
+    read=ChainRoleRead,
+    create=ChainRoleCreate,
+    description="Roles of enterprises in chains: chain_master (链主), backbone, supplier",
+    refs=[Ref("enterprise_id", Enterprise, "uscc", "enterprise"), Ref("chain_id", Chain, "code", "chain")],
+    filters={"enterprise_id": int, "chain_id": int, "segment_id": int, "role": RoleKind, "since": date,
+             "until": date},
+    ordering=("id", "enterprise_id", "chain_id", "role", "since", "until"),
+    check=_segment_in_chain,
+)  # fmt: skip
+
+
+def _tree_blueprint() -> APIBlueprint:
+    bp = APIBlueprint(
+        "chain_map",
+        __name__,
+        url_prefix="/api/v1/chains",
+        abp_tags=[Tag(name="chains")],
+        abp_security=[{"bearer": []}],
+        abp_responses=ERRORS,
+    )
+    adapter = TypeAdapter(list[SegmentRead])
+
+    @bp.get(
+        "/<id>/segments",
+        summary="The chain's map: its segments, parents before children",
+        responses={200: None},
+        operation_id="list_chain_segments",
+    )
+    def chain_segments(path: PathId):
+        chain_id = chains.find_id(db.session, path.id)
+        rows = db.session.execute(
+            segments.select()
+            .where(ChainSegment.chain_id == chain_id)
+            .order_by(
+                ChainSegment.parent_id.nulls_first(), ChainSegment.sort_order, ChainSegment.code
+            )
+        ).mappings()
+        return Response(
+            adapter.dump_json(adapter.validate_python(list(rows))), mimetype="application/json"
+        )
+
+    return bp
+
+
+def register(app: OpenAPI) -> None:
+    for resource in (chains, segments, chain_roles):
+        app.register_api(resource.blueprint())
+    app.register_api(_tree_blueprint())

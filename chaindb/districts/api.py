@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import re
+
+from flask_openapi3 import OpenAPI
+from sqlalchemy import or_
+
+from chaindb.api.resource import Resource
+from chaindb.districts.models import District, DistrictKind
+from chaindb.districts.schemas import DistrictCreate, DistrictRead
+
+resource = Resource(
+    name="districts",
+    model=District,
+    read=DistrictRead,
+    create=DistrictCreate,
+    description="Planning units (区县(功能区)): districts, counties and functional zones; "
+    "addressed by id or code",
+    filters={
+        "code": str,
+        "kind": DistrictKind,
+        "is_official_code": bool,
+        "name_zh": str,
+        "name_en": str,
+    },
+    ordering=("id", "code", "name_zh", "sort_order", "kind"),
+    default_ordering=("sort_order", "code"),
+    search=lambda q: or_(
+        District.name_zh.contains(q), District.name_en.ilike(f"%{q}%"), District.code == q
+    ),
+    key="code",
+    key_matches=lambda k: bool(re.fullmatch(r"[0-9]{6}|[A-Z][A-Z0-9-]{1,15}", k)),
+)
+
+
+def register(app: OpenAPI) -> None:
+    app.register_api(resource.blueprint())

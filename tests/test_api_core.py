@@ -1,0 +1,170 @@
+"""The behaviour every resource shares, shown on chains and districts."""
+
+from __future__ import annotations
+
+from tests.conftest import count_rows
+
+
+def test_a_list_needs_a_token(api):
+    response = api.get("/api/v1/chains", role=None)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_a_viewer_reads_but_cannot_write(api, conn):
+    assert api.get("/api/v1/chains").status_code == 200
+    before = count_rows(conn, "chain")
+    response = api.post(
+        "/api/v1/chains", {"code": "x-chain", "name_zh": "某链", "tier": "key"}, role="viewer"
+    )
+    assert response.status_code == 403
+    assert count_rows(conn, "chain") == before
+
+
+def test_create_read_update_delete_a_chain(api):
+    created = api.post("/api/v1/chains", {"code": "hydrogen", "name_zh": "氢能", "tier": "key"})
+    assert created.status_code == 201, created.get_json()
+    location = created.headers["Location"]
+    assert location.endswith(f"/api/v1/chains/{created.get_json()['id']}")
+    by_code = api.get("/api/v1/chains/hydrogen")
+    assert by_code.get_json()["name_zh"] == "氢能"
+    etag = by_code.headers["ETag"]
+    changed = api.patch(
+        "/api/v1/chains/hydrogen", {"chief": "某副市长"}, headers={"If-Match": etag}
+    )
+    assert changed.status_code == 200 and changed.get_json()["chief"] == "某副市长"
+    stale = api.patch("/api/v1/chains/hydrogen", {"chief": "别人"}, headers={"If-Match": etag})
+    assert stale.status_code == 412
+    assert api.get("/api/v1/chains/hydrogen").get_json()["chief"] == "某副市长"
+    assert api.delete("/api/v1/chains/hydrogen").status_code == 204
+    assert api.get("/api/v1/chains/hydrogen").status_code == 404
+
+
+def test_malformed_json_is_a_400_and_changes_nothing(api, conn):
+    before = count_rows(conn, "chain")
+    response = api.post(
+        "/api/v1/chains", data="{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["details"][0]["field"] == "body"
+    assert count_rows(conn, "chain") == before
+
+
+def test_wrong_media_type_is_a_415(api):
+    response = api.post("/api/v1/chains", data="code=x", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+
+
+def test_wrong_types_name_each_field(api):
+    response = api.post(
+        "/api/v1/chains", {"code": "ok-code", "name_zh": 5, "tier": "keyx", "bogus": 1}
+    )
+    assert response.status_code == 422
+    fields = {d["field"] for d in response.get_json()["error"]["details"]}
+    assert fields == {"name_zh", "tier", "bogus"}
+
+
+def test_an_unknown_reference_is_a_422_naming_it(api, conn):
+    before = count_rows(conn, "chain")
+    response = api.post(
+        "/api/v1/chains", {"code": "h2", "name_zh": "氢", "tier": "key", "parent_id": "nope"}
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"] == [
+        {"field": "parent_id", "message": "parent_id: no chain with code 'nope'"}
+    ]
+    assert count_rows(conn, "chain") == before
+
+
+def test_a_duplicate_is_a_409(api):
+    assert (
+        api.post("/api/v1/chains", {"code": "dup", "name_zh": "重复", "tier": "key"}).status_code
+        == 201
+    )
+    response = api.post("/api/v1/chains", {"code": "dup", "name_zh": "重复二", "tier": "key"})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["details"][0]["field"] == "code"
+
+
+def test_bulk_create_is_all_or_none(api, conn):
+    before = count_rows(conn, "chain")
+    response = api.post(
+        "/api/v1/chains",
+        [
+            {"code": "aa", "name_zh": "甲", "tier": "key"},
+            {"code": "bb", "name_zh": "乙", "tier": "bad"},
+        ],
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"][0]["field"] == "[1].tier"
+    assert count_rows(conn, "chain") == before
+    ok = api.post(
+        "/api/v1/chains",
+        [
+            {"code": "aa", "name_zh": "甲", "tier": "key"},
+            {"code": "bb", "name_zh": "乙", "tier": "key"},
+        ],
+    )
+    assert ok.status_code == 201 and len(ok.get_json()) == 2
+
+
+def test_deleting_a_referenced_record_is_a_409_naming_the_referrers(api):
+    parent = api.post(
+        "/api/v1/chains", {"code": "parent", "name_zh": "父", "tier": "iconic"}
+    ).get_json()
+    api.post(
+        "/api/v1/chains", {"code": "child", "name_zh": "子", "tier": "key", "parent_id": "parent"}
+    )
+    response = api.delete(f"/api/v1/chains/{parent['id']}")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["details"] == [
+        {"field": "chain", "message": "1 rows refer to it"}
+    ]
+
+
+def test_lists_filter_order_and_paginate(api):
+    for n in range(5):
+        api.post(
+            "/api/v1/chains", {"code": f"c{n}", "name_zh": f"链{n}", "tier": "key", "sort_order": n}
+        )
+    page = api.get("/api/v1/chains?tier=key&ordering=-sort_order&limit=2").get_json()
+    assert page["count"] == 5
+    assert [c["code"] for c in page["results"]] == ["c4", "c3"]
+    second = api.get(page["next"].replace("http://localhost", "")).get_json()
+    assert [c["code"] for c in second["results"]] == ["c2", "c1"]
+    assert api.get("/api/v1/chains?code__in=c1,c3").get_json()["count"] == 2
+    assert api.get("/api/v1/chains?tier=key&code__not=c1").get_json()["count"] == 4
+    assert api.get("/api/v1/chains?name_zh__contains=链").get_json()["count"] == 5
+
+
+def test_bad_list_parameters_are_422(api):
+    assert api.get("/api/v1/chains?limit=0").status_code == 422
+    assert api.get("/api/v1/chains?limit=1001").status_code == 422
+    assert api.get("/api/v1/chains?ordering=bogus").status_code == 422
+    assert api.get("/api/v1/chains?nope=1").status_code == 422
+    assert api.get("/api/v1/chains?tier=bogus").status_code == 422
+
+
+def test_request_id_is_echoed_or_made(api):
+    assert (
+        api.get("/api/v1/chains", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
+    assert len(api.get("/api/v1/chains").headers["X-Request-ID"]) == 32
+
+
+def test_districts_are_addressed_by_code(api):
+    api.post(
+        "/api/v1/districts",
+        {"code": "370102", "is_official_code": True, "name_zh": "历下区", "kind": "district"},
+    )
+    assert api.get("/api/v1/districts/370102").get_json()["name_zh"] == "历下区"
+
+
+def test_the_openapi_document_is_valid(api):
+    from openapi_spec_validator import validate
+
+    response = api.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    validate(response.get_json())
