@@ -43,6 +43,9 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     )
     if config:
         app.config.update(config)
+    from chaindb.api.schemas import KeyConverter
+
+    app.url_map.converters["key"] = KeyConverter
     if "ENGINE" not in app.config and not app.config.get("SQLALCHEMY_URL"):
         app.config["SQLALCHEMY_URL"] = resolve_url(settings)
     logging.basicConfig(level=settings.log_level)

@@ -155,6 +155,30 @@ CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str]] = {
     "uq_target_scope_year_metric": (
         409, "metric", "a value for this scope, year and metric already exists"),
     "uq_app_user_username_lower": (409, "username", "a user with this name already exists"),
+    "ck_supply_link_ended_has_until": (422, "until", "an ended link needs its last day (until)"),
+    "ck_supply_link_period_order": (422, "until", "until is before since"),
+    "ck_supply_link_verified_has_time": (422, "verified_at", "a verified link needs verified_at"),
+    "fk_supply_link_segment_same_chain": (422, "segment_id", "the segment belongs to another chain"),
+    "fk_chain_role_segment_same_chain": (422, "segment_id", "the segment belongs to another chain"),
+    "fk_project_segment_same_chain": (422, "segment_id", "the segment belongs to another chain"),
+    "fk_chain_segment_parent_same_chain": (422, "parent_id", "the parent segment belongs to another chain"),
+    "ck_chain_role_period_order": (422, "until", "until is before since"),
+    "ck_project_stage_dates_ordered": (422, "signed_on", "the stage dates are out of order"),
+    "ck_district_code_format": (
+        422, "code", "an official code has 6 digits; a zone's local code is upper-case letters, "
+        "digits and dashes"),
+    "ck_project_follow_on_has_parent": (
+        422, "parent_id", "an expansion or capital increase names its parent; a new project none"),
+    "ck_project_has_investor": (422, "investor_id", "give the investor (investor_id or investor_name)"),
+    "ck_project_dropped_has_date": (422, "dropped_on", "a dropped project needs dropped_on, and only it"),
+    "ck_project_agreed_start_after_signing": (422, "agreed_start_on", "the agreed start is before signing"),
+    **{
+        f"ck_project_{column}_not_ahead_of_stage": (
+            422, column, f"{column} is set but the project has not reached that stage")
+        for column in ("signed_on", "construction_started_on", "production_started_on", "capacity_reached_on")
+    },
+    "ck_district_division_has_official_code": (
+        422, "is_official_code", "a district or county needs its official code"),
 }  # fmt: skip
 
 _KEY_DETAIL = re.compile(r"Key \((?P<cols>[^)]*)\)=\((?P<vals>.*)\) (?P<rest>.*)")
@@ -198,8 +222,8 @@ def from_database_error(exc: DBAPIError) -> DomainError:
         field = match.group("cols").split(",")[-1].strip() if match else "id"
         return Invalid(f"{field}: the referenced record does not exist", field=field)
     if isinstance(orig, pg.CheckViolation):
-        field = _check_field(constraint, table)
-        return Invalid(f"refused by rule {constraint}: {primary}", field=field)
+        field = getattr(diag, "column_name", None) or _check_field(constraint, table)
+        return Invalid(f"the values break the rule {constraint}", field=field)
     if isinstance(orig, pg.NotNullViolation):
         column = getattr(diag, "column_name", None) or "field"
         return Invalid(f"{column} is required", field=column)
@@ -232,11 +256,14 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
-def respond(status: int, code: str, message: str, details: Any = None) -> tuple[Response, int]:
+def respond(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> tuple[Response, int]:
     if _wants_json():
         response = jsonify(error_body(code, message, details))
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="chaindb"'
+        response.headers.update(headers or {})
         return response, status
     page = render_template("error.html", status=status, message=message, details=details or [])
     return Response(page, mimetype="text/html"), status
@@ -265,7 +292,9 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return respond(exc.code or 500, code, exc.description or exc.name)
+        # Keep the exception's own headers, such as Allow on a 405.
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return respond(exc.code or 500, code, exc.description or exc.name, headers=headers)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

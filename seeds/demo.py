@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlalchemy import text as sql_text
 
+from chaindb.enterprises.search import name_initials
 from chaindb.enterprises.uscc import with_check_character
 from chaindb.models import (
     Chain,
@@ -114,6 +115,7 @@ def load_enterprises(conn: Connection, report: Report) -> None:
             k: v[k] for k in ("name_en", "short_name", "region_code", "size", "ownership", "notes")
         }
         values["district_id"] = districts(v["district"], row, "district")
+        values["name_initials"] = name_initials(v["name_zh"], v["short_name"])
         # The anchors' registered names and codes are not in the sources: keyed by name, no code.
         upsert(
             conn,
@@ -348,6 +350,7 @@ def load_fictional_suppliers(conn: Connection, report: Report) -> None:
             {
                 "name_zh": item["name_zh"],
                 "name_en": item["name_en"],
+                "name_initials": name_initials(item["name_zh"]),
                 "district_id": districts(item["district"], row, "district"),
                 "region_code": item["region_code"],
                 "size": item["size"],

@@ -27,6 +27,7 @@ import psycopg
 from sqlalchemy import Engine
 from tqdm import tqdm
 
+from chaindb.enterprises.search import initials
 from chaindb.enterprises.uscc import with_check_character
 
 SEED = 20261126
@@ -332,6 +333,29 @@ def _day(ordinal: int) -> date:
     return date.fromordinal(ordinal)
 
 
+def enterprise_names(serial: int, suffix: str, chain_name: str | None) -> tuple[str, str | None]:
+    """name_zh and short_name of a synthetic enterprise; a chain master's when chain_name is
+    given (suffix is then unused)."""
+    if chain_name is not None:
+        return (
+            f"{ENTERPRISE_PREFIX}{serial:06d}{chain_name}集团股份有限公司",
+            f"合成{chain_name}{serial % MASTERS_PER_CHAIN + 1}",
+        )
+    return f"{ENTERPRISE_PREFIX}{serial:06d}{suffix}", None
+
+
+def enterprise_initials(serial: int, suffix: str, chain_name: str | None) -> str:
+    """enterprise.name_initials of enterprise_names(...), built from the initials of its fixed
+    words (cached by search.initials) rather than from 100,000 whole names: the serial's digits
+    end a run of Chinese characters, so the parts' initials join into those of the whole."""
+    if chain_name is not None:
+        return (
+            f"{initials(ENTERPRISE_PREFIX)}{serial:06d}{initials(chain_name + '集团股份有限公司')} "
+            f"{initials('合成' + chain_name)}{serial % MASTERS_PER_CHAIN + 1}"
+        )
+    return f"{initials(ENTERPRISE_PREFIX)}{serial:06d}{initials(suffix)}"
+
+
 E_ORD = END.toordinal()
 S_ORD = START.toordinal()
 
@@ -557,21 +581,21 @@ class Generator:
                     )
                 ents.append(Ent(serial, size, founded, master_of, chains, backbone))
                 if master_of is not None:
-                    chain_name = self.chains[master_of][2]
-                    name = f"{ENTERPRISE_PREFIX}{serial:06d}{chain_name}集团股份有限公司"
-                    short = f"合成{chain_name}{serial % MASTERS_PER_CHAIN + 1}"
+                    suffix, chain_name = "", self.chains[master_of][2]
                     name_en = f"Synthetic Enterprise {serial:06d} Group Co., Ltd."
                 else:
-                    name = f"{ENTERPRISE_PREFIX}{serial:06d}{rng.choice(NAME_SUFFIXES)}"
-                    short = name_en = None
+                    suffix, chain_name = rng.choice(NAME_SUFFIXES), None
+                    name_en = None
+                name, short = enterprise_names(serial, suffix, chain_name)
+                letters = enterprise_initials(serial, suffix, chain_name)
                 active = master_of is not None or rng.random() < 0.97
-                yield (uscc, name, name_en, short, district_id, region, size, ownership,
+                yield (uscc, name, name_en, short, letters, district_id, region, size, ownership,
                        _day(founded), active)  # fmt: skip
 
         self.copy(
             "enterprise",
-            ["uscc", "name_zh", "name_en", "short_name", "district_id", "region_code", "size",
-             "ownership", "founded_on", "active"],
+            ["uscc", "name_zh", "name_en", "short_name", "name_initials", "district_id",
+             "region_code", "size", "ownership", "founded_on", "active"],
             rows(),
         )  # fmt: skip
         self.ents = ents

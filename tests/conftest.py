@@ -24,7 +24,8 @@ from chaindb.db import make_engine
 from chaindb.embedded import drop_database, ensure_database, server_url
 from chaindb.migrations import alembic_config
 
-TEST_DATABASE = "chaindb_test"
+# One database per test run, so that runs side by side on one server never drop each other's.
+TEST_DATABASE = os.environ.get("CHAINDB_TEST_DATABASE") or f"chaindb_test_{os.getpid()}"
 
 
 def _admin_url() -> str:

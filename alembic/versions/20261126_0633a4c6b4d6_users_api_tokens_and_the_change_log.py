@@ -46,6 +46,16 @@ BEGIN
   IF TG_OP <> 'DELETE' THEN
     after_row := to_jsonb(NEW) - 'password_hash' - 'token_hash';
   END IF;
+  IF TG_OP = 'UPDATE' THEN
+    -- A token's last_used_at stamp alone is bookkeeping, not a change worth a log entry.
+    IF to_jsonb(OLD) - 'updated_at' - 'last_used_at' = to_jsonb(NEW) - 'updated_at' - 'last_used_at' THEN
+      RETURN NULL;
+    END IF;
+    -- A new password or token hash is logged as the fact of a change, never the value.
+    IF to_jsonb(OLD) -> 'password_hash' IS DISTINCT FROM to_jsonb(NEW) -> 'password_hash' THEN
+      after_row := after_row || '{"password_changed": true}'::jsonb;
+    END IF;
+  END IF;
   INSERT INTO change_log (table_name, record_id, action, before, after, actor, request_id)
   VALUES (
     TG_TABLE_NAME,

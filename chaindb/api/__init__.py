@@ -54,11 +54,16 @@ def _authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API token: Authorization: Bearer <token>")
-    principal = authenticate_token(session=db.session, plain=token.strip())
-    db.session.rollback()  # the lookup's transaction must not carry into the request's writes
+    session = db.session
+    principal = authenticate_token(session=session, plain=token.strip())
+    if session.info.pop("token_stamped", False):
+        session.commit()  # keep the last_used_at stamp, whatever becomes of the request
     if principal is None:
         raise Unauthorized("the token is unknown, expired or revoked")
     g.principal = principal
+    if request.method not in READ_METHODS and session.in_transaction():
+        # The lookup began this transaction before anyone knew who asks: stamp it now.
+        _stamp(session.connection())
     needed = Role.VIEWER if request.method in READ_METHODS else Role.EDITOR
     if not principal.may(needed):
         raise Forbidden(
@@ -98,8 +103,12 @@ def _stamp_transaction(session: Session, transaction, connection) -> None:
     """Every transaction of a request tells the database's triggers who writes, and why."""
     from flask import has_request_context
 
-    if not has_request_context() or request.method in READ_METHODS:
-        return
+    if not has_request_context() or request.method in READ_METHODS or "principal" not in g:
+        return  # reads record nothing; the token lookup's transaction is stamped once known
+    _stamp(connection)
+
+
+def _stamp(connection) -> None:
     principal = g.get("principal")
     connection.execute(
         text(

@@ -17,13 +17,14 @@ from typing import Any
 
 from flask import Response, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, Field, RootModel, TypeAdapter, ValidationError, create_model
 from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from chaindb.api.schemas import CachedSchema, Page, PathId, partial
+from chaindb.api import transfer
+from chaindb.api.schemas import CachedSchema, Page, PathId, parse_body, partial
 from chaindb.changes.models import Change
 from chaindb.changes.schemas import ChangeRead
 from chaindb.db import Base, db
@@ -41,7 +42,7 @@ from chaindb.errors import (
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
-RESERVED = {"limit", "offset", "ordering", "q", "cursor", "format"}
+RESERVED = {"limit", "offset", "ordering", "q", "cursor", "format", "dry_run"}
 LOOKUPS = ("not_in", "in", "not", "gte", "lte", "gt", "lt", "contains", "isnull")
 HISTORY = TypeAdapter(list[ChangeRead])
 ERRORS = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody,
@@ -78,6 +79,9 @@ class Resource:
     check: Callable[[Session, dict[str, Any], Any], None] | None = None
     read_only_fields: Sequence[str] = ()
     update: type[BaseModel] | None = None
+    # Natural key an import matches existing rows by; None = no import for this resource.
+    import_key: Sequence[str] | None = None
+    import_scope: Callable[[], ColumnElement] | None = None  # e.g. only live links match
 
     def __post_init__(self) -> None:
         self.table = self.model.__table__
@@ -174,9 +178,7 @@ class Resource:
         column = self._column(name)
         try:
             if lookup in ("in", "not_in"):
-                values = [
-                    TypeAdapter(typ).validate_python(v.strip()) for v in raw.split(",") if v.strip()
-                ]
+                values = [parse_value(typ, v.strip(), param) for v in raw.split(",") if v.strip()]
                 return column.in_(values) if lookup == "in" else column.not_in(values)
             if lookup == "isnull":
                 flag = TypeAdapter(bool).validate_python(raw)
@@ -186,7 +188,7 @@ class Resource:
                     raise Invalid(f"{param}: contains works on text fields only", field=param)
                 escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 return column.ilike(f"%{escaped}%")
-            value = TypeAdapter(typ).validate_python(raw)
+            value = parse_value(typ, raw, param)
         except ValidationError as exc:
             raise from_validation_error(exc, prefix=param) from None
         if lookup == "not":
@@ -272,23 +274,31 @@ class Resource:
             "results": rows,
         }
 
+    def key_conditions(self, key: str) -> list[ColumnElement]:
+        """How `key` in a URL may name a row, tried in order: the natural key, then the id."""
+        conditions = []
+        if self.key is not None and (self.key_matches is None or self.key_matches(key)):
+            conditions.append(self.table.c[self.key] == key)
+        if key.isdigit() and len(key) < 19:
+            conditions.append(self.table.c.id == int(key))
+        return conditions
+
     def find_id(self, session: Session, key: str) -> int:
         """The id of the row named by `key`: its natural key where that applies, else its id."""
-        if self.key is not None and (self.key_matches is None or self.key_matches(key)):
-            found = session.scalar(select(self.table.c.id).where(self.table.c[self.key] == key))
-            if found is not None:
-                return found
-        if key.isdigit() and len(key) < 19:
-            found = session.scalar(select(self.table.c.id).where(self.table.c.id == int(key)))
+        for condition in self.key_conditions(key):
+            found = session.scalar(select(self.table.c.id).where(condition))
             if found is not None:
                 return found
         raise NotFound(f"no {self.singular.replace('_', ' ')} {key!r}")
 
     def get(self, session: Session, key: str, *, lock: bool = False) -> dict[str, Any]:
-        stmt = self.select().where(self.table.c.id == self.find_id(session, key))
-        if lock:
-            stmt = stmt.with_for_update()
-        return dict(session.execute(stmt).mappings().one())
+        """The row named by `key`, in one query when the key names it at the first try."""
+        for condition in self.key_conditions(key):
+            stmt = self.select().where(condition)
+            row = session.execute(stmt.with_for_update() if lock else stmt).mappings().first()
+            if row is not None:
+                return dict(row)
+        raise NotFound(f"no {self.singular.replace('_', ' ')} {key!r}")
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -302,6 +312,9 @@ class Resource:
             if isinstance(value, str):
                 found = session.scalar(select(table.c.id).where(table.c[ref.key] == value))
                 what = f"{ref.key} {value!r}"
+                if found is None and value.isdigit() and len(value) < 19:
+                    # A spreadsheet cell holds the id of an exported row as text.
+                    found = session.scalar(select(table.c.id).where(table.c.id == int(value)))
             else:
                 found = session.scalar(select(table.c.id).where(table.c.id == value))
                 what = f"id {value}"
@@ -311,10 +324,7 @@ class Resource:
         return values
 
     def validate(self, schema: type[BaseModel], body: Any) -> dict[str, Any]:
-        try:
-            return schema.model_validate(body).model_dump(exclude_unset=schema is self.update)
-        except ValidationError as exc:
-            raise from_validation_error(exc) from None
+        return parse_body(schema, body, exclude_unset=schema is self.update)
 
     def create_one(self, session: Session, body: Any) -> dict[str, Any]:
         values = self.resolve(session, self.validate(self.create, body))
@@ -375,6 +385,8 @@ class Resource:
         found: dict[str, int] = {}
         for table in Base.metadata.sorted_tables:
             for fk in table.foreign_keys:
+                if (fk.ondelete or "").upper() == "CASCADE":
+                    continue  # goes with the record, does not hold it
                 if fk.column.table is self.table and fk.column.name == "id":
                     n = session.scalar(
                         select(func.count()).select_from(table).where(fk.parent == record_id)
@@ -431,18 +443,27 @@ class Resource:
             self.read,
         )
         what = self.singular.replace("_", " ")
+        # A POST to a collection takes one item, or a list of them created all or none.
+        create_body = RootModel[create_model_ | list[create_model_]]  # type: ignore[valid-type]
+        create_body.__name__ = f"{create_model_.__name__}OrList"
+        created = RootModel[read_model | list[read_model]]  # type: ignore[valid-type]
+        created.__name__ = f"{read_model.__name__}OrList"
 
         def list_(query: query_model = None):  # type: ignore[valid-type]
+            if request.args.get("format", "json") != "json":
+                return transfer.export(resource, db.session, request.args["format"])
             page = resource.list_page(db.session, request.args)
             return Response(
                 resource.page_adapter.dump_json(resource.page_adapter.validate_python(page)),
                 mimetype="application/json",
             )
 
-        def create_(body: create_model_ = None):  # type: ignore[valid-type]
+        def create_(body: create_body = None):  # type: ignore[valid-type]
             payload = json_body()
             session = db.session
             if isinstance(payload, list):
+                if not payload:
+                    raise Invalid("give at least one item to create", field="body")
                 rows = resource.create_many(session, payload)
                 session.commit()
                 return Response(
@@ -483,6 +504,14 @@ class Resource:
                 HISTORY.dump_json(HISTORY.validate_python(list(rows))), mimetype="application/json"
             )
 
+        def import_():
+            status, summary = transfer.import_rows(
+                resource, db.session, dry_run=request.args.get("dry_run") in ("1", "true")
+            )
+            if summary["committed"]:
+                db.session.commit()
+            return summary, status
+
         def delete_(path: PathId):
             resource.delete_one(db.session, path.id)
             db.session.commit()
@@ -500,36 +529,44 @@ class Resource:
         bp.post(
             "",
             summary=f"Create a {what} (or a JSON list of them, all or none)",
-            responses={201: read_model},
+            responses={201: created},
             operation_id=f"create_{self.singular}",
         )(create_)
         bp.get(
-            "/<id>",
+            "/<key:id>",
             summary=f"Read a {what}",
             responses={200: read_model, 304: None},
             operation_id=f"read_{self.singular}",
             endpoint="read",
         )(read_)
         bp.patch(
-            "/<id>",
+            "/<key:id>",
             summary=f"Change some fields of a {what}",
             responses={200: read_model},
             operation_id=f"update_{self.singular}",
         )(patch_)
         bp.put(
-            "/<id>",
+            "/<key:id>",
             summary=f"Replace a {what}",
             responses={200: read_model},
             operation_id=f"replace_{self.singular}",
         )(put_)
+        if self.import_key:
+            bp.post(
+                "/import",
+                summary=f"Import {self.name} from CSV or XLSX (?dry_run=1 reports without writing); "
+                f"rows match existing ones by {', '.join(self.import_key)}; all rows or none",
+                responses={200: None, 422: None},
+                operation_id=f"import_{self.singular}",
+            )(import_)
         bp.get(
-            "/<id>/history",
+            "/<key:id>/history",
             summary=f"Every change of a {what}: action, values before and after, actor, request id",
             responses={200: None},
             operation_id=f"history_{self.singular}",
         )(history_)
         bp.delete(
-            "/<id>",
+            "/<key:id>",
             summary=f"Delete a {what} (409 while something refers to it)",
             responses={204: None},
             operation_id=f"delete_{self.singular}",
@@ -538,6 +575,18 @@ class Resource:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def parse_value(typ: Any, raw: str, param: str) -> Any:
+    """A query-string value as `typ`; dates only in ISO form (pydantic would take 0 as 1970)."""
+    if typ is date or typ is datetime:
+        try:
+            return typ.fromisoformat(raw)
+        except ValueError:
+            raise Invalid(
+                f"{param}: {raw!r} is not an ISO date (YYYY-MM-DD)", field=param
+            ) from None
+    return TypeAdapter(typ).validate_python(raw)
 
 
 def json_body() -> Any:
@@ -564,7 +613,7 @@ def check_if_match(current: str) -> None:
 
 def _int_param(args: MultiDict, name: str, default: int, low: int, high: int | None) -> int:
     raw = args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -597,6 +646,6 @@ def _decode_cursor(cursor: str) -> int | None:
         kind, _, value = text.partition(":")
         if kind == "id" and value.isdigit():
             return int(value)
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # not base64, not ASCII, not UTF-8
         pass
     raise BadRequest("cursor is not one this API gave out", field="cursor")

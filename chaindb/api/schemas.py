@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from werkzeug.routing import BaseConverter
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 IdOrKey = Annotated[
     int | str,
@@ -31,6 +34,75 @@ class ReadSchema(BaseModel):
     updated_at: datetime
 
 
+# JSON bodies are typed: each value must have the JSON type the document gives its field, so 0 is
+# no boolean, false no number, 0 no date (pydantic alone would convert all three). Spreadsheet
+# cells are all text: an import turns the check off for its rows, so that "12" may be a number.
+strict_input: ContextVar[bool] = ContextVar("strict_input", default=True)
+
+JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
+              dict: "object", type(None): "null"}  # fmt: skip
+
+
+def parse_body(schema: type[M], body: Any, **dump: Any) -> dict[str, Any]:
+    """Validate a JSON body against `schema`; its values, as pydantic dumps them."""
+    from chaindb.errors import Invalid, from_validation_error
+
+    wrong = _wrong_json_types(schema, body) if strict_input.get() and isinstance(body, dict) else {}
+    details = [{"field": f, "message": m} for f, m in sorted(wrong.items())]
+    try:
+        parsed = schema.model_validate(body)
+    except ValidationError as exc:
+        others = [d for d in from_validation_error(exc).details if d["field"] not in wrong]
+        details += others
+    if len(details) > 0:
+        fields = ", ".join(sorted({d["field"] for d in details}))
+        raise Invalid(f"invalid values: {fields}", details=details)
+    return parsed.model_dump(**dump)
+
+
+def _wrong_json_types(schema: type[BaseModel], body: dict[str, Any]) -> dict[str, str]:
+    allowed = _allowed_types(schema)
+    wrong = {}
+    for name, value in body.items():
+        types = allowed.get(name)
+        if not types:
+            continue  # unknown fields are pydantic's to refuse; untyped ones take anything
+        given = JSON_TYPES.get(type(value), "object")
+        if given in types or (given == "integer" and "number" in types):
+            continue
+        wrong[name] = f"expected {' or '.join(sorted(types))}, got {given}"
+    return wrong
+
+
+@cache
+def _allowed_types(schema: type[BaseModel]) -> dict[str, set[str]]:
+    """field -> the JSON types its schema admits (empty: anything)."""
+    document = schema.model_json_schema()
+    definitions = document.get("$defs", {})
+
+    def types_of(node: dict[str, Any]) -> set[str]:
+        if "$ref" in node:
+            target = definitions.get(node["$ref"].rsplit("/", 1)[-1], {})
+            return types_of(target) or {"object"}
+        if "enum" in node:
+            return {JSON_TYPES.get(type(v), "object") for v in node["enum"]}
+        if "const" in node:
+            return {JSON_TYPES.get(type(node["const"]), "object")}
+        if "type" in node:
+            kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
+            return set(kinds)
+        found: set[str] = set()
+        for key in ("anyOf", "oneOf"):
+            for option in node.get(key, []):
+                option_types = types_of(option)
+                if not option_types:
+                    return set()
+                found |= option_types
+        return found
+
+    return {name: types_of(node) for name, node in document.get("properties", {}).items()}
+
+
 class CachedSchema(BaseModel):
     """flask-openapi3 asks a query model for its JSON schema on every request: compute it once."""
 
@@ -47,6 +119,12 @@ class Page(BaseModel, Generic[T]):
     next: str | None = Field(description="URL of the next page, or null")
     previous: str | None = Field(description="URL of the previous page, or null")
     results: list[T]
+
+
+class KeyConverter(BaseConverter):
+    """A record's id or natural key in a URL: any segment but the collection's own verbs."""
+
+    regex = r"(?!import$)[^/]+"
 
 
 class PathId(BaseModel):

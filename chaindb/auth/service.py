@@ -16,6 +16,7 @@ from chaindb.errors import Conflict, Invalid, NotFound
 
 TOKEN_PREFIX = "cdb_"
 MIN_PASSWORD = 10
+LAST_USED_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def create_token(
 def authenticate_token(*, session: Session, plain: str) -> Principal | None:
     """The principal behind a bearer token, or None when it is unknown, expired or revoked."""
     row = session.execute(
-        select(ApiToken.id, User.id, User.username, User.role)
+        select(ApiToken.id, User.id, User.username, User.role, ApiToken.last_used_at)
         .join(User, User.id == ApiToken.user_id)
         .where(
             ApiToken.token_hash == hash_token(plain),
@@ -110,6 +111,13 @@ def authenticate_token(*, session: Session, plain: str) -> Principal | None:
     ).first()
     if row is None:
         return None
+    last_used = row[4]
+    if last_used is None or last_used < datetime.now(UTC) - LAST_USED_EVERY:
+        # Recorded coarsely: a write on every request would cost more than it tells.
+        session.execute(
+            update(ApiToken).where(ApiToken.id == row[0]).values(last_used_at=func.now())
+        )
+        session.info["token_stamped"] = True  # the caller commits it
     return Principal(user_id=row[1], username=row[2], role=Role(row[3]))
 
 

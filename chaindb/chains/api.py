@@ -71,6 +71,7 @@ chains = Resource(
                          func.array_to_string(Chain.aliases, " ").contains(q)),
     key="code",
     key_matches=lambda k: not k.isdigit(),
+    import_key=("code",),
 )  # fmt: skip
 
 segments = Resource(
@@ -86,6 +87,7 @@ segments = Resource(
     search=lambda q: or_(ChainSegment.name_zh.contains(q), ChainSegment.name_en.ilike(f"%{q}%"),
                          ChainSegment.code == q),
     check=_parent_segment_in_chain,
+    import_key=("chain_id", "code"),
 )  # fmt: skip
 
 chain_roles = Resource(

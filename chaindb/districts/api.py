@@ -30,6 +30,7 @@ resource = Resource(
     ),
     key="code",
     key_matches=lambda k: bool(re.fullmatch(r"[0-9]{6}|[A-Z][A-Z0-9-]{1,15}", k)),
+    import_key=("code",),
 )
 
 

@@ -1,7 +1,293 @@
+"""Enterprises (addressed by id or credit code), their designations and chain roles.
+
+Enterprises are the big table: lists page by keyset cursor (?cursor=), search reads Chinese,
+pinyin initials and credit-code prefixes (?q=, see search.py), and ?chain_id= / ?role= find the
+enterprises holding a role in a chain.
+"""
+
 from __future__ import annotations
 
-from flask_openapi3 import OpenAPI
+import re
+from datetime import date
+from typing import Any
+
+from flask import Response
+from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from pydantic import Field, RootModel, TypeAdapter, create_model
+from sqlalchemy import ColumnElement, case, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from chaindb.api.resource import ERRORS, Ref, Resource
+from chaindb.api.schemas import PathId
+from chaindb.chains.models import Chain, ChainRole, RoleKind
+from chaindb.chains.schemas import ChainRoleRead
+from chaindb.db import db
+from chaindb.districts.models import District
+from chaindb.enterprises.models import (
+    Designation,
+    DesignationLevel,
+    DesignationType,
+    Enterprise,
+    EnterpriseSize,
+    Ownership,
+)
+from chaindb.enterprises.schemas import (
+    DesignationCreate,
+    DesignationRead,
+    EnterpriseCreate,
+    EnterpriseRead,
+)
+from chaindb.enterprises.search import search_clause
+from chaindb.enterprises.service import check_designation, prepare_enterprise
+from chaindb.enterprises.uscc import normalize
+from chaindb.errors import Invalid
+
+USCC_KEY = re.compile(r"^[0-9A-Za-z]{18}$")
+# Filters on the enterprise's roles (one EXISTS on chain_role, so that chain_id and role given
+# together mean one role in that chain), with the lookups they take.
+ROLE_FILTERS = ("chain_id", "role")
+ROLE_LOOKUPS = ("", "in", "not_in")
+SIZE_RANK = {size.value: rank for rank, size in enumerate(EnterpriseSize, start=1)}
+
+
+class EnterpriseResource(Resource):
+    """The shared resource, plus: credit codes normalised and checked, name initials computed
+    on every write (create, bulk, update, replace, import), role filters, and ordering by size
+    from large to micro rather than alphabetically."""
+
+    # --- reading ---
+
+    def key_conditions(self, key: str) -> list:
+        if USCC_KEY.match(key.strip()):
+            key = key.strip().upper()
+        return super().key_conditions(key)
+
+    def _query_model(self) -> type:
+        base = super()._query_model()
+        live = "a role that has not ended"
+        return create_model(
+            base.__name__,
+            __base__=base,
+            chain_id=(str | None, Field(None, description=f"Holds {live} in this chain (id or code)")),
+            chain_id__in=(str | None, Field(None, description=f"Holds {live} in one of these chains (ids or codes, comma-separated)")),
+            chain_id__not_in=(str | None, Field(None, description=f"Holds no {live} in these chains")),
+            role=(RoleKind | None, Field(None, description=f"Holds {live} of this kind (in chain_id when given: the same role)")),
+            role__in=(str | None, Field(None, description=f"Holds {live} of one of these kinds (comma-separated)")),
+            role__not_in=(str | None, Field(None, description=f"Holds no {live} of these kinds")),
+        )  # fmt: skip
+
+    def where(self, args: MultiDict) -> list[ColumnElement]:
+        own, roles = MultiDict(), MultiDict()
+        for param, value in args.items(multi=True):
+            (roles if param.partition("__")[0] in ROLE_FILTERS else own).add(param, value)
+        clauses = super().where(own)
+        if roles:
+            clauses.extend(_role_clauses(roles))
+        return clauses
+
+    def order_by(self, raw: str | None) -> list[ColumnElement]:
+        names = (
+            [p.strip() for p in raw.split(",") if p.strip()] if raw else list(self.default_ordering)
+        )
+        order: list[ColumnElement] = []
+        for name in names:
+            bare = name.lstrip("-")
+            if bare not in self.ordering:
+                raise Invalid(
+                    f"cannot order by {bare!r}; choose from {', '.join(self.ordering)}",
+                    field="ordering",
+                )
+            column = _size_rank() if bare == "size" else self._column(bare)
+            order.append(
+                column.desc().nulls_last() if name.startswith("-") else column.asc().nulls_last()
+            )
+        if "id" not in [n.lstrip("-") for n in names]:
+            order.append(self.table.c.id.asc())
+        return order
+
+    # --- writing ---
+
+    def create_one(self, session: Session, body: Any) -> dict[str, Any]:
+        values = self.resolve(session, self.validate(self.create, body))
+        values = prepare_enterprise(values, None)
+        return self._write(session, insert(self.table).values(values).returning(*self.columns))
+
+    def update_one(self, session: Session, key: str, body: Any, *, replace: bool) -> dict[str, Any]:
+        current = self.get(session, key, lock=True)
+        self.check_if_match(current)
+        schema = self.create if replace else self.update
+        values = self.resolve(session, self.validate(schema, body))
+        values = prepare_enterprise(values, current)
+        if not values:
+            return current
+        stmt = (
+            update(self.table)
+            .where(self.table.c.id == current["id"])
+            .values(values)
+            .returning(*self.columns)
+        )
+        return self._write(session, stmt)
+
+
+def _size_rank() -> ColumnElement:
+    return case(SIZE_RANK, value=Enterprise.size)
+
+
+def _role_clauses(args: MultiDict) -> list[ColumnElement]:
+    """?chain_id=automotive&role=chain_master: one live role matching every condition given;
+    __not_in: no live role in those chains (or of those kinds)."""
+    live = or_(ChainRole.until.is_(None), ChainRole.until >= func.current_date())
+    wanted: list[ColumnElement] = []
+    unwanted: list[ColumnElement] = []
+    for param, raw in args.items(multi=True):
+        name, _, lookup = param.partition("__")
+        if lookup not in ROLE_LOOKUPS:
+            raise Invalid(
+                f"{param}: {name} takes {name}=, {name}__in= or {name}__not_in=", field=param
+            )
+        items = [v.strip() for v in raw.split(",") if v.strip()] if lookup else [raw.strip()]
+        if not items:
+            raise Invalid(f"{param}: give a value", field=param)
+        if name == "chain_id":
+            ids = [int(v) for v in items if v.isdigit()]
+            codes = [v for v in items if not v.isdigit()]
+            condition = or_(
+                ChainRole.chain_id.in_(ids),
+                ChainRole.chain_id.in_(select(Chain.id).where(Chain.code.in_(codes))),
+            )
+        else:
+            try:
+                kinds = [RoleKind(v).value for v in items]
+            except ValueError:
+                raise Invalid(
+                    f"{param}: a role is one of {', '.join(RoleKind)}", field=param
+                ) from None
+            condition = ChainRole.role.in_(kinds)
+        (unwanted if lookup == "not_in" else wanted).append(condition)
+    mine = [ChainRole.enterprise_id == Enterprise.id, live]
+    clauses: list[ColumnElement] = []
+    if wanted:
+        clauses.append(exists().where(*mine, *wanted))
+    clauses.extend(~exists().where(*mine, condition) for condition in unwanted)
+    return clauses
+
+
+enterprises = EnterpriseResource(
+    name="enterprises",
+    model=Enterprise,
+    read=EnterpriseRead,
+    create=EnterpriseCreate,
+    description="Enterprises (企业), local or not, addressed by id or credit code (统一社会信用代码). "
+    "q finds Chinese names (比亚迪), pinyin initials (byd) and credit-code prefixes (91370112); "
+    "local=true|false; chain_id / role find the holders of live roles in chains. "
+    "Lists page with ?cursor= (keyset) as well as ?offset=",
+    refs=[Ref("district_id", District, "code", "planning unit")],
+    filters={"uscc": str, "name_zh": str, "name_en": str, "short_name": str, "district_id": int,
+             "region_code": str, "size": EnterpriseSize, "ownership": Ownership, "active": bool,
+             "founded_on": date, "uscc_check_override": bool},
+    expressions={"local": (bool, lambda: Enterprise.district_id.is_not(None))},
+    ordering=("id", "name_zh", "uscc", "founded_on", "size", "ownership", "district_id",
+              "created_at", "updated_at"),
+    default_ordering=("id",),
+    search=search_clause,
+    key="uscc",
+    key_matches=lambda k: len(k) == 18,
+    keyset=True,
+)  # fmt: skip
+
+
+class DesignationResource(Resource):
+    """Designations name their enterprise by id or credit code, written as people write it."""
+
+    def resolve(self, session: Session, values: dict[str, Any]) -> dict[str, Any]:
+        given = values.get("enterprise_id")
+        if isinstance(given, str):
+            values["enterprise_id"] = normalize(given)
+        return super().resolve(session, values)
+
+
+designations = DesignationResource(
+    name="designations",
+    model=Designation,
+    read=DesignationRead,
+    create=DesignationCreate,
+    description="Quality designations of enterprises (优质企业梯度: 专精特新, 小巨人, 单项冠军, "
+    "高新技术企业, 瞪羚, 独角兽), with level and validity; valid=true keeps those valid today",
+    refs=[Ref("enterprise_id", Enterprise, "uscc", "enterprise")],
+    filters={"type": DesignationType, "level": DesignationLevel, "year": int, "enterprise_id": int,
+             "valid_until": date, "issuer": str},
+    expressions={"valid": (bool, lambda: or_(Designation.valid_until.is_(None),
+                                              Designation.valid_until >= func.current_date()))},
+    ordering=("id", "year", "type", "level", "enterprise_id", "valid_until"),
+    default_ordering=("-year", "id"),
+    check=check_designation,
+)  # fmt: skip
+
+
+class DesignationList(RootModel[list[DesignationRead]]):
+    """The designations of one enterprise, newest first."""
+
+
+class ChainRoleList(RootModel[list[ChainRoleRead]]):
+    """The roles of one enterprise in chains, live ones first."""
+
+
+def _relations_blueprint() -> APIBlueprint:
+    bp = APIBlueprint(
+        "enterprise_relations",
+        __name__,
+        url_prefix="/api/v1/enterprises",
+        abp_tags=[Tag(name="enterprises")],
+        abp_security=[{"bearer": []}],
+        abp_responses=ERRORS,
+    )
+    designation_list = TypeAdapter(list[DesignationRead])
+    role_list = TypeAdapter(list[ChainRoleRead])
+
+    @bp.get(
+        "/<id>/designations",
+        summary="The designations of an enterprise (id or credit code), newest first",
+        responses={200: DesignationList},
+        operation_id="list_enterprise_designations",
+    )
+    def enterprise_designations(path: PathId):
+        enterprise_id = enterprises.find_id(db.session, path.id)
+        rows = db.session.execute(
+            designations.select()
+            .where(Designation.enterprise_id == enterprise_id)
+            .order_by(Designation.year.desc(), Designation.type, Designation.level, Designation.id)
+        ).mappings()
+        return Response(
+            designation_list.dump_json(designation_list.validate_python(list(rows))),
+            mimetype="application/json",
+        )
+
+    @bp.get(
+        "/<id>/chain-roles",
+        summary="The roles of an enterprise (id or credit code) in chains, live ones first",
+        responses={200: ChainRoleList},
+        operation_id="list_enterprise_chain_roles",
+    )
+    def enterprise_chain_roles(path: PathId):
+        enterprise_id = enterprises.find_id(db.session, path.id)
+        columns = [ChainRole.__table__.c[name] for name in ChainRoleRead.model_fields]
+        ended = ChainRole.until.is_not(None) & (ChainRole.until < func.current_date())
+        rows = db.session.execute(
+            select(*columns)
+            .where(ChainRole.enterprise_id == enterprise_id)
+            .order_by(ended, ChainRole.chain_id, ChainRole.role, ChainRole.since.nulls_first(),
+                      ChainRole.id)
+        ).mappings()  # fmt: skip
+        return Response(
+            role_list.dump_json(role_list.validate_python(list(rows))),
+            mimetype="application/json",
+        )
+
+    return bp
 
 
 def register(app: OpenAPI) -> None:
-    """Filled in by the enterprises API work."""
+    app.register_api(enterprises.blueprint())
+    app.register_api(designations.blueprint())
+    app.register_api(_relations_blueprint())

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     SmallInteger,
     String,
     Text,
@@ -82,6 +83,14 @@ class Enterprise(Timestamped, Base):
         CheckConstraint("district_id IS NULL OR region_code IS NULL", name="local_or_region"),
         CheckConstraint("region_code ~ '^[0-9]{6}$'", name="region_code_format"),
         CheckConstraint("region_code NOT LIKE '3701%'", name="region_code_not_local"),
+        # Search (chaindb.enterprises.search): initials anywhere in the names, codes by prefix.
+        Index(
+            "ix_enterprise_name_initials_trgm",
+            "name_initials",
+            postgresql_using="gin",
+            postgresql_ops={"name_initials": "gin_trgm_ops"},
+        ),
+        Index("ix_enterprise_uscc_pattern", "uscc", postgresql_ops={"uscc": "varchar_pattern_ops"}),
         {"comment": "Enterprises: chain masters, backbones, suppliers and investors, local or not"},
     )
 
@@ -107,6 +116,11 @@ class Enterprise(Timestamped, Base):
         ARRAY(Text),
         server_default=text("'{}'::text[]"),
         comment="Former and other names",
+    )
+    name_initials: Mapped[str | None] = mapped_column(
+        Text,
+        comment="Pinyin initials of name_zh, short_name and aliases, lower-case, one word per "
+        "name (e.g. 'bydjnjd byd'), for search; kept by the application, not the database",
     )
     district_id: Mapped[int | None] = mapped_column(
         BigInteger,

@@ -1,7 +1,251 @@
+"""The projects API: the resource, and the stage workflow (move, history).
+
+/api/v1/projects is a Resource like the others, with the project rules of service.check_project
+before every write. Its stage is set once, on creation; afterwards it moves only through
+POST /api/v1/projects/{id}/stage, so that every move carries its date and, when it goes
+backwards, drops or revives, its reason. GET /api/v1/projects/{id}/stage-events is the history.
+"""
+
 from __future__ import annotations
 
-from flask_openapi3 import OpenAPI
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from flask import Response
+from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from pydantic import TypeAdapter
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from chaindb.api.resource import ERRORS, Ref, Resource, json_body
+from chaindb.api.schemas import PathId, parse_body
+from chaindb.chains.models import Chain
+from chaindb.db import db
+from chaindb.districts.models import District
+from chaindb.enterprises.models import Enterprise
+from chaindb.errors import Invalid
+from chaindb.projects.models import Channel, Project, ProjectKind, Stage
+from chaindb.projects.schemas import (
+    ProjectCreate,
+    ProjectRead,
+    ProjectUpdate,
+    StageEventRead,
+    StageMove,
+)
+from chaindb.projects.service import (
+    check_project,
+    clean_text,
+    move_stage,
+    stage_events,
+    stage_settings,
+)
+
+CREATE_ONLY = ("stage_reason", "stage_note")
+STAGE_ENDPOINT = "POST /api/v1/projects/{id}/stage"
+
+
+class ProjectResource(Resource):
+    """A Resource whose writes pass the project rules, and whose stage is not written by PATCH."""
+
+    # Orderings that are not the column itself: stage in pipeline order (dropped last).
+    sort_keys: ClassVar[dict[str, Callable[[], ColumnElement]]] = {
+        "stage": lambda: func.project_stage_rank(Project.stage)
+    }
+
+    def create_one(self, session: Session, body: Any) -> dict[str, Any]:
+        values = self.resolve(session, self.validate(self.create, body))
+        reason, note = (
+            clean_text(values.pop("stage_reason", None)),
+            clean_text(values.pop("stage_note", None)),
+        )
+        check_project(session, values, None, stage_reason=reason)
+        with stage_settings(session, on=None, reason=reason, note=note):
+            return self._write(session, insert(Project).values(values).returning(*self.columns))
+
+    def update_one(self, session: Session, key: str, body: Any, *, replace: bool) -> dict[str, Any]:
+        current = self.get(session, key, lock=True)
+        self.check_if_match(current)
+        schema = self.create if replace else self.update
+        assert schema is not None  # set in __post_init__
+        values = self.resolve(session, self.validate(schema, body))
+        for name in CREATE_ONLY:
+            if values.pop(name, None) is not None:
+                raise Invalid(
+                    f"{name}: only for a new project; a stage move carries its reason and note "
+                    f"({STAGE_ENDPOINT})",
+                    field=name,
+                )
+        if "stage" in values:
+            if values["stage"] is not None and values["stage"] != current["stage"]:
+                raise Invalid(
+                    f"stage: the project is {current['stage']}; its stage moves only through "
+                    f"{STAGE_ENDPOINT}, which records the date and reason",
+                    field="stage",
+                )
+            if values["stage"] is not None:
+                del values["stage"]
+        check_project(session, {**current, **values}, current)
+        if not values:
+            return current
+        stmt = (
+            update(Project)
+            .where(Project.id == current["id"])
+            .values(values)
+            .returning(*self.columns)
+        )
+        return self._write(session, stmt)
+
+    def order_by(self, raw: str | None) -> list[ColumnElement]:
+        order = super().order_by(raw)  # validates the names
+        names = (
+            [p.strip() for p in raw.split(",") if p.strip()] if raw else list(self.default_ordering)
+        )
+        for index, name in enumerate(names):
+            bare = name.lstrip("-")
+            if bare in self.sort_keys:
+                key = self.sort_keys[bare]()
+                order[index] = (
+                    key.desc().nulls_last() if name.startswith("-") else key.asc().nulls_last()
+                )
+        return order
+
+
+def _search(q: str) -> ColumnElement:
+    return or_(
+        Project.name.icontains(q, autoescape=True),
+        Project.investor_name.icontains(q, autoescape=True),
+    )
+
+
+projects = ProjectResource(
+    name="projects",
+    model=Project,
+    read=ProjectRead,
+    create=ProjectCreate,
+    update=ProjectUpdate,
+    description="Investment projects (招商项目), amounts in 亿元. The stage is set on creation "
+    "and then moved with POST /projects/{id}/stage; its history is at /projects/{id}/stage-events",
+    refs=[
+        Ref("chain_id", Chain, "code", "chain"),
+        Ref("district_id", District, "code", "district"),
+        Ref("investor_id", Enterprise, "uscc", "enterprise"),
+        Ref("chain_master_id", Enterprise, "uscc", "enterprise"),
+    ],
+    filters={
+        "chain_id": int,
+        "segment_id": int,
+        "district_id": int,
+        "investor_id": int,
+        "chain_master_id": int,
+        "kind": ProjectKind,
+        "parent_id": int,
+        "channel": Channel,
+        "stage": Stage,
+        "is_key": bool,
+        "name": str,
+        "investor_name": str,
+        "signed_on": date,
+        "agreed_start_on": date,
+        "construction_started_on": date,
+        "production_started_on": date,
+        "capacity_reached_on": date,
+        "dropped_on": date,
+        "agreed_investment_cny_100m": Decimal,
+        "funds_arrived_cny_100m": Decimal,
+    },
+    expressions={
+        # By natural key, e.g. ?chain=automotive&district=370102
+        "chain": (
+            str,
+            lambda: select(Chain.code).where(Chain.id == Project.chain_id).scalar_subquery(),
+        ),
+        "district": (
+            str,
+            lambda: (
+                select(District.code).where(District.id == Project.district_id).scalar_subquery()
+            ),
+        ),
+    },
+    ordering=(
+        "id",
+        "name",
+        "stage",
+        "signed_on",
+        "agreed_start_on",
+        "construction_started_on",
+        "production_started_on",
+        "capacity_reached_on",
+        "dropped_on",
+        "agreed_investment_cny_100m",
+        "funds_arrived_cny_100m",
+        "chain_id",
+        "district_id",
+        "created_at",
+        "updated_at",
+    ),
+    search=_search,
+    keyset=True,
+)
+
+EVENTS = TypeAdapter(list[StageEventRead])
+RESPONSES: dict[Any, Any] = dict(ERRORS)
+
+
+def _stage_blueprint() -> APIBlueprint:
+    bp = APIBlueprint(
+        "project_stage",
+        __name__,
+        url_prefix="/api/v1/projects",
+        abp_tags=[Tag(name="projects")],
+        abp_security=[{"bearer": []}],
+        abp_responses=RESPONSES,
+    )
+
+    def move(id: str, path: PathId = None, body: StageMove = None):  # type: ignore[assignment]
+        # Validated here rather than by flask-openapi3, so that errors take the API's shape.
+        given = StageMove(**parse_body(StageMove, json_body()))
+        session = db.session
+        current = projects.get(session, id, lock=True)
+        projects.check_if_match(current)
+        move_stage(
+            session=session,
+            current=current,
+            stage=given.stage,
+            on=given.date,
+            reason=given.reason,
+            note=given.note,
+        )
+        row = projects.get(session, str(current["id"]))
+        session.commit()
+        return projects.detail_response(row)
+
+    move.__delay_validate_request__ = True  # type: ignore[attr-defined]
+    bp.post(
+        "/<id>/stage",
+        summary="Move a project to another stage (backwards, dropping or reviving needs a reason)",
+        description="Sets the stage's date column to `date` (unless the project keeps one from "
+        "reaching that stage before), empties the dates of stages above the new one, and records "
+        "the move with its date, reason, note and actor in the stage history. Honours If-Match.",
+        responses={200: ProjectRead},
+        operation_id="move_project_stage",
+    )(move)
+
+    @bp.get(
+        "/<id>/stage-events",
+        summary="A project's stage history, oldest first",
+        responses={200: None},
+        operation_id="list_project_stage_events",
+    )
+    def events(path: PathId):
+        project_id = projects.find_id(db.session, path.id)
+        rows = stage_events(session=db.session, project_id=project_id)
+        return Response(EVENTS.dump_json(EVENTS.validate_python(rows)), mimetype="application/json")
+
+    return bp
 
 
 def register(app: OpenAPI) -> None:
-    """Filled in by the projects API work."""
+    app.register_api(projects.blueprint())
+    app.register_api(_stage_blueprint())

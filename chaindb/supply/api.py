@@ -1,7 +1,239 @@
+"""Supply links (/api/v1/supply-links) and the chain-master workflow (/api/v1/chain-masters)."""
+
 from __future__ import annotations
 
-from flask_openapi3 import OpenAPI
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, request
+from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from chaindb.api.resource import ERRORS, Ref, Resource, check_if_match, json_body
+from chaindb.api.schemas import parse_body
+from chaindb.chains.api import chain_roles
+from chaindb.chains.models import Chain
+from chaindb.db import db
+from chaindb.enterprises.models import Enterprise
+from chaindb.errors import from_validation_error
+from chaindb.supply import service
+from chaindb.supply.models import LinkStatus, SupplyLink
+from chaindb.supply.schemas import (
+    ChainMasterCreate,
+    ChainMasterList,
+    ChainMasterRevoke,
+    ChainMastersQuery,
+    EndLink,
+    EnterprisePath,
+    LinkPath,
+    RevokeResult,
+    SupplierLinkCreate,
+    SuppliersPage,
+    SuppliersQuery,
+    SupplyLinkCreate,
+    SupplyLinkRead,
+    SupplyLinkUpdate,
+)
+
+
+def _check(session: Session, values: dict[str, Any], current: Any) -> None:
+    service.check_link(session, values, current)
+
+
+supply_links = Resource(
+    name="supply-links",
+    model=SupplyLink,
+    read=SupplyLinkRead,
+    create=SupplyLinkCreate,
+    update=SupplyLinkUpdate,
+    description="Supply links (配套关系): a supplier supplies a chain master for a chain. "
+    "supplier_id and buyer_id take an id or a credit code, chain_id an id or a code. "
+    "To link a supplier and record its supplier role, or to end a link, see chain-masters and "
+    "/supply-links/{id}/end.",
+    refs=[
+        Ref("supplier_id", Enterprise, "uscc", "supplier"),
+        Ref("buyer_id", Enterprise, "uscc", "buyer"),
+        Ref("chain_id", Chain, "code", "chain"),
+    ],
+    filters={
+        "supplier_id": int,
+        "buyer_id": int,
+        "chain_id": int,
+        "segment_id": int,
+        "status": LinkStatus,
+        "verified": bool,
+        "product": str,
+        "since": date,
+        "until": date,
+        "annual_value_cny_10k": Decimal,
+    },
+    expressions={"supplier_local": (bool, service.supplier_is_local)},
+    ordering=("id", "since", "annual_value_cny_10k"),
+    keyset=True,
+    check=_check,
+)
+
+
+def _validate(schema: type[BaseModel], data: Any) -> dict[str, Any]:
+    try:
+        return schema.model_validate(data).model_dump(exclude_unset=False)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+
+
+def _json(model: type[BaseModel], data: Any, status: int = 200) -> Response:
+    body = model.model_validate(data).model_dump_json()
+    return Response(body, status=status, mimetype="application/json")
+
+
+def _query(schema: type[BaseModel]) -> dict[str, Any]:
+    # Query strings are text: lax validation turns "5" into 5 here, as it should.
+    return _validate(schema, request.args.to_dict())
+
+
+# --- /api/v1/supply-links/{id}/end ---------------------------------------------------------------
+
+
+def _link_actions() -> APIBlueprint:
+    bp = APIBlueprint(
+        "supply_link_actions",
+        __name__,
+        url_prefix="/api/v1/supply-links",
+        abp_tags=[Tag(name="supply-links")],
+        abp_security=[{"bearer": []}],
+        abp_responses=ERRORS,
+    )
+
+    def end_link(id: str, path: LinkPath = None, body: EndLink = None):  # type: ignore[assignment]
+        session = db.session
+        values = parse_body(EndLink, json_body() or {})
+        check_if_match(supply_links.etag(service.find_link(session, id)))
+        row = service.end_link(session, key=id, until=values["until"], reason=values["reason"])
+        session.commit()
+        return supply_links.detail_response(row)
+
+    end_link.__delay_validate_request__ = True  # type: ignore[attr-defined]
+    bp.post(
+        "/<id>/end",
+        summary="End a supply link: status ended, until (default today); it stays as history. "
+        "409 when already ended",
+        responses={200: SupplyLinkRead},
+        operation_id="end_supply_link",
+    )(end_link)
+    return bp
+
+
+# --- /api/v1/chain-masters -----------------------------------------------------------------------
+
+
+def _chain_masters() -> APIBlueprint:
+    bp = APIBlueprint(
+        "chain_masters",
+        __name__,
+        url_prefix="/api/v1/chain-masters",
+        abp_tags=[
+            Tag(
+                name="chain-masters",
+                description="Chain masters (链主): designate and revoke them, link their suppliers, "
+                "see their local supply rate",
+            )
+        ],
+        abp_security=[{"bearer": []}],
+        abp_responses=ERRORS,
+    )
+
+    def list_masters(query: ChainMastersQuery = None):  # type: ignore[assignment]
+        args = _query(ChainMastersQuery)
+        rows = service.chain_masters(db.session, chain=args["chain"])
+        return _json(ChainMasterList, {"count": len(rows), "results": rows})
+
+    def designate(body: ChainMasterCreate = None):  # type: ignore[assignment]
+        session = db.session
+        row = service.designate(session, body=parse_body(ChainMasterCreate, json_body()))
+        session.commit()
+        return chain_roles.detail_response(row, 201)
+
+    def revoke(enterprise: str, path: EnterprisePath = None, body: ChainMasterRevoke = None):  # type: ignore[assignment]
+        session = db.session
+        values = parse_body(ChainMasterRevoke, json_body())
+        result = service.revoke(
+            session,
+            chain_master=enterprise,
+            chain=values["chain"],
+            until=values["until"],
+            end_links=values["end_links"],
+        )
+        session.commit()
+        return _json(RevokeResult, result)
+
+    def link_supplier(
+        enterprise: str,
+        path: EnterprisePath = None,  # type: ignore[assignment]
+        body: SupplierLinkCreate = None,  # type: ignore[assignment]
+    ):
+        session = db.session
+        values = parse_body(SupplierLinkCreate, json_body())
+        link, _role = service.link_supplier(session, chain_master=enterprise, body=values)
+        session.commit()
+        return supply_links.detail_response(link, 201)
+
+    def list_suppliers(
+        enterprise: str,
+        path: EnterprisePath = None,  # type: ignore[assignment]
+        query: SuppliersQuery = None,  # type: ignore[assignment]
+    ):
+        args = _query(SuppliersQuery)
+        page = service.suppliers_of(
+            db.session,
+            chain_master=enterprise,
+            chain=args["chain"],
+            limit=args["limit"],
+            offset=args["offset"],
+        )
+        return _json(SuppliersPage, page)
+
+    for view in (list_masters, designate, revoke, link_supplier, list_suppliers):
+        view.__delay_validate_request__ = True  # type: ignore[attr-defined]  # errors in our shape
+    bp.get(
+        "",
+        summary="The current chain masters (role holding today), optionally of one chain",
+        responses={200: ChainMasterList},
+        operation_id="list_chain_masters",
+    )(list_masters)
+    bp.post(
+        "",
+        summary="Designate a chain master: the chain_master role in a chain, from since "
+        "(default today); 409 when it already holds one",
+        responses={201: chain_roles.read},
+        operation_id="designate_chain_master",
+    )(designate)
+    bp.post(
+        "/<enterprise>/revoke",
+        summary="End the chain-master role in a chain on until (default today); 409 while live "
+        "supply links remain, unless end_links is true (then they end too)",
+        responses={200: RevokeResult},
+        operation_id="revoke_chain_master",
+    )(revoke)
+    bp.post(
+        "/<enterprise>/suppliers",
+        summary="Link a supplier to this chain master in a chain; an active link also gives the "
+        "supplier the supplier role in that chain when it holds no live one",
+        responses={201: SupplyLinkRead},
+        operation_id="link_chain_master_supplier",
+    )(link_supplier)
+    bp.get(
+        "/<enterprise>/suppliers",
+        summary="The chain master's live suppliers, with the local supply rate per chain "
+        "(by value and by count, over active links)",
+        responses={200: SuppliersPage},
+        operation_id="list_chain_master_suppliers",
+    )(list_suppliers)
+    return bp
 
 
 def register(app: OpenAPI) -> None:
-    """Filled in by the supply API work."""
+    app.register_api(supply_links.blueprint())
+    app.register_api(_link_actions())
+    app.register_api(_chain_masters())

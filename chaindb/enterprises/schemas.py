@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt
+
+from chaindb.api.schemas import IdOrKey, ReadSchema, Schema
+from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
+
+
+def _date_as_written(value: Any) -> Any:
+    """A date is written YYYY-MM-DD: pydantic would otherwise read 0 as 1970-01-01."""
+    if not isinstance(value, (str, date)):
+        raise ValueError("a date is written as text, YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_date_as_written)]
+
+
+class EnterpriseFields(Schema):
+    uscc: str | None = Field(
+        None,
+        description="Unified social credit code (统一社会信用代码, 18 characters, GB 32100-2015); "
+        "spaces and dashes are removed and letters upper-cased. Empty when not registered or "
+        "not known",
+        examples=["91370112DEM000001U"],
+    )
+    uscc_check_override: StrictBool = Field(
+        False,
+        description="Accept a genuine early code that fails the check character; needs "
+        "uscc_override_reason",
+    )
+    uscc_override_reason: str | None = Field(
+        None, description="Why the check-character override was granted, and by whom"
+    )
+    name_zh: str = Field(min_length=1, description="Registered Chinese name, e.g. 比亚迪济南基地")
+    name_en: str | None = None
+    short_name: str | None = Field(None, description="Short name (简称), e.g. 比亚迪")
+    aliases: list[str] = Field(default_factory=list, description="Former and other names")
+    region_code: str | None = Field(
+        None,
+        pattern=r"^[0-9]{6}$",
+        description="For a non-local enterprise: the 6-digit GB/T 2260 code of where it is "
+        "(never 3701xx: a local enterprise gives district_id instead)",
+    )
+    size: EnterpriseSize | None = Field(None, description="large, medium, small or micro")
+    ownership: Ownership | None = None
+    founded_on: Day | None = Field(None, description="Date of establishment")
+    active: StrictBool = Field(True, description="False once deregistered or closed")
+    notes: str | None = None
+
+
+class EnterpriseCreate(EnterpriseFields):
+    district_id: IdOrKey | None = Field(
+        None,
+        description="The planning unit it sits in (id or district code, e.g. 370112); empty = "
+        "not local",
+    )
+
+
+class EnterpriseRead(ReadSchema, EnterpriseFields):
+    district_id: int | None
+    name_initials: str | None = Field(
+        None, description="Pinyin initials of the names, as searched by q (read-only)"
+    )
+
+
+class DesignationFields(Schema):
+    type: DesignationType = Field(
+        description="innovative_sme (创新型中小企业), specialized_sme (专精特新), little_giant "
+        "(小巨人), single_champion (单项冠军), high_tech (高新技术企业), gazelle (瞪羚), "
+        "unicorn (独角兽)"
+    )
+    level: DesignationLevel = Field(description="national, provincial or city")
+    year: StrictInt = Field(ge=1980, le=2100, description="Year granted")
+    valid_until: Day | None = Field(
+        None, description="Last day it is valid (not before 1 January of year); empty if open"
+    )
+    issuer: str | None = Field(None, description="Granting authority")
+    notes: str | None = None
+
+
+class DesignationCreate(DesignationFields):
+    enterprise_id: IdOrKey = Field(description="The enterprise (id or credit code)")
+
+
+class DesignationRead(ReadSchema, DesignationFields):
+    enterprise_id: int

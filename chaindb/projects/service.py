@@ -1,0 +1,335 @@
+"""The rules of adding a project and moving it between stages.
+
+The database keeps the same rules (CHECKs and triggers); these functions say first, and per
+field, what is wrong, so that a client sees "signed_on: the project has not been signed" rather
+than a refused constraint. Every function takes the session as keyword and never commits.
+
+Every change of project.stage is recorded into project_stage_event by a trigger, which reads the
+move's date, reason and note from transaction-local settings; `stage_settings` sets them for one
+write and empties them afterwards, so that a later write in the same transaction (a bulk create,
+or tests sharing one transaction) never inherits them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from chaindb.chains.models import Chain, ChainSegment
+from chaindb.enterprises.models import Enterprise
+from chaindb.errors import Conflict, Invalid, from_database_error
+from chaindb.projects.models import (
+    STAGE_DATE_COLUMN,
+    STAGE_ORDER,
+    Project,
+    ProjectKind,
+    ProjectStageEvent,
+    Stage,
+)
+
+# The dated stages of the pipeline in order, with their columns.
+PIPELINE_DATES = [
+    (stage, STAGE_DATE_COLUMN[stage]) for stage in STAGE_ORDER if stage in STAGE_DATE_COLUMN
+]
+DATE_COLUMNS = [column for _, column in PIPELINE_DATES]
+STAGE_SETTINGS = ("chaindb.stage_date", "chaindb.stage_reason", "chaindb.stage_note")
+# Columns that may never be empty: a PATCH sending null for one is refused by name.
+REQUIRED = ("name", "chain_id", "district_id", "kind", "stage", "is_key")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def clean_text(value: str | None) -> str | None:
+    return None if _blank(value) else value.strip()  # type: ignore[union-attr]
+
+
+@contextmanager
+def stage_settings(
+    session: Session, *, on: date | None, reason: str | None, note: str | None
+) -> Iterator[None]:
+    """Tell the stage trigger the date, reason and note of the write inside the block."""
+    values = (on.isoformat() if on else "", reason or "", note or "")
+    _set(session, values)
+    try:
+        yield
+    finally:
+        _set(session, ("", "", ""))
+
+
+def _set(session: Session, values: tuple[str, str, str]) -> None:
+    session.execute(
+        text(
+            "SELECT set_config(:k1, :v1, true), set_config(:k2, :v2, true), "
+            "set_config(:k3, :v3, true)"
+        ),
+        {
+            "k1": STAGE_SETTINGS[0],
+            "v1": values[0],
+            "k2": STAGE_SETTINGS[1],
+            "v2": values[1],
+            "k3": STAGE_SETTINGS[2],
+            "v3": values[2],
+        },
+    )
+
+
+def needs_reason(from_stage: str | None, to_stage: str) -> bool:
+    """Moving backwards, dropping or reviving needs a reason (as the stage-history CHECK says)."""
+    if to_stage == Stage.DROPPED or from_stage == Stage.DROPPED:
+        return True
+    return from_stage is not None and STAGE_ORDER[Stage(to_stage)] < STAGE_ORDER[Stage(from_stage)]
+
+
+# --- a project's values --------------------------------------------------------------------------
+
+
+def check_project(
+    session: Session,
+    values: dict[str, Any],
+    current: dict[str, Any] | None,
+    *,
+    stage_reason: str | None = None,
+) -> None:
+    """Refuse values that break a project rule; every fault at once, each naming its field.
+
+    `values` are the project's values after the write (for an update, the current row with the
+    changes applied; references already resolved to ids); `current` is the row before, or None
+    when creating.
+    """
+    problems: list[dict[str, str]] = []
+
+    def fault(field: str, message: str) -> None:
+        problems.append({"field": field, "message": f"{field}: {message}"})
+
+    for name in REQUIRED:
+        if name in values and values[name] is None:
+            fault(name, "cannot be empty")
+    if problems:
+        raise _invalid(problems)
+
+    if values.get("investor_id") is None and _blank(values.get("investor_name")):
+        fault("investor_id", "name the investor: investor_id (id or credit code) or investor_name")
+    _check_segment(session, values, fault)
+    _check_chain_master(session, values, fault)
+    _check_parent(session, values, current, fault)
+    _check_stage_dates(values, current, fault)
+    if current is None and values["stage"] == Stage.DROPPED and _blank(stage_reason):
+        fault("stage_reason", "a project entered as dropped needs the reason it was dropped")
+    if problems:
+        raise _invalid(problems)
+
+
+def _invalid(problems: list[dict[str, str]]) -> Invalid:
+    if len(problems) == 1:
+        return Invalid(problems[0]["message"], details=problems)
+    fields = ", ".join(dict.fromkeys(p["field"] for p in problems))
+    return Invalid(f"invalid values: {fields}", details=problems)
+
+
+def _check_segment(session: Session, values: dict[str, Any], fault) -> None:
+    segment_id = values.get("segment_id")
+    if segment_id is None:
+        return
+    chain_of_segment = session.scalar(
+        select(ChainSegment.chain_id).where(ChainSegment.id == segment_id)
+    )
+    if chain_of_segment is None:
+        fault("segment_id", f"no segment with id {segment_id}")
+    elif chain_of_segment != values["chain_id"]:
+        fault("segment_id", "the segment belongs to another chain than the project's")
+
+
+def _check_chain_master(session: Session, values: dict[str, Any], fault) -> None:
+    master = values.get("chain_master_id")
+    if master is None:
+        return
+    # The same function the database trigger asks: the role held in the chain at any time.
+    holds = session.scalar(
+        text("SELECT holds_chain_master_role(:master, :chain, NULL::date)"),
+        {"master": master, "chain": values["chain_id"]},
+    )
+    if not holds:
+        code = session.scalar(select(Chain.code).where(Chain.id == values["chain_id"]))
+        name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == master))
+        fault(
+            "chain_master_id",
+            f"{name} (enterprise {master}) is not a chain master (链主) of chain {code}; "
+            "record its chain-master role in that chain first (/api/v1/chain-roles)",
+        )
+
+
+def _check_parent(
+    session: Session, values: dict[str, Any], current: dict[str, Any] | None, fault
+) -> None:
+    kind, parent_id = values["kind"], values.get("parent_id")
+    if kind == ProjectKind.NEW:
+        if parent_id is not None:
+            fault(
+                "parent_id",
+                "a new project has no parent; an expansion or capital increase names the "
+                "original project (set kind)",
+            )
+        return
+    if parent_id is None:
+        fault(
+            "parent_id",
+            f"an {kind.replace('_', ' ')} names the original project it adds to (parent_id)",
+        )
+        return
+    if not session.scalar(select(func.count()).where(Project.id == parent_id)):
+        fault("parent_id", f"no project with id {parent_id}")
+        return
+    if current is None:
+        return
+    # A parent must not be the project itself or lie below it.
+    seen: set[int] = set()
+    ancestor: int | None = parent_id
+    while ancestor is not None and ancestor not in seen:
+        if ancestor == current["id"]:
+            fault("parent_id", "the parent cannot be the project itself or one of its follow-ons")
+            return
+        seen.add(ancestor)
+        ancestor = session.scalar(select(Project.parent_id).where(Project.id == ancestor))
+
+
+def _check_stage_dates(values: dict[str, Any], current: dict[str, Any] | None, fault) -> None:
+    stage = Stage(values["stage"])
+    rank = STAGE_ORDER.get(stage)  # None when dropped
+    for reached, column in PIPELINE_DATES:
+        if values.get(column) is not None and rank is not None and rank < STAGE_ORDER[reached]:
+            fault(
+                column,
+                f"the project is at stage {stage}: it has not reached {reached}, so it has no "
+                f"{column} yet",
+            )
+    if stage == Stage.DROPPED and values.get("dropped_on") is None:
+        fault("dropped_on", "a dropped project needs the date it was dropped")
+    if stage != Stage.DROPPED and values.get("dropped_on") is not None:
+        fault("dropped_on", f"the project is at stage {stage}, not dropped")
+    # The date of the stage the project is at: required when it is entered, kept afterwards.
+    own = STAGE_DATE_COLUMN.get(stage)
+    if (
+        own is not None
+        and own != "dropped_on"
+        and values.get(own) is None
+        and (current is None or current.get(own) is not None)
+    ):
+        fault(own, f"the project is at stage {stage}: give the date it got there")
+    known = [(column, values[column]) for column in DATE_COLUMNS if values.get(column)]
+    for i, (earlier, first) in enumerate(known):
+        for later, second in known[i + 1 :]:
+            if second < first:
+                fault(later, f"{second} is before {earlier} ({first}); stages come in order")
+    dropped_on = values.get("dropped_on")
+    if dropped_on is not None:
+        for column, day in known:
+            if day > dropped_on:
+                fault("dropped_on", f"{dropped_on} is before {column} ({day})")
+    signed_on, agreed_start = values.get("signed_on"), values.get("agreed_start_on")
+    if signed_on and agreed_start and agreed_start < signed_on:
+        fault("agreed_start_on", f"{agreed_start} is before the signing ({signed_on})")
+
+
+# --- moving between stages -----------------------------------------------------------------------
+
+
+def move_stage(
+    *,
+    session: Session,
+    current: dict[str, Any],
+    stage: Stage,
+    on: date,
+    reason: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Move the project (its current row, locked by the caller) to `stage` on day `on`.
+
+    Forward: the stage's date column becomes `on`. Backwards or reviving: the date columns of the
+    stages above the new one are emptied (the database refuses dates ahead of the stage), while
+    the new stage keeps the date it was first reached on, if it has one: a project counts once,
+    at its first signing. The move itself, with `on`, reason and note, goes to the history, where
+    the emptied dates also stay (in the earlier moves). Dropping keeps every date and sets
+    dropped_on.
+    """
+    from_stage = Stage(current["stage"])
+    reason, note = clean_text(reason), clean_text(note)
+    if stage == from_stage:
+        raise Conflict(f"the project is already at stage {stage}", field="stage")
+    if needs_reason(from_stage, stage) and reason is None:
+        what = (
+            "dropping a project"
+            if stage == Stage.DROPPED
+            else "reviving a dropped project"
+            if from_stage == Stage.DROPPED
+            else f"moving a project back from {from_stage} to {stage}"
+        )
+        raise Invalid(f"{what} needs a reason", field="reason")
+
+    floor, floor_what = _latest_date(session, current)
+    if floor is not None and on < floor:
+        raise Invalid(
+            f"{on} is before {floor_what} ({floor}); a move cannot predate the stage it leaves",
+            field="date",
+        )
+
+    changes: dict[str, Any] = {"stage": stage}
+    if stage == Stage.DROPPED:
+        changes["dropped_on"] = on
+    else:
+        rank = STAGE_ORDER[stage]
+        for reached, column in PIPELINE_DATES:
+            if STAGE_ORDER[reached] > rank and current[column] is not None:
+                changes[column] = None
+        changes["dropped_on"] = None
+        own = STAGE_DATE_COLUMN.get(stage)
+        if own is not None and current[own] is None:
+            changes[own] = on
+    changes = {k: v for k, v in changes.items() if k == "stage" or current[k] != v}
+
+    savepoint = session.begin_nested()
+    try:
+        with stage_settings(session, on=on, reason=reason, note=note):
+            session.execute(update(Project).where(Project.id == current["id"]).values(changes))
+        savepoint.commit()
+    except DBAPIError as exc:
+        savepoint.rollback()
+        raise from_database_error(exc) from None
+
+
+def _latest_date(session: Session, current: dict[str, Any]) -> tuple[date | None, str]:
+    """The latest day the project is known to have moved: a move may not come before it.
+
+    The stage date columns, and the latest recorded move (the creation's entry does not count:
+    for a lead or a negotiation it is only the day it was typed in).
+    """
+    candidates = [(current[c], c) for c in (*DATE_COLUMNS, "dropped_on") if current[c]]
+    last_move = session.scalar(
+        select(func.max(ProjectStageEvent.occurred_on)).where(
+            ProjectStageEvent.project_id == current["id"],
+            ProjectStageEvent.from_stage.is_not(None),
+        )
+    )
+    if last_move is not None:
+        candidates.append((last_move, "the project's last move"))
+    if not candidates:
+        return None, ""
+    return max(candidates, key=lambda c: c[0])
+
+
+def stage_events(*, session: Session, project_id: int) -> list[ProjectStageEvent]:
+    """The project's stage history, in the order it happened (oldest first)."""
+    return list(
+        session.scalars(
+            select(ProjectStageEvent)
+            .where(ProjectStageEvent.project_id == project_id)
+            .order_by(ProjectStageEvent.id)
+        )
+    )

@@ -1,0 +1,706 @@
+"""Supply links (配套关系) and the chain-master workflow: link, end, designate, revoke, report.
+
+Every function takes the session as a keyword and never commits: the route does. The rules are
+checked here first, so that a refusal names its reason in the caller's own field names; the
+database's constraints and triggers stay the last guard (their refusals are translated too).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
+from chaindb.chains.schemas import ChainRoleRead
+from chaindb.enterprises.models import Enterprise
+from chaindb.enterprises.uscc import InvalidUSCC, normalize, validate_uscc
+from chaindb.errors import Conflict, DomainError, Invalid, NotFound, from_database_error
+from chaindb.supply.models import LinkStatus, SupplyLink
+from chaindb.supply.schemas import SupplyLinkRead
+
+LINK = SupplyLink.__table__
+ROLE = ChainRole.__table__
+LINK_COLUMNS = [LINK.c[name] for name in SupplyLinkRead.model_fields]
+ROLE_COLUMNS = [ROLE.c[name] for name in ChainRoleRead.model_fields]
+LIVE = (LinkStatus.ACTIVE, LinkStatus.PROPOSED)  # a live link: not ended
+
+# Field names of the generic /supply-links resource, per rule.
+RESOURCE_FIELDS = {
+    "supplier": "supplier_id",
+    "buyer": "buyer_id",
+    "chain": "chain_id",
+    "segment": "segment_id",
+}
+# The same rules as the chain-master workflow names them (its buyer is in the path).
+WORKFLOW_FIELDS = {
+    "supplier": "supplier",
+    "buyer": "chain",
+    "chain": "chain",
+    "segment": "segment_id",
+}
+
+
+def today(session: Session) -> date:
+    """The database's current_date: the day its triggers judge "now" by."""
+    return session.scalar(select(func.current_date()))
+
+
+def supplier_is_local() -> ColumnElement[bool]:
+    """True when the link's supplier sits in one of the city's planning units (DOMAIN.md)."""
+    return exists().where(
+        Enterprise.id == SupplyLink.supplier_id, Enterprise.district_id.is_not(None)
+    )
+
+
+# --- finding things by id or natural key --------------------------------------------------------
+
+
+def _is_id(text: str) -> bool:
+    """Digits that fit a bigint and cannot be a (18-character) credit code."""
+    return text.isascii() and text.isdigit() and len(text) < 18
+
+
+def find_enterprise(session: Session, key: int | str, *, field: str | None = None) -> Any:
+    """The enterprise named by id or credit code (spaces, dashes and case forgiven).
+
+    With `field` an unknown one is a 422 naming that field; without, a 404 (the path names it).
+    """
+    cols = (Enterprise.id, Enterprise.uscc, Enterprise.name_zh, Enterprise.district_id)
+    row = None
+    if isinstance(key, int):
+        row = session.execute(select(*cols).where(Enterprise.id == key)).one_or_none()
+        reason = f"no enterprise with id {key}"
+    else:
+        code = normalize(key)
+        row = session.execute(select(*cols).where(Enterprise.uscc == code)).one_or_none()
+        if row is None and _is_id(code):
+            row = session.execute(select(*cols).where(Enterprise.id == int(code))).one_or_none()
+            reason = f"no enterprise with id {code}"
+        else:
+            try:
+                validate_uscc(code)
+                reason = f"no enterprise with credit code {code!r}"
+            except InvalidUSCC as exc:
+                reason = f"{key!r} is neither an enterprise id nor a valid credit code: {exc}"
+    if row is not None:
+        return row
+    if field is None:
+        raise NotFound(reason)
+    raise Invalid(f"{field}: {reason}", field=field)
+
+
+def find_chain(session: Session, key: int | str, *, field: str = "chain") -> Any:
+    cols = (Chain.id, Chain.code, Chain.name_zh)
+    if isinstance(key, str) and not _is_id(key.strip()):
+        row = session.execute(select(*cols).where(Chain.code == key.strip())).one_or_none()
+        reason = f"no chain with code {key!r}"
+    else:
+        row = session.execute(select(*cols).where(Chain.id == int(str(key).strip()))).one_or_none()
+        reason = f"no chain with id {key}"
+    if row is None:
+        raise Invalid(f"{field}: {reason}", field=field)
+    return row
+
+
+def find_link(session: Session, key: str, *, lock: bool = False) -> dict[str, Any]:
+    if not _is_id(key):
+        raise NotFound(f"no supply link {key!r}")
+    stmt: Select = select(*LINK_COLUMNS).where(LINK.c.id == int(key))
+    if lock:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"no supply link {key!r}")
+    return dict(row)
+
+
+def _enterprise_label(session: Session, enterprise_id: int) -> str:
+    name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == enterprise_id))
+    return f"{name} (id {enterprise_id})" if name else f"enterprise {enterprise_id}"
+
+
+def _chain_label(session: Session, chain_id: int) -> str:
+    code = session.scalar(select(Chain.code).where(Chain.id == chain_id))
+    return code or str(chain_id)
+
+
+def holds_chain_master(
+    session: Session, enterprise_id: int, chain_id: int, day: date | None
+) -> bool:
+    """The database's own definition (holds_chain_master_role): on that day, or ever if None."""
+    return bool(session.scalar(select(func.holds_chain_master_role(enterprise_id, chain_id, day))))
+
+
+def lock_chain_master_role(session: Session, enterprise_id: int, chain_id: int) -> bool:
+    """True when the enterprise is a chain master of the chain today; its role rows stay locked
+    (FOR SHARE) to the end of the transaction, so that a concurrent revocation waits for the new
+    link (and then sees it), or the link waits for the revocation (and is then refused)."""
+    day = today(session)
+    found = session.scalars(
+        select(ChainRole.id)
+        .where(
+            ChainRole.enterprise_id == enterprise_id,
+            ChainRole.chain_id == chain_id,
+            ChainRole.role == RoleKind.CHAIN_MASTER,
+            or_(ChainRole.since.is_(None), ChainRole.since <= day),
+            or_(ChainRole.until.is_(None), ChainRole.until >= day),
+        )
+        .with_for_update(read=True)
+    ).all()
+    return bool(found)
+
+
+# --- the rules of a link ------------------------------------------------------------------------
+
+
+def check_link(
+    session: Session,
+    values: dict[str, Any],
+    current: dict[str, Any] | None,
+    *,
+    fields: dict[str, str] = RESOURCE_FIELDS,
+) -> None:
+    """The rules of DOMAIN.md for one link, `values` holding ids (resolved references).
+
+    `current` is the row before an update (None on create); `fields` names the fields to blame.
+    """
+    supplier_id, buyer_id, chain_id = values["supplier_id"], values["buyer_id"], values["chain_id"]
+    status = values.get("status") or LinkStatus.ACTIVE
+    if supplier_id == buyer_id:
+        raise Invalid(
+            f"{_enterprise_label(session, supplier_id)} cannot supply itself: the supplier "
+            "and the chain master are the same enterprise",
+            field=fields["supplier"],
+        )
+    segment_id = values.get("segment_id")
+    if segment_id is not None:
+        segment_chain = session.scalar(
+            select(ChainSegment.chain_id).where(ChainSegment.id == segment_id)
+        )
+        if segment_chain is None:
+            raise Invalid(f"no segment with id {segment_id}", field=fields["segment"])
+        if segment_chain != chain_id:
+            raise Invalid(
+                f"segment {segment_id} belongs to another chain than "
+                f"{_chain_label(session, chain_id)}",
+                field=fields["segment"],
+            )
+    since, until = values.get("since"), values.get("until")
+    if status == LinkStatus.ENDED and until is None:
+        raise Invalid("an ended link needs until (its last day of supply)", field="until")
+    if since is not None and until is not None and until < since:
+        raise Invalid(f"until ({until}) is before since ({since})", field="until")
+    # As the trigger does: judged when the buyer, the chain or the status changes.
+    changed = current is None or any(
+        values.get(k) != current.get(k) for k in ("buyer_id", "chain_id", "status")
+    )
+    if changed:
+        live = status != LinkStatus.ENDED
+        held = (
+            lock_chain_master_role(session, buyer_id, chain_id)
+            if live
+            else holds_chain_master(session, buyer_id, chain_id, None)
+        )
+        if not held:
+            raise Invalid(
+                f"{_enterprise_label(session, buyer_id)} is not a chain master of chain "
+                f"{_chain_label(session, chain_id)}"
+                + (" today" if live else "")
+                + "; only a chain master (链主) can be the buyer of a supply link",
+                field=fields["buyer"],
+            )
+    if status == LinkStatus.ACTIVE:
+        product = values.get("product")
+        same = [
+            LINK.c.supplier_id == supplier_id,
+            LINK.c.buyer_id == buyer_id,
+            LINK.c.chain_id == chain_id,
+            LINK.c.product.is_not_distinct_from(product),
+            LINK.c.status == LinkStatus.ACTIVE,
+        ]
+        if current is not None:
+            same.append(LINK.c.id != current["id"])
+        duplicate = session.scalar(select(LINK.c.id).where(*same).limit(1))
+        if duplicate is not None:
+            what = f"product {product!r}" if product is not None else "no product given"
+            raise Conflict(
+                f"{_enterprise_label(session, supplier_id)} already has an active link "
+                f"(supply link {duplicate}) to {_enterprise_label(session, buyer_id)} in chain "
+                f"{_chain_label(session, chain_id)} with {what}; end it or change that one",
+                field=fields["supplier"],
+            )
+
+
+def _renamed(exc: DomainError, names: dict[str, str]) -> DomainError:
+    """The database's refusal with its column names as the caller's fields."""
+    details = [{**d, "field": names.get(d["field"], d["field"])} for d in exc.details]
+    return type(exc)(exc.message, details=details)
+
+
+def _write(session: Session, stmt: Any, *, names: dict[str, str] | None = None) -> list[dict]:
+    savepoint = session.begin_nested()
+    try:
+        rows = [dict(r) for r in session.execute(stmt).mappings()]
+        savepoint.commit()
+        return rows
+    except DBAPIError as exc:
+        savepoint.rollback()
+        error = from_database_error(exc)
+        raise (_renamed(error, names) if names else error) from None
+
+
+# --- the chain-master workflow ------------------------------------------------------------------
+
+DB_FIELDS_AS_WORKFLOW = {"supplier_id": "supplier", "buyer_id": "chain", "chain_id": "chain"}
+
+
+def link_supplier(
+    session: Session, *, chain_master: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], int | None]:
+    """Link a supplier to the chain master `chain_master` (id or credit code) in a chain.
+
+    Returns the link and the id of the supplier role created with it (None when the supplier
+    already held a live one, or the link is not active).
+    """
+    buyer = find_enterprise(session, chain_master)
+    chain = find_chain(session, body.pop("chain"), field="chain")
+    supplier = find_enterprise(session, body.pop("supplier"), field="supplier")
+    values = {**body, "supplier_id": supplier.id, "buyer_id": buyer.id, "chain_id": chain.id}
+    check_link(session, values, None, fields=WORKFLOW_FIELDS)
+    link = _write(
+        session, insert(LINK).values(values).returning(*LINK_COLUMNS), names=DB_FIELDS_AS_WORKFLOW
+    )[0]
+    role_id = None
+    if link["status"] == LinkStatus.ACTIVE:
+        role_id = ensure_supplier_role(
+            session,
+            enterprise_id=supplier.id,
+            chain_id=chain.id,
+            segment_id=link["segment_id"],
+            since=link["since"],
+            source=f"supply link {link['id']}",
+        )
+    return link, role_id
+
+
+def ensure_supplier_role(
+    session: Session,
+    *,
+    enterprise_id: int,
+    chain_id: int,
+    segment_id: int | None,
+    since: date | None,
+    source: str,
+) -> int | None:
+    """Give the enterprise the `supplier` role in the chain unless it holds a live one (any segment).
+
+    The new role starts on `since` (today when unknown), after any earlier supplier role of the
+    enterprise in the chain, so that periods never overlap. Returns the new role's id, or None.
+    """
+    day = today(session)
+    mine = and_(
+        ChainRole.enterprise_id == enterprise_id,
+        ChainRole.chain_id == chain_id,
+        ChainRole.role == RoleKind.SUPPLIER,
+    )
+    live = session.scalar(
+        select(ChainRole.id).where(mine, or_(ChainRole.until.is_(None), ChainRole.until >= day))
+    )
+    if live is not None:
+        return None
+    start = since or day
+    last = session.scalar(select(func.max(ChainRole.until)).where(mine))
+    if last is not None and start <= last:
+        start = last + timedelta(days=1)
+    stmt = (
+        insert(ROLE)
+        .values(
+            enterprise_id=enterprise_id,
+            chain_id=chain_id,
+            segment_id=segment_id,
+            role=RoleKind.SUPPLIER,
+            since=start,
+            source=source,
+        )
+        .returning(ROLE.c.id)
+    )
+    try:
+        return _write(session, stmt)[0]["id"]
+    except Conflict:
+        # A concurrent request gave it the role first (the exclusion constraint waited for it).
+        return None
+
+
+def end_link(
+    session: Session, *, key: str, until: date | None, reason: str | None
+) -> dict[str, Any]:
+    """End a live link: status ended, its last day set; it stays as history."""
+    link = find_link(session, key, lock=True)
+    if link["status"] == LinkStatus.ENDED:
+        raise Conflict(f"supply link {link['id']} already ended on {link['until']}", field="status")
+    day = today(session)
+    until = until or day
+    _check_end_day(until, day, link)
+    return _end_links(session, [link], until, reason)[0]
+
+
+def _check_end_day(until: date, day: date, link: dict[str, Any]) -> None:
+    if until > day:
+        raise Invalid(
+            f"until ({until}) lies in the future; a link ends on or before today "
+            "(to plan an end, set until on the active link instead)",
+            field="until",
+        )
+    if link["since"] is not None and until < link["since"]:
+        raise Invalid(
+            f"until ({until}) is before supply link {link['id']} began ({link['since']})",
+            field="until",
+        )
+
+
+def _end_links(
+    session: Session, links: list[dict[str, Any]], until: date, reason: str | None
+) -> list[dict[str, Any]]:
+    if not links:
+        return []
+    note = f"[ended {until}] {reason}" if reason else None
+    notes = (
+        case((LINK.c.notes.is_(None), literal(note)), else_=LINK.c.notes + "\n" + note)
+        if note
+        else LINK.c.notes
+    )
+    return _write(
+        session,
+        update(LINK)
+        .where(LINK.c.id.in_([link["id"] for link in links]))
+        .values(status=LinkStatus.ENDED, until=until, notes=notes)
+        .returning(*LINK_COLUMNS),
+    )
+
+
+def suppliers_of(
+    session: Session, *, chain_master: str, chain: str | None, limit: int, offset: int
+) -> dict[str, Any]:
+    """The chain master's live links (active and proposed) with their suppliers, and per chain
+    the local supply rate by value and by count over its active links (DOMAIN.md)."""
+    buyer = find_enterprise(session, chain_master)
+    chain_row = find_chain(session, chain, field="chain") if chain else None
+    day = today(session)
+    scope = [LINK.c.buyer_id == buyer.id, LINK.c.status.in_(LIVE)]
+    role_scope = [
+        ChainRole.enterprise_id == buyer.id,
+        ChainRole.role == RoleKind.CHAIN_MASTER,
+        or_(ChainRole.since.is_(None), ChainRole.since <= day),
+        or_(ChainRole.until.is_(None), ChainRole.until >= day),
+    ]
+    if chain_row is not None:
+        scope.append(LINK.c.chain_id == chain_row.id)
+        role_scope.append(ChainRole.chain_id == chain_row.id)
+    chain_ids = set(session.scalars(select(ChainRole.chain_id).where(*role_scope)))
+    chain_ids |= set(session.scalars(select(LINK.c.chain_id).where(*scope).distinct()))
+    if not chain_ids:
+        where = f" of chain {chain_row.code}" if chain_row is not None else ""
+        raise NotFound(
+            f"{buyer.name_zh} (id {buyer.id}) is not a chain master{where} today "
+            "and has no live supply links"
+        )
+    supplier = Enterprise.__table__.alias("supplier")
+    local = supplier.c.district_id.is_not(None)
+    rows = session.execute(
+        select(
+            LINK.c.id.label("link_id"),
+            LINK.c.chain_id,
+            Chain.code.label("chain_code"),
+            LINK.c.supplier_id,
+            supplier.c.uscc.label("supplier_uscc"),
+            supplier.c.name_zh.label("supplier_name_zh"),
+            supplier.c.short_name.label("supplier_short_name"),
+            local.label("supplier_local"),
+            supplier.c.district_id.label("supplier_district_id"),
+            LINK.c.segment_id,
+            LINK.c.product,
+            LINK.c.annual_value_cny_10k,
+            LINK.c.since,
+            LINK.c.until,
+            LINK.c.status,
+            LINK.c.verified,
+        )
+        .join(supplier, supplier.c.id == LINK.c.supplier_id)
+        .join(Chain, Chain.id == LINK.c.chain_id)
+        .where(*scope)
+        .order_by(
+            Chain.sort_order,
+            Chain.code,
+            (LINK.c.status == LinkStatus.ACTIVE).desc(),
+            LINK.c.annual_value_cny_10k.desc().nulls_last(),
+            supplier.c.name_zh,
+            LINK.c.id,
+        )
+        .limit(limit)
+        .offset(offset)
+    ).mappings()
+    suppliers = [dict(r) for r in rows]
+    count = session.scalar(select(func.count()).select_from(LINK).where(*scope))
+    return {
+        "chain_master": {
+            "id": buyer.id,
+            "uscc": buyer.uscc,
+            "name_zh": buyer.name_zh,
+            "local": buyer.district_id is not None,
+        },
+        "summary": supply_summary(session, buyer_id=buyer.id, chain_ids=chain_ids),
+        "count": count,
+        "suppliers": suppliers,
+    }
+
+
+def supply_summary(session: Session, *, buyer_id: int, chain_ids: set[int]) -> list[dict]:
+    supplier = Enterprise.__table__.alias("supplier")
+    local = supplier.c.district_id.is_not(None)
+    active = LINK.c.status == LinkStatus.ACTIVE
+    value = LINK.c.annual_value_cny_10k
+    aggregates = {
+        row.chain_id: row
+        for row in session.execute(
+            select(
+                LINK.c.chain_id,
+                func.count().filter(active).label("active_links"),
+                func.count().filter(active, local).label("local_active_links"),
+                func.count().filter(active, value.is_not(None)).label("links_with_value"),
+                func.coalesce(func.sum(value).filter(active), 0).label("value"),
+                func.coalesce(func.sum(value).filter(active, local), 0).label("local_value"),
+                func.count().filter(LINK.c.status == LinkStatus.PROPOSED).label("proposed"),
+            )
+            .join(supplier, supplier.c.id == LINK.c.supplier_id)
+            .where(
+                LINK.c.buyer_id == buyer_id,
+                LINK.c.chain_id.in_(chain_ids),
+                LINK.c.status.in_(LIVE),
+            )
+            .group_by(LINK.c.chain_id)
+        )
+    }
+    chains = session.execute(
+        select(Chain.id, Chain.code)
+        .where(Chain.id.in_(chain_ids))
+        .order_by(Chain.sort_order, Chain.code)
+    ).all()
+    summary = []
+    for chain_id, code in chains:
+        agg = aggregates.get(chain_id)
+        n, n_local = (agg.active_links, agg.local_active_links) if agg else (0, 0)
+        total = Decimal(agg.value) if agg else Decimal(0)
+        total_local = Decimal(agg.local_value) if agg else Decimal(0)
+        summary.append(
+            {
+                "chain_id": chain_id,
+                "chain_code": code,
+                "active_links": n,
+                "local_active_links": n_local,
+                "local_rate_by_count": round(n_local / n, 4) if n else None,
+                "links_with_value": agg.links_with_value if agg else 0,
+                "value_cny_10k": total,
+                "local_value_cny_10k": total_local,
+                "local_rate_by_value": round(float(total_local / total), 4) if total else None,
+                "proposed_links": agg.proposed if agg else 0,
+            }
+        )
+    return summary
+
+
+# --- designating and revoking chain masters -----------------------------------------------------
+
+
+def designate(session: Session, *, body: dict[str, Any]) -> dict[str, Any]:
+    """Give an enterprise the chain_master role in a chain, from `since` (today when empty)."""
+    enterprise = find_enterprise(session, body["enterprise"], field="enterprise")
+    chain = find_chain(session, body["chain"], field="chain")
+    since = body.get("since") or today(session)
+    segment_id = body.get("segment_id")
+    if segment_id is not None:
+        found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == segment_id))
+        if found is None:
+            raise Invalid(f"no segment with id {segment_id}", field="segment_id")
+        if found != chain.id:
+            raise Invalid(
+                f"segment {segment_id} belongs to another chain than {chain.code}",
+                field="segment_id",
+            )
+    held = session.execute(
+        select(ChainRole.id, ChainRole.since, ChainRole.until).where(
+            ChainRole.enterprise_id == enterprise.id,
+            ChainRole.chain_id == chain.id,
+            ChainRole.role == RoleKind.CHAIN_MASTER,
+            or_(ChainRole.until.is_(None), ChainRole.until >= since),
+        )
+    ).first()
+    if held is not None:
+        period = f"since {held.since}" if held.since else "with no start recorded"
+        if held.until:
+            period += f", until {held.until}"
+        raise Conflict(
+            f"{enterprise.name_zh} (id {enterprise.id}) already holds the chain-master role in "
+            f"chain {chain.code} ({period}; chain role {held.id})",
+            field="enterprise",
+        )
+    return _write(
+        session,
+        insert(ROLE)
+        .values(
+            enterprise_id=enterprise.id,
+            chain_id=chain.id,
+            segment_id=segment_id,
+            role=RoleKind.CHAIN_MASTER,
+            since=since,
+            source=body.get("source"),
+            notes=body.get("notes"),
+        )
+        .returning(*ROLE_COLUMNS),
+        names={"enterprise_id": "enterprise", "chain_id": "chain"},
+    )[0]
+
+
+def revoke(
+    session: Session,
+    *,
+    chain_master: str,
+    chain: int | str,
+    until: date | None,
+    end_links: bool,
+) -> dict[str, Any]:
+    """End the enterprise's live chain-master role(s) in the chain on `until` (today when empty).
+
+    Live supply links (active or proposed) would outlive the role: refused unless `end_links`,
+    which ends them first, on the same day, in the same transaction.
+    """
+    enterprise = find_enterprise(session, chain_master)
+    chain_row = find_chain(session, chain, field="chain")
+    day = today(session)
+    until = until or day
+    if until > day:
+        raise Invalid(
+            f"until ({until}) lies in the future; revoke on or before today (to plan the end of "
+            "the role, set until on the chain role instead)",
+            field="until",
+        )
+    roles = [
+        dict(r)
+        for r in session.execute(
+            select(*ROLE_COLUMNS)
+            .where(
+                ROLE.c.enterprise_id == enterprise.id,
+                ROLE.c.chain_id == chain_row.id,
+                ROLE.c.role == RoleKind.CHAIN_MASTER,
+                or_(ROLE.c.until.is_(None), ROLE.c.until >= day),
+            )
+            .order_by(ROLE.c.id)
+            .with_for_update()
+        ).mappings()
+    ]
+    who = f"{enterprise.name_zh} (id {enterprise.id})"
+    if not roles:
+        raise Conflict(
+            f"{who} holds no live chain-master role in chain {chain_row.code}", field="chain"
+        )
+    for role in roles:
+        if role["since"] is not None and until < role["since"]:
+            raise Invalid(
+                f"until ({until}) is before the role began ({role['since']})", field="until"
+            )
+    links = [
+        dict(r)
+        for r in session.execute(
+            select(*LINK_COLUMNS)
+            .where(
+                LINK.c.buyer_id == enterprise.id,
+                LINK.c.chain_id == chain_row.id,
+                LINK.c.status.in_(LIVE),
+            )
+            .order_by(LINK.c.id)
+            .with_for_update()
+        ).mappings()
+    ]
+    if links and not end_links:
+        raise Conflict(
+            f"{who} still has {len(links)} live supply link{'s' if len(links) != 1 else ''} "
+            f"in chain {chain_row.code}; end them first, or send end_links: true to end them "
+            "with the role",
+            field="end_links",
+        )
+    for link in links:
+        _check_end_day(until, day, link)
+    ended = _end_links(
+        session, links, until, f"the chain-master role of the buyer in {chain_row.code} ended"
+    )
+    updated = _write(
+        session,
+        update(ROLE)
+        .where(ROLE.c.id.in_([r["id"] for r in roles]))
+        .values(until=until)
+        .returning(*ROLE_COLUMNS),
+        names={"id": "chain", "until": "until"},
+    )
+    return {
+        "roles": sorted(updated, key=lambda r: r["id"]),
+        "ended_link_ids": [r["id"] for r in ended],
+    }
+
+
+def chain_masters(session: Session, *, chain: str | None) -> list[dict[str, Any]]:
+    """The current chain masters (role holds today), with their count of active links."""
+    day = today(session)
+    active_links = (
+        select(func.count())
+        .select_from(LINK)
+        .where(
+            LINK.c.buyer_id == ChainRole.enterprise_id,
+            LINK.c.chain_id == ChainRole.chain_id,
+            LINK.c.status == LinkStatus.ACTIVE,
+        )
+        .correlate(ROLE)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            ChainRole.id.label("role_id"),
+            ChainRole.enterprise_id,
+            Enterprise.uscc,
+            Enterprise.name_zh,
+            Enterprise.short_name,
+            Enterprise.district_id.is_not(None).label("local"),
+            ChainRole.chain_id,
+            Chain.code.label("chain_code"),
+            ChainRole.segment_id,
+            ChainRole.since,
+            ChainRole.until,
+            active_links.label("active_links"),
+        )
+        .join(Enterprise, Enterprise.id == ChainRole.enterprise_id)
+        .join(Chain, Chain.id == ChainRole.chain_id)
+        .where(
+            ChainRole.role == RoleKind.CHAIN_MASTER,
+            or_(ChainRole.since.is_(None), ChainRole.since <= day),
+            or_(ChainRole.until.is_(None), ChainRole.until >= day),
+        )
+        .order_by(Chain.sort_order, Chain.code, Enterprise.name_zh, ChainRole.id)
+    )
+    if chain:
+        stmt = stmt.where(ChainRole.chain_id == find_chain(session, chain, field="chain").id)
+    return [dict(r) for r in session.execute(stmt).mappings()]
