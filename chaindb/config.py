@@ -43,6 +43,9 @@ class Settings:
     port: int = 5000
     db_pool_size: int = 5
     log_level: str = "INFO"
+    # How long a worker trusts a token it has checked; a revoked token stops working in the
+    # worker that revoked it at once, in the others within this many seconds.
+    token_cache_seconds: int = 10
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -54,9 +57,11 @@ class Settings:
         try:
             port = int(env.get("CHAINDB_PORT", "5000"))
             pool = int(env.get("CHAINDB_DB_POOL_SIZE", "5"))
+            token_cache = int(env.get("CHAINDB_TOKEN_CACHE_SECONDS", "10"))
         except ValueError as exc:
             raise ConfigError(
-                f"CHAINDB_PORT and CHAINDB_DB_POOL_SIZE must be integers: {exc}"
+                "CHAINDB_PORT, CHAINDB_DB_POOL_SIZE and CHAINDB_TOKEN_CACHE_SECONDS must be "
+                f"integers: {exc}"
             ) from exc
         settings = cls(
             env=name,
@@ -68,6 +73,7 @@ class Settings:
             host=env.get("CHAINDB_HOST", "127.0.0.1"),
             port=port,
             db_pool_size=pool,
+            token_cache_seconds=token_cache,
             log_level=env.get("CHAINDB_LOG_LEVEL", "INFO"),
         )
         settings.check()

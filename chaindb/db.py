@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -80,12 +80,19 @@ class Database:
         settings: Settings = app.config["SETTINGS"]
         if engine is None:
             engine = make_engine(app.config["SQLALCHEMY_URL"], pool_size=settings.db_pool_size)
-        app.extensions["chaindb.db"] = {
-            "engine": engine,
-            "sessionmaker": sessionmaker(
-                bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint"
-            ),
-        }
+        maker = sessionmaker(
+            bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        # Reads need no transaction of their own: in autocommit they save the BEGIN and the
+        # ROLLBACK round trips. (A test's Connection keeps its one transaction for both.)
+        reader = (
+            sessionmaker(
+                bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            )
+            if isinstance(engine, Engine)
+            else maker
+        )
+        app.extensions["chaindb.db"] = {"engine": engine, "sessionmaker": maker, "reader": reader}
         app.teardown_appcontext(self._close_session)
 
     @staticmethod
@@ -97,7 +104,9 @@ class Database:
         from flask import current_app
 
         if "db_session" not in g:
-            g.db_session = current_app.extensions["chaindb.db"]["sessionmaker"]()
+            makers = current_app.extensions["chaindb.db"]
+            read_only = request.method in ("GET", "HEAD") if has_request_context() else False
+            g.db_session = makers["reader" if read_only else "sessionmaker"]()
         return g.db_session
 
     @staticmethod

@@ -103,8 +103,12 @@ def scratch_database(admin_url: str) -> Iterator[Callable[[], str]]:
 def app(conn: Connection):
     from chaindb import create_app
 
+    # No token cache: tests revoke tokens with SQL and expect the next request to see it.
     settings = Settings(
-        env="test", database_url="postgresql+psycopg://unused/none", secret_key="t" * 40
+        token_cache_seconds=0,
+        env="test",
+        database_url="postgresql+psycopg://unused/none",
+        secret_key="t" * 40,
     )
     app = create_app({"TESTING": True, "ENGINE": conn}, settings=settings)
     return app

@@ -513,3 +513,34 @@ def test_the_cli_makes_users_and_tokens_that_the_api_accepts(scratch_database):
         ]
     finally:
         engine.dispose()
+
+
+def test_a_token_cache_trusts_a_checked_token_for_a_while_and_forgets_on_user_changes(conn, tokens):
+    from chaindb import create_app
+    from chaindb.config import Settings
+
+    settings = Settings(
+        env="test",
+        database_url="postgresql+psycopg://unused/none",
+        secret_key="t" * 40,
+        token_cache_seconds=60,
+    )
+    app = create_app({"TESTING": True, "ENGINE": conn}, settings=settings)
+    client = app.test_client()
+    viewer = {"Authorization": f"Bearer {tokens['viewer']}"}
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    assert client.get("/api/v1/chains", headers=viewer).status_code == 200
+    # Revoked behind the app's back: this worker still trusts the token for a while ...
+    conn.execute(
+        text("UPDATE api_token SET revoked_at = now() WHERE token_prefix = :p"),
+        {"p": tokens["viewer"][:12]},
+    )
+    assert client.get("/api/v1/chains", headers=viewer).status_code == 200
+    # ... until users or tokens change through the API, which clears the cache.
+    created = client.post(
+        "/api/v1/users",
+        json={"username": "someone-new", "role": "viewer", "password": "long enough pw"},
+        headers=admin,
+    )
+    assert created.status_code == 201
+    assert client.get("/api/v1/chains", headers=viewer).status_code == 401

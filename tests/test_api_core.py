@@ -168,3 +168,41 @@ def test_the_openapi_document_is_valid(api):
     response = api.get("/api/v1/openapi.json")
     assert response.status_code == 200
     validate(response.get_json())
+
+
+def test_a_list_page_costs_the_same_queries_whatever_its_length(api, conn):
+    from sqlalchemy import event
+
+    for n in range(60):
+        api.post("/api/v1/chains", {"code": f"q{n}", "name_zh": f"查询链{n}", "tier": "key"})
+    statements: list[str] = []
+
+    def count(conn_, cursor, statement, *args):
+        statements.append(statement)
+
+    api.get("/api/v1/chains?limit=1")  # the token's first use stamps last_used_at: not a list cost
+    event.listen(conn, "before_cursor_execute", count)
+    try:
+        costs = {}
+        for limit in (1, 10, 60):
+            statements.clear()
+            page = api.get(f"/api/v1/chains?tier=key&limit={limit}").get_json()
+            assert len(page["results"]) == limit
+            costs[limit] = len(statements)
+    finally:
+        event.remove(conn, "before_cursor_execute", count)
+    assert costs[1] == costs[10] == costs[60], costs
+
+
+def test_the_docs_page_is_served_offline_and_the_document_needs_a_token(api):
+    import re
+
+    page = api.get("/api/v1/docs", role=None)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html  # nothing fetched from elsewhere
+    for asset in re.findall(r'(?:src|href)="(/[^"]+\.(?:js|css))"', html):
+        response = api.get(asset, role=None)
+        response.close()  # static files are streamed
+        assert response.status_code == 200, asset
+    assert api.get("/api/v1/openapi.json", role=None).status_code == 401

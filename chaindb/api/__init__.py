@@ -6,22 +6,25 @@ import re
 import uuid
 from importlib import import_module
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_openapi3 import OpenAPI
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
+from chaindb.api.docs import PUBLIC_PREFIXES as DOCS_PAGE
 from chaindb.auth.models import Role
-from chaindb.auth.service import Principal, authenticate_token
+from chaindb.auth.service import Principal, TokenCache, authenticate_token
 from chaindb.db import db
 from chaindb.errors import BadRequest, Forbidden, Unauthorized, UnsupportedMediaType
 
 PUBLIC_PATHS = {"/healthz", "/readyz"}
+USER_PATHS = ("/api/v1/users", "/api/v1/tokens")
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def init_api(app: OpenAPI) -> None:
+    app.extensions["chaindb.token_cache"] = TokenCache(app.config["SETTINGS"].token_cache_seconds)
     app.before_request(_assign_request_id)
     app.before_request(_authenticate)
     app.before_request(_check_body)
@@ -44,18 +47,30 @@ def _assign_request_id() -> None:
 def _echo_request_id(response):
     if "request_id" in g:
         response.headers["X-Request-ID"] = g.request_id
+    if (
+        request.method not in READ_METHODS
+        and request.path.startswith(USER_PATHS)
+        and response.status_code < 400
+    ):
+        # Users, roles or tokens changed: this worker forgets the tokens it trusted.
+        current_app.extensions["chaindb.token_cache"].clear()
     return response
 
 
 def _authenticate() -> None:
-    if not request.path.startswith("/api/") or request.path in PUBLIC_PATHS:
+    if (
+        not request.path.startswith("/api/")
+        or request.path in PUBLIC_PATHS
+        or request.path.startswith(DOCS_PAGE)
+    ):
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API token: Authorization: Bearer <token>")
     session = db.session
-    principal = authenticate_token(session=session, plain=token.strip())
+    cache: TokenCache = current_app.extensions["chaindb.token_cache"]
+    principal = authenticate_token(session=session, plain=token.strip(), cache=cache)
     if session.info.pop("token_stamped", False):
         session.commit()  # keep the last_used_at stamp, whatever becomes of the request
     if principal is None:

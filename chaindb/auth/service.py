@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -97,13 +98,25 @@ def create_token(
     return token, plain
 
 
-def authenticate_token(*, session: Session, plain: str) -> Principal | None:
+def authenticate_token(
+    *, session: Session, plain: str, cache: TokenCache | None = None
+) -> Principal | None:
     """The principal behind a bearer token, or None when it is unknown, expired or revoked."""
+    digest = hash_token(plain)
+    if cache is not None and (cached := cache.get(digest)) is not None:
+        return cached
     row = session.execute(
-        select(ApiToken.id, User.id, User.username, User.role, ApiToken.last_used_at)
+        select(
+            ApiToken.id,
+            User.id,
+            User.username,
+            User.role,
+            ApiToken.last_used_at,
+            ApiToken.expires_at,
+        )
         .join(User, User.id == ApiToken.user_id)
         .where(
-            ApiToken.token_hash == hash_token(plain),
+            ApiToken.token_hash == digest,
             ApiToken.revoked_at.is_(None),
             (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > func.now()),
             User.active.is_(True),
@@ -118,7 +131,42 @@ def authenticate_token(*, session: Session, plain: str) -> Principal | None:
             update(ApiToken).where(ApiToken.id == row[0]).values(last_used_at=func.now())
         )
         session.info["token_stamped"] = True  # the caller commits it
-    return Principal(user_id=row[1], username=row[2], role=Role(row[3]))
+    principal = Principal(user_id=row[1], username=row[2], role=Role(row[3]))
+    if cache is not None:
+        cache.put(digest, principal, row[5])
+    return principal
+
+
+class TokenCache:
+    """token digest -> principal, for a few seconds: most requests then skip the lookup."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, digest: str) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            self._entries.pop(digest, None)
+            return None
+        return entry[1]
+
+    def put(self, digest: str, principal: Principal, expires_at: datetime | None) -> None:
+        if self.seconds <= 0:
+            return
+        until = time.monotonic() + self.seconds
+        if expires_at is not None:  # never past the token's own expiry
+            until = min(until, time.monotonic() + (expires_at - datetime.now(UTC)).total_seconds())
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[digest] = (until, principal)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 def revoke_token(*, session: Session, token_id: int) -> None:

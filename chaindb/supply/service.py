@@ -58,8 +58,10 @@ WORKFLOW_FIELDS = {
 
 
 def today(session: Session) -> date:
-    """The database's current_date: the day its triggers judge "now" by."""
-    return session.scalar(select(func.current_date()))
+    """The database's current_date: the day its triggers judge "now" by (asked once a session)."""
+    if "today" not in session.info:
+        session.info["today"] = session.scalar(select(func.current_date()))
+    return session.info["today"]
 
 
 def supplier_is_local() -> ColumnElement[bool]:
@@ -89,7 +91,8 @@ def find_enterprise(session: Session, key: int | str, *, field: str | None = Non
         reason = f"no enterprise with id {key}"
     else:
         code = normalize(key)
-        row = session.execute(select(*cols).where(Enterprise.uscc == code)).one_or_none()
+        if len(code) == 18:  # a credit code has 18 characters; an id never does
+            row = session.execute(select(*cols).where(Enterprise.uscc == code)).one_or_none()
         if row is None and _is_id(code):
             row = session.execute(select(*cols).where(Enterprise.id == int(code))).one_or_none()
             reason = f"no enterprise with id {code}"
@@ -255,13 +258,10 @@ def _renamed(exc: DomainError, names: dict[str, str]) -> DomainError:
 
 
 def _write(session: Session, stmt: Any, *, names: dict[str, str] | None = None) -> list[dict]:
-    savepoint = session.begin_nested()
+    # No savepoint (two round trips per write): a refused write ends the request anyway.
     try:
-        rows = [dict(r) for r in session.execute(stmt).mappings()]
-        savepoint.commit()
-        return rows
+        return [dict(r) for r in session.execute(stmt).mappings()]
     except DBAPIError as exc:
-        savepoint.rollback()
         error = from_database_error(exc)
         raise (_renamed(error, names) if names else error) from None
 
