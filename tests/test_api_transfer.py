@@ -8,6 +8,7 @@ import io
 from openpyxl import Workbook, load_workbook
 
 from tests.conftest import count_rows
+from tests.factories_sql import chain, chain_master, district, enterprise
 
 HEADER = "code,name_zh,tier,group,target_2030_cny_100m,aliases,sort_order\n"
 GOOD = HEADER + "hydrogen,氢能,key,,,氢|H2,1\nlidar,激光雷达,key,,12.5,,2\n"
@@ -105,3 +106,44 @@ def test_a_viewer_cannot_import(api):
         role="viewer",
     )
     assert response.status_code == 403
+
+
+def _import(api, path: str, text: str):
+    return api.post(path, data=text.encode(), headers={"Content-Type": "text/csv"})
+
+
+def test_enterprises_import_by_credit_code_or_name_create_once_then_update(api, conn):
+    from chaindb.enterprises.uscc import with_check_character
+
+    district(conn, code="370112", name_zh="历城区")
+    code = with_check_character("91370112MA0000001")
+    text = (
+        "uscc,name_zh,district_id,size\n"
+        f"{code},（示例）济南恒远车身部件有限公司,370112,small\n"
+        ",（示例）外地配套企业,,micro\n"
+    )
+    first = _import(api, "/api/v1/enterprises/import", text).get_json()
+    assert (first["create"], first["update"], first["error"]) == (2, 0, 0), first
+    second = _import(api, "/api/v1/enterprises/import", text.replace("small", "medium")).get_json()
+    assert (second["create"], second["update"], second["error"]) == (0, 2, 0), second
+    assert api.get(f"/api/v1/enterprises/{code}").get_json()["size"] == "medium"
+    bad = _import(api, "/api/v1/enterprises/import", text.replace(code, code[:-1] + "0"))
+    assert bad.status_code == 422
+    assert bad.get_json()["results"][0]["errors"][0]["field"] == "uscc"
+
+
+def test_supply_links_and_projects_import_twice(api, conn):
+    c = chain(conn, code="auto-x", name_zh="汽车X")
+    d = district(conn, code="370113", name_zh="长清区")
+    buyer = chain_master(conn, c)
+    supplier = enterprise(conn, name_zh="（示例）配套")
+    links = f"supplier_id,buyer_id,chain_id,product,annual_value_cny_10k\n{supplier},{buyer},auto-x,座椅,100\n"
+    assert _import(api, "/api/v1/supply-links/import", links).get_json()["create"] == 1
+    again = _import(api, "/api/v1/supply-links/import", links.replace(",100", ",120")).get_json()
+    assert (again["create"], again["update"]) == (0, 1), again
+    projects = f"name,chain_id,district_id,investor_name,stage\n（示例）座椅项目,auto-x,{d},某投资方,lead\n"
+    assert _import(api, "/api/v1/projects/import", projects).get_json()["create"] == 1
+    again = _import(
+        api, "/api/v1/projects/import", projects.replace("某投资方", "某投资方二")
+    ).get_json()
+    assert (again["create"], again["update"], again["error"]) == (0, 1, 0), again

@@ -404,6 +404,10 @@ class Resource:
         except DBAPIError as exc:
             raise from_database_error(exc) from None
 
+    def import_match(self, session: Session, body: dict[str, Any]) -> int | None:
+        """The record an imported row updates, or None to create one."""
+        return transfer.match_by_key(self, session, body)
+
     # --- responses ---------------------------------------------------------------------------
 
     def dump(self, row: dict[str, Any]) -> bytes:

@@ -223,7 +223,7 @@ def _apply(
         }
         row_savepoint = session.begin_nested()
         try:
-            existing = _match(resource, session, body)
+            existing = resource.import_match(session, body)
             if existing is None:
                 written = resource.create_one(session, body)
                 action = "create"
@@ -268,7 +268,7 @@ def _from_cell(resource: Resource, name: str, value: str) -> Any:
     return value
 
 
-def _match(resource: Resource, session: Session, body: dict[str, Any]) -> int | None:
+def match_by_key(resource: Resource, session: Session, body: dict[str, Any]) -> int | None:
     """The id of the existing record with this row's import key, if any."""
     if not resource.import_key:
         return None

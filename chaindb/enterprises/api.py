@@ -58,6 +58,21 @@ class EnterpriseResource(Resource):
 
     # --- reading ---
 
+    def import_match(self, session: Session, body: dict[str, Any]) -> int | None:
+        """By credit code; a row without one by its name among the enterprises without one."""
+        code = body.get("uscc")
+        if code:
+            condition = Enterprise.uscc == normalize(str(code))
+        else:
+            condition = (Enterprise.name_zh == body.get("name_zh")) & Enterprise.uscc.is_(None)
+        found = session.execute(select(Enterprise.id).where(condition).limit(2)).scalars().all()
+        if len(found) > 1:
+            raise Invalid(
+                f"{len(found)} enterprises without a credit code are named {body.get('name_zh')!r}",
+                field="name_zh",
+            )
+        return found[0] if found else None
+
     def key_conditions(self, key: str) -> list:
         if USCC_KEY.match(key.strip()):
             key = key.strip().upper()
@@ -194,6 +209,7 @@ enterprises = EnterpriseResource(
     key="uscc",
     key_matches=lambda k: len(k) == 18,
     keyset=True,
+    import_key=("uscc",),
 )  # fmt: skip
 
 

@@ -187,6 +187,7 @@ projects = ProjectResource(
     ),
     search=_search,
     keyset=True,
+    import_key=("name",),
 )
 
 EVENTS = TypeAdapter(list[StageEventRead])

@@ -73,6 +73,8 @@ supply_links = Resource(
     ordering=("id", "since", "annual_value_cny_10k"),
     keyset=True,
     check=_check,
+    import_key=("supplier_id", "buyer_id", "chain_id", "product"),
+    import_scope=lambda: SupplyLink.status == LinkStatus.ACTIVE,
 )
 
 
