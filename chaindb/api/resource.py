@@ -205,6 +205,10 @@ class Resource:
             }[lookup]
         return column == value
 
+    def order_column(self, name: str) -> ColumnElement:
+        """What ordering by `name` sorts on (a subclass may rank a vocabulary, say)."""
+        return self._column(name)
+
     def order_by(self, raw: str | None) -> list[ColumnElement]:
         names = (
             [p.strip() for p in raw.split(",") if p.strip()] if raw else list(self.default_ordering)
@@ -217,7 +221,7 @@ class Resource:
                     f"cannot order by {bare!r}; choose from {', '.join(self.ordering)}",
                     field="ordering",
                 )
-            column = self._column(bare)
+            column = self.order_column(bare)
             order.append(
                 column.desc().nulls_last() if name.startswith("-") else column.asc().nulls_last()
             )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -33,27 +34,21 @@ from chaindb.enterprises.models import Enterprise
 from chaindb.errors import Invalid
 
 
-def _segment_in_chain(session: Session, values: dict[str, Any], _current: Any) -> None:
-    """A segment given with a chain must belong to it (the database says so too, less kindly)."""
-    segment_id, chain_id = values.get("segment_id"), values.get("chain_id")
-    if segment_id is None:
-        return
-    found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == segment_id))
-    if found is None:
-        raise Invalid(f"segment_id: no segment with id {segment_id}", field="segment_id")
-    if found != chain_id:
-        raise Invalid("segment_id: the segment belongs to another chain", field="segment_id")
+def _same_chain(column: str) -> Callable[[Session, dict[str, Any], Any], None]:
+    """A check that the segment named in `column` belongs to the row's chain (the database
+    says so too, less kindly)."""
 
+    def check(session: Session, values: dict[str, Any], _current: Any) -> None:
+        segment_id, chain_id = values.get(column), values.get("chain_id")
+        if segment_id is None:
+            return
+        found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == segment_id))
+        if found is None:
+            raise Invalid(f"{column}: no segment with id {segment_id}", field=column)
+        if found != chain_id:
+            raise Invalid(f"{column}: the segment belongs to another chain", field=column)
 
-def _parent_segment_in_chain(session: Session, values: dict[str, Any], current: Any) -> None:
-    parent_id, chain_id = values.get("parent_id"), values.get("chain_id")
-    if parent_id is None:
-        return
-    found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == parent_id))
-    if found is None:
-        raise Invalid(f"parent_id: no segment with id {parent_id}", field="parent_id")
-    if found != chain_id:
-        raise Invalid("parent_id: the parent segment belongs to another chain", field="parent_id")
+    return check
 
 
 chains = Resource(
@@ -86,7 +81,7 @@ segments = Resource(
     default_ordering=("chain_id", "sort_order", "code"),
     search=lambda q: or_(ChainSegment.name_zh.contains(q), ChainSegment.name_en.ilike(f"%{q}%"),
                          ChainSegment.code == q),
-    check=_parent_segment_in_chain,
+    check=_same_chain("parent_id"),
     import_key=("chain_id", "code"),
 )  # fmt: skip
 
@@ -100,7 +95,7 @@ chain_roles = Resource(
     filters={"enterprise_id": int, "chain_id": int, "segment_id": int, "role": RoleKind, "since": date,
              "until": date},
     ordering=("id", "enterprise_id", "chain_id", "role", "since", "until"),
-    check=_segment_in_chain,
+    check=_same_chain("segment_id"),
 )  # fmt: skip
 
 

@@ -101,25 +101,9 @@ class EnterpriseResource(Resource):
             clauses.extend(_role_clauses(roles))
         return clauses
 
-    def order_by(self, raw: str | None) -> list[ColumnElement]:
-        names = (
-            [p.strip() for p in raw.split(",") if p.strip()] if raw else list(self.default_ordering)
-        )
-        order: list[ColumnElement] = []
-        for name in names:
-            bare = name.lstrip("-")
-            if bare not in self.ordering:
-                raise Invalid(
-                    f"cannot order by {bare!r}; choose from {', '.join(self.ordering)}",
-                    field="ordering",
-                )
-            column = _size_rank() if bare == "size" else self._column(bare)
-            order.append(
-                column.desc().nulls_last() if name.startswith("-") else column.asc().nulls_last()
-            )
-        if "id" not in [n.lstrip("-") for n in names]:
-            order.append(self.table.c.id.asc())
-        return order
+    def order_column(self, name: str) -> ColumnElement:
+        # Sizes sort large to micro, not alphabetically.
+        return _size_rank() if name == "size" else super().order_column(name)
 
     # --- writing ---
 
