@@ -51,8 +51,27 @@ def migrate(url: str, revision: str = "head") -> None:
     engine.dispose()
 
 
+def _drop_orphans(admin_url: str) -> None:
+    """Drop the test databases of earlier runs that were killed before they could."""
+    import psycopg
+
+    with psycopg.connect(admin_url.replace("+psycopg", ""), autocommit=True) as conn:
+        names = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname ~ '^chaindb_test_[0-9]+$'"
+        )
+        for (name,) in names.fetchall():
+            pid = int(name.rsplit("_", 1)[1])
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                drop_database(admin_url, name)
+            except PermissionError:
+                pass  # another user's live process
+
+
 @pytest.fixture(scope="session")
 def database_url(admin_url: str) -> Iterator[str]:
+    _drop_orphans(admin_url)
     drop_database(admin_url, TEST_DATABASE)
     ensure_database(admin_url, TEST_DATABASE)
     url = with_database(admin_url, TEST_DATABASE)
