@@ -206,3 +206,30 @@ def test_the_docs_page_is_served_offline_and_the_document_needs_a_token(api):
         response.close()  # static files are streamed
         assert response.status_code == 200, asset
     assert api.get("/api/v1/openapi.json", role=None).status_code == 401
+
+
+def test_a_write_tells_the_database_its_actor_once_however_many_apps_exist(api, conn):
+    from sqlalchemy import event
+
+    from chaindb import create_app
+
+    create_app(
+        {"TESTING": True, "ENGINE": conn}, settings=api.client.application.config["SETTINGS"]
+    )
+    api.get("/api/v1/chains?limit=1")  # the token's first use is not part of the count
+    statements: list[str] = []
+
+    def record(conn_, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        assert (
+            api.post(
+                "/api/v1/chains", {"code": "once", "name_zh": "一次", "tier": "key"}
+            ).status_code
+            == 201
+        )
+    finally:
+        event.remove(conn, "before_cursor_execute", record)
+    assert sum("chaindb.actor" in s for s in statements) == 1

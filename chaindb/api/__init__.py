@@ -29,7 +29,9 @@ def init_api(app: OpenAPI) -> None:
     app.before_request(_authenticate)
     app.before_request(_check_body)
     app.after_request(_echo_request_id)
-    event.listen(Session, "after_begin", _stamp_transaction)
+    # A listener on the Session class serves every app; each create_app must not add another.
+    if not event.contains(Session, "after_begin", _stamp_transaction):
+        event.listen(Session, "after_begin", _stamp_transaction)
 
     from chaindb import auth, chains, changes, districts, enterprises, projects, supply, targets
     from chaindb.api.docs import bp as docs
