@@ -39,6 +39,9 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="chaindb_session",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
         JSON_AS_ASCII=False,
     )
     if config:
@@ -58,10 +61,17 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
 
 
 def select_locale() -> str:
-    chosen = request.args.get("lang") or request.cookies.get("lang")
+    """Chinese unless the reader chose English: on their account, or (signed out) a cookie."""
+    chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES) or "zh"
+    if not request.path.startswith("/api/"):
+        from flask_login import current_user
+
+        if current_user.is_authenticated and current_user.locale in LANGUAGES:
+            return current_user.locale
+    chosen = request.cookies.get("lang")
+    return chosen if chosen in LANGUAGES else "zh"
 
 
 def register_extensions(app: Flask) -> None:
@@ -79,7 +89,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from chaindb.api import init_api
-    from chaindb.home.views import bp as home
+    from chaindb.web import init_web
+    from chaindb.web.views import register_pages
 
-    app.register_blueprint(home)
     init_api(app)  # type: ignore[arg-type]
+    init_web(app)
+    register_pages(app)

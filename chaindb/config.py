@@ -27,6 +27,16 @@ def normalize_database_url(url: str) -> str:
     )
 
 
+def _flag(raw: str | None, *, default: bool) -> bool:
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"expected true or false, got {raw!r}")
+
+
 def _default_data_dir() -> Path:
     return Path(os.environ.get("CHAINDB_DATA_DIR") or PROJECT_ROOT / ".chaindb")
 
@@ -46,6 +56,8 @@ class Settings:
     # How long a worker trusts a token it has checked; a revoked token stops working in the
     # worker that revoked it at once, in the others within this many seconds.
     token_cache_seconds: int = 10
+    # Session cookies only over HTTPS: on in production, off for http://127.0.0.1 in development.
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -75,6 +87,7 @@ class Settings:
             db_pool_size=pool,
             token_cache_seconds=token_cache,
             log_level=env.get("CHAINDB_LOG_LEVEL", "INFO"),
+            secure_cookies=_flag(env.get("CHAINDB_SECURE_COOKIES"), default=name == "production"),
         )
         settings.check()
         return settings

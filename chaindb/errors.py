@@ -32,10 +32,31 @@ class DomainError(Exception):
         *,
         details: list[dict[str, str]] | None = None,
         field: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
+        # `message` is a template (English, %(name)s placeholders filled from params): the API
+        # answers in English, the pages in the reader's language from the same template.
+        self.template = message
+        self.params = params or {}
+        message = message % self.params if self.params else message
         super().__init__(message)
         self.message = message
         self.details = details or ([{"field": field, "message": message}] if field else [])
+
+    def localized(self) -> str:
+        """The message in the language of the current request (for the pages)."""
+        return translate(self.template, self.params)
+
+    def localized_details(self) -> list[dict[str, str]]:
+        return [
+            {
+                "field": d["field"],
+                "message": self.localized()
+                if d["message"] == self.message
+                else translate(d["message"], {}),
+            }
+            for d in self.details
+        ]
 
     def at(self, where: str) -> DomainError:
         """The same error, its fields placed inside `where` (e.g. [3] of a bulk request)."""
@@ -84,6 +105,20 @@ class UnsupportedMediaType(DomainError):
 class Invalid(DomainError):
     status = 422
     code = "invalid"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the translation catalogs; it is translated where it is shown."""
+    return message
+
+
+def translate(template: str, params: dict[str, Any]) -> str:
+    from flask import has_request_context
+    from flask_babel import gettext
+
+    if not has_request_context():
+        return template % params if params else template
+    return gettext(template, **params) if params else gettext(template)
 
 
 # --- schemas for the OpenAPI document -----------------------------------------------------------
@@ -257,7 +292,13 @@ def _wants_json() -> bool:
 
 
 def respond(
-    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+    *,
+    localized: str | None = None,
 ) -> tuple[Response, int]:
     if _wants_json():
         response = jsonify(error_body(code, message, details))
@@ -265,14 +306,36 @@ def respond(
             response.headers["WWW-Authenticate"] = 'Bearer realm="chaindb"'
         response.headers.update(headers or {})
         return response, status
-    page = render_template("error.html", status=status, message=message, details=details or [])
+    page = render_template(
+        "error.html", status=status, message=localized or message, details=details or []
+    )
     return Response(page, mimetype="text/html"), status
+
+
+# What the pages say for the HTTP errors (the API keeps werkzeug's English descriptions).
+HTTP_MESSAGES = {
+    400: N_("The request could not be understood. Go back and try again."),
+    403: N_("You may not see or change this. Ask an administrator if you need to."),
+    404: N_("There is nothing here. The record may have been deleted, or the address is wrong."),
+    405: N_("This page does not accept that kind of request."),
+    413: N_("The upload is too large."),
+}
+
+
+def _oops() -> str:
+    return translate(
+        N_("Something went wrong on our side. Nothing was saved; the error has been logged."), {}
+    )
 
 
 def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        return respond(exc.status, exc.code, exc.message, exc.details)
+        if _wants_json():
+            return respond(exc.status, exc.code, exc.message, exc.details)
+        return respond(
+            exc.status, exc.code, exc.message, exc.localized_details(), localized=exc.localized()
+        )
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
@@ -286,7 +349,9 @@ def register_errorhandlers(app: Flask) -> None:
             error = from_database_error(exc)
         except DBAPIError:
             log.exception("unexpected database error on %s %s", request.method, request.path)
-            return respond(500, "internal_error", InternalServerError.description)
+            return respond(
+                500, "internal_error", InternalServerError.description, localized=_oops()
+            )
         return respond(error.status, error.code, error.message, error.details)
 
     @app.errorhandler(HTTPException)
@@ -294,9 +359,15 @@ def register_errorhandlers(app: Flask) -> None:
         code = (exc.name or "error").lower().replace(" ", "_")
         # Keep the exception's own headers, such as Allow on a 405.
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-        return respond(exc.code or 500, code, exc.description or exc.name, headers=headers)
+        return respond(
+            exc.code or 500,
+            code,
+            exc.description or exc.name,
+            headers=headers,
+            localized=translate(HTTP_MESSAGES[exc.code], {}) if exc.code in HTTP_MESSAGES else None,
+        )
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return respond(500, "internal_error", InternalServerError.description)
+        return respond(500, "internal_error", InternalServerError.description, localized=_oops())

@@ -1,6 +1,6 @@
 """Every model, imported once so that Base.metadata knows the whole schema."""
 
-from chaindb.auth.models import ApiToken, User
+from chaindb.auth.models import ApiToken, LoginAttempt, User
 from chaindb.chains.models import Chain, ChainRole, ChainSegment
 from chaindb.changes.models import Change
 from chaindb.db import Base
@@ -20,6 +20,7 @@ __all__ = [
     "Designation",
     "District",
     "Enterprise",
+    "LoginAttempt",
     "Project",
     "ProjectStageEvent",
     "SupplyLink",

@@ -7,6 +7,7 @@ inside a transaction that is rolled back at its end.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -232,3 +233,77 @@ def api(client, tokens) -> Api:
 def count_rows(conn: Connection, *tables: str) -> dict[str, int]:
     """Row counts, to show that a refused request changed nothing."""
     return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+
+# --- the web pages -------------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+class Web:
+    """A test client that signs in through the sign-in form and posts forms with their token."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self._token: str | None = None
+
+    def token(self) -> str:
+        if self._token is None:
+            # Every page carries the token (the language switch is a form); signed in, the
+            # sign-in page sends one home.
+            page = self.client.get("/login", follow_redirects=True).get_data(as_text=True)
+            found = CSRF.search(page)
+            assert found, "no CSRF token on the sign-in page"
+            self._token = found.group(1) or found.group(2)
+        return self._token
+
+    def login(self, username: str, password: str = PASSWORD):
+        response = self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": self.token()}
+        )
+        self._token = None  # a new session: a new token
+        return response
+
+    def get(self, path: str, **kw):
+        return self.client.get(path, **kw)
+
+    def post(self, path: str, data: dict | None = None, **kw):
+        return self.client.post(path, data={"csrf_token": self.token(), **(data or {})}, **kw)
+
+    def text(self, path: str, status: int = 200) -> str:
+        response = self.client.get(path)
+        assert response.status_code == status, (response.status_code, path, response.location)
+        return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def web_users(session: Session) -> dict[str, str]:
+    """role -> user name of a user with that role and the password PASSWORD."""
+    from chaindb.auth.service import create_user
+
+    for role in ("admin", "editor", "viewer"):
+        create_user(session=session, username=f"web-{role}", role=role, password=PASSWORD)
+    session.commit()
+    return {role: f"web-{role}" for role in ("admin", "editor", "viewer")}
+
+
+@pytest.fixture
+def web(app, web_users) -> Web:
+    """Signed in as the editor."""
+    browser = Web(app.test_client())
+    response = browser.login(web_users["editor"])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
+@pytest.fixture
+def web_as(app, web_users) -> Callable[[str], Web]:
+    def make(role: str) -> Web:
+        browser = Web(app.test_client())
+        assert browser.login(web_users[role]).status_code == 302
+        return browser
+
+    return make

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from chaindb.api.schemas import strict_input
 from chaindb.errors import BadRequest, DomainError, Invalid, UnsupportedMediaType
@@ -51,13 +52,17 @@ def cell(value: Any) -> Any:
     return value
 
 
-def export(resource: Resource, session: Session, fmt: str) -> Response:
+def export(
+    resource: Resource, session: Session, fmt: str, args: MultiDict | None = None
+) -> Response:
+    """The rows the filters in `args` (default: the query string) select, as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):
         raise Invalid("format must be csv or xlsx", field="format")
+    args = request.args if args is None else args
     stmt = (
         resource.select()
-        .where(*resource.where(request.args))
-        .order_by(*resource.order_by(request.args.get("ordering")))
+        .where(*resource.where(args))
+        .order_by(*resource.order_by(args.get("ordering")))
         .execution_options(yield_per=EXPORT_BATCH)
     )
     names = [c.name for c in resource.columns]
@@ -115,7 +120,10 @@ def _prefix(first: str, rest: Iterator[str]) -> Iterator[str]:
 # --- import -------------------------------------------------------------------------------------
 
 
-def read_upload() -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+Table = tuple[list[str], list[tuple[int, dict[str, str]]]]
+
+
+def read_upload() -> Table:
     """The uploaded table: its header and its rows with their line numbers."""
     upload = request.files.get("file")
     if upload is not None:
@@ -124,6 +132,11 @@ def read_upload() -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         raise BadRequest("send the file in a form field named 'file'", field="file")
     else:
         data, name, mimetype = request.get_data(), "", request.mimetype
+    return parse_table(data, name, mimetype, uploaded=upload is not None)
+
+
+def parse_table(data: bytes, name: str, mimetype: str | None, *, uploaded: bool = True) -> Table:
+    """A CSV or XLSX file's header and rows, with their line numbers."""
     if not data:
         raise BadRequest("the upload is empty", field="file")
     is_xlsx = name.lower().endswith(".xlsx") or mimetype == XLSX_TYPE or data[:2] == b"PK"
@@ -133,7 +146,7 @@ def read_upload() -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         mimetype
         and mimetype not in CSV_TYPES
         and not name.lower().endswith(".csv")
-        and upload is None
+        and not uploaded
     ):
         raise UnsupportedMediaType(
             f"import CSV (text/csv) or XLSX, not {mimetype}", field="Content-Type"
@@ -182,10 +195,10 @@ def _read_xlsx(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]
 
 
 def import_rows(
-    resource: Resource, session: Session, *, dry_run: bool
+    resource: Resource, session: Session, *, dry_run: bool, table: Table | None = None
 ) -> tuple[int, dict[str, Any]]:
     """Apply every row, or none: the status and the per-row report."""
-    header, rows = read_upload()
+    header, rows = table if table is not None else read_upload()
     if len(rows) > MAX_IMPORT_ROWS:
         raise Invalid(f"at most {MAX_IMPORT_ROWS:,} rows per import", field="file")
     writable = set(resource.create.model_fields)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +36,7 @@ class User(Timestamped, Base):
     __tablename__ = "app_user"
     __table_args__ = (
         one_of("role", Role, name="role"),
+        CheckConstraint("locale IN ('zh', 'en')", name="locale"),
         CheckConstraint("username ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="username_format"),
         Index("uq_app_user_username_lower", text("lower(username)"), unique=True),
         {"comment": "Users of chaindb, with their role; passwords are stored hashed only"},
@@ -53,6 +56,29 @@ class User(Timestamped, Base):
     active: Mapped[bool] = mapped_column(
         Boolean, server_default=text("true"), comment="False = may no longer sign in or use tokens"
     )
+    locale: Mapped[str | None] = mapped_column(
+        String(8),
+        comment="Language of the web pages the user chose: zh or en; NULL = the browser's",
+    )
+
+    # Flask-Login's user protocol: the pages sign in a User itself.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        """What the session cookie holds: the id and a fingerprint of the password hash, so
+        that a changed password ends every other session of the user."""
+        fingerprint = hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+        return f"{self.id}.{fingerprint}"
 
 
 class ApiToken(Timestamped, Base):
@@ -86,4 +112,32 @@ class ApiToken(Timestamped, Base):
     )
     last_used_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), comment="Last time the token authenticated a request"
+    )
+
+
+class LoginAttempt(Base):
+    """One password sign-in attempt to the web pages (not in change_log: it is a log itself)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_attempted_at", "username", "attempted_at"),
+        Index("ix_login_attempt_remote_addr_attempted_at", "remote_addr", "attempted_at"),
+        {
+            "comment": "Every password sign-in attempt to the web pages: the rate limit counts "
+            "the recent failures"
+        },
+    )
+
+    id: Mapped[int] = id_column()
+    username: Mapped[str] = mapped_column(
+        Text, comment="The name typed, lower-cased (it may name no user)"
+    )
+    remote_addr: Mapped[str | None] = mapped_column(
+        Text, comment="Client address the attempt came from"
+    )
+    succeeded: Mapped[bool] = mapped_column(
+        Boolean, comment="True when the password was right and the sign-in allowed"
+    )
+    attempted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), comment="When the attempt was made"
     )

@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from chaindb.auth.models import ROLE_RANK, ApiToken, Role, User
-from chaindb.errors import Conflict, Invalid, NotFound
+from chaindb.auth.models import ROLE_RANK, ApiToken, LoginAttempt, Role, User
+from chaindb.errors import N_, Conflict, DomainError, Invalid, NotFound, Unauthorized
 
 TOKEN_PREFIX = "cdb_"
 MIN_PASSWORD = 10
@@ -177,3 +177,49 @@ def revoke_token(*, session: Session, token_id: int) -> None:
     )
     if done.rowcount == 0:
         raise NotFound(f"no live token with id {token_id}", field="id")
+
+
+# --- sign-in to the web pages --------------------------------------------------------------------
+
+# Failures counted over this window; past either limit, sign-in is refused until they age out.
+SIGN_IN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_NAME = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+def sign_in(*, session: Session, username: str, password: str, remote_addr: str | None) -> User:
+    """The user these credentials name, after the rate limit; every attempt is recorded.
+
+    Refusals say nothing about which of name or password was wrong. The limit counts failures
+    in the database, so it holds across every worker process.
+    """
+    name = username.strip().lower()
+    since = func.now() - SIGN_IN_WINDOW
+    failures = select(func.count()).where(
+        LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since
+    )
+    by_name = session.scalar(failures.where(LoginAttempt.username == name)) or 0
+    by_address = (
+        session.scalar(failures.where(LoginAttempt.remote_addr == remote_addr)) or 0
+        if remote_addr
+        else 0
+    )
+    if by_name >= MAX_FAILURES_PER_NAME or by_address >= MAX_FAILURES_PER_ADDRESS:
+        raise TooManyAttempts(
+            N_("Too many failed sign-in attempts. Wait %(minutes)s minutes and try again."),
+            params={"minutes": int(SIGN_IN_WINDOW.total_seconds() // 60)},
+            field="password",
+        )
+    user = check_password(session=session, username=name, password=password)
+    session.add(
+        LoginAttempt(username=name[:200], remote_addr=remote_addr, succeeded=user is not None)
+    )
+    session.flush()
+    if user is None:
+        raise Unauthorized(N_("Wrong user name or password."), field="password")
+    return user

@@ -38,6 +38,10 @@ def index() -> str:
     return render_template("home.html", counts=counts, table_labels=TABLE_LABELS)
 
 
+def register(app) -> None:
+    app.register_blueprint(bp)
+
+
 @bp.get("/healthz")
 def healthz():
     return jsonify(status="ok")

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from chaindb.districts.models import DistrictKind
+from chaindb.web.forms import Form, RecordForm, choices_of, vocabulary
+
+KIND_LABELS = vocabulary(
+    DistrictKind,
+    {
+        "district": _l("district (区)"),
+        "county": _l("county (县)"),
+        "zone": _l("functional zone (功能区)"),
+    },
+)
+
+
+class DistrictForm(RecordForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(min=2, max=16)],
+        description=_l("6-digit official code, or an upper-case local code for a zone"),
+    )
+    is_official_code = BooleanField(_l("The code is an official (GB/T 2260) code"))
+    name_zh = StringField(_l("Chinese name"), validators=[DataRequired()])
+    name_en = StringField(_l("English name"), validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=choices_of(KIND_LABELS), validators=[DataRequired()])
+    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+
+
+class DistrictFilters(Form):
+    q = StringField(_l("Search"), validators=[Optional()])
+    kind = SelectField(
+        _l("Kind"), choices=choices_of(KIND_LABELS, blank=True), validators=[Optional()]
+    )

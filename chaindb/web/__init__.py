@@ -1,0 +1,234 @@
+"""The web pages: sign-in, the gate in front of every page, CSRF, language and formatting.
+
+The pages call the same resources and services as the JSON API: one set of rules, two faces.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, g, redirect, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
+from sqlalchemy import select
+
+from chaindb.auth.models import Role, User
+from chaindb.auth.service import Principal
+from chaindb.db import db
+from chaindb.errors import N_, Forbidden
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+PUBLIC_ENDPOINTS = {"static", "auth.login", "home.healthz", "home.readyz", "auth.language"}
+# What any signed-in user may POST, whatever their role.
+SELF_SERVICE = {"auth.logout", "auth.language", "auth.password"}
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def init_web(app: Flask) -> None:
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _gate: the API has none
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    app.config.setdefault("WTF_I18N_ENABLED", False)  # WTForms' own catalogs, see web.forms
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.user_loader(load_user)
+    app.before_request(_gate)
+    app.after_request(_no_store)
+    app.context_processor(_template_globals)
+    for name, function in FILTERS.items():
+        app.add_template_filter(function, name)
+
+
+def load_user(value: str) -> User | None:
+    user_id = value.partition(".")[0]
+    if not user_id.isdigit():
+        return None
+    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    if user is None or not user.active or user.get_id() != value:
+        return None
+    return user
+
+
+def _gate():
+    """Every page but sign-in and health needs a signed-in user; changes need a role."""
+    if request.path.startswith("/api/"):
+        return None  # the API checks its bearer tokens itself
+    if request.method not in READ_METHODS:
+        csrf.protect()
+    if not current_user.is_authenticated:
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        return redirect(url_for("auth.login", next=_here()))
+    g.principal = Principal(
+        user_id=current_user.id, username=current_user.username, role=Role(current_user.role)
+    )
+    if request.method not in READ_METHODS:
+        session = db.session
+        if session.in_transaction():
+            # Loading the user began this transaction before anyone knew who writes.
+            from chaindb.api import _stamp
+
+            _stamp(session.connection())
+        if request.endpoint not in SELF_SERVICE | PUBLIC_ENDPOINTS and not g.principal.may(
+            Role.EDITOR
+        ):
+            raise Forbidden(
+                N_("Your role (%(role)s) may look but not change."),
+                params={"role": current_user.role},
+            )
+    return None
+
+
+def _no_store(response):
+    # Pages show data behind a sign-in: no shared cache may keep them.
+    if not request.path.startswith(("/api/", "/static/")) and response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+    return response
+
+
+def _here() -> str:
+    return request.full_path.rstrip("?") if request.query_string else request.path
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A redirect target only when it stays on this site: a path, never a URL elsewhere."""
+    if not target or any(ord(c) < 32 for c in target) or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def may(role: str) -> bool:
+    principal: Principal | None = g.get("principal")
+    return principal is not None and principal.may(Role(role))
+
+
+# The navigation: (endpoint, label, role needed); entries whose pages do not exist are left out.
+NAV = [
+    ("home.index", _l("Overview"), Role.VIEWER),
+    ("chains.list", _l("Chains"), Role.VIEWER),
+    ("enterprises.list", _l("Enterprises"), Role.VIEWER),
+    ("supply.masters", _l("Chain masters & suppliers"), Role.VIEWER),
+    ("supply_links.list", _l("Supply links"), Role.VIEWER),
+    ("projects.list", _l("Projects"), Role.VIEWER),
+    ("targets.list", _l("Targets"), Role.VIEWER),
+    ("districts.list", _l("Districts"), Role.VIEWER),
+    ("changes.list", _l("Changes"), Role.VIEWER),
+    ("users.list", _l("Users"), Role.ADMIN),
+]
+ROLE_LABELS = {"admin": _l("administrator"), "editor": _l("editor"), "viewer": _l("viewer")}
+ACTION_LABELS = {"insert": _l("created"), "update": _l("changed"), "delete": _l("deleted")}
+
+
+def _template_globals() -> dict[str, Any]:
+    from flask import current_app
+
+    nav = [
+        (endpoint, label)
+        for endpoint, label, role in NAV
+        if endpoint in current_app.view_functions and may(role)
+    ]
+    return {
+        "may": may,
+        "current_user": current_user,
+        "nav_items": nav,
+        "role_labels": ROLE_LABELS,
+        "action_labels": ACTION_LABELS,
+    }
+
+
+# --- formatting: numbers, amounts and dates as the offices write them ----------------------------
+
+
+def _decimal(value: Any, digits: int = 2) -> str:
+    if value is None or value == "":
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(Decimal(str(value)), format=pattern)
+
+
+def yi(value: Any) -> str:
+    """An amount in 亿元 (project investment)."""
+    if value is None:
+        return "—"
+    return str(_l("%(amount)s 亿元", amount=_decimal(value)))
+
+
+def wan(value: Any) -> str:
+    """An amount in 万元 (enterprise figures, supply values)."""
+    if value is None:
+        return "—"
+    return str(_l("%(amount)s 万元", amount=_decimal(value)))
+
+
+def day(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, "medium")
+
+
+def moment(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return format_datetime(value, "medium")
+
+
+def number(value: Any) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value)
+
+
+def percent(value: Any) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(str(value)) * 100, format="#,##0.0") + "%"
+
+
+def yes_no(value: Any) -> Markup | str:
+    if value is None:
+        return "—"
+    return str(_l("yes")) if value else str(_l("no"))
+
+
+def lang_name(code: str) -> str:
+    return {"zh": "中文", "en": "English"}.get(code, code)
+
+
+def locale_code() -> str:
+    return str(get_locale() or "zh")
+
+
+FILTERS = {
+    "yi": yi,
+    "wan": wan,
+    "day": day,
+    "moment": moment,
+    "number": number,
+    "percent": percent,
+    "yes_no": yes_no,
+    "lang_name": lang_name,
+}

@@ -1,0 +1,190 @@
+"""What every form of the pages shares: the language of WTForms' own messages, reference
+pickers (enterprises by name, pinyin initials or credit code; chains, segments, districts)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from enum import Enum
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import func, or_, select
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from chaindb.chains.models import Chain, ChainSegment
+from chaindb.db import db
+from chaindb.districts.models import District
+from chaindb.enterprises.models import Enterprise
+
+USCC = re.compile(r"^[0-9A-HJ-NP-RT-UWXY]{18}$")
+PICKED = re.compile(r"#(\d{1,18})\s*$")
+
+
+class Form(FlaskForm):
+    """A form whose built-in messages (required, not a number ...) speak the reader's language."""
+
+    class Meta:
+        @property
+        def locales(self) -> list[str]:
+            from chaindb.web import locale_code
+
+            return ["zh"] if locale_code() == "zh" else ["en"]
+
+
+class RecordForm(Form):
+    """A create/edit form: its field names are the API's field names."""
+
+    version = HiddenField()  # the record's ETag when the form was opened
+
+    # Fields that are part of the form but not of the record written.
+    not_written: tuple[str, ...] = ()
+
+
+def choices_of(labels: dict[str, Any], *, blank: bool = False) -> list[SelectChoice]:
+    """A vocabulary's options for a SelectField, optionally with an empty one first."""
+    options = [SelectChoice(value, label) for value, label in labels.items()]
+    return [SelectChoice("", _l("— choose —")), *options] if blank else options
+
+
+def vocabulary(enum: type[Enum], labels: dict[str, Any]) -> dict[str, Any]:
+    """Labels for every value of `enum`, the value itself where no label is given."""
+    return {member.value: labels.get(member.value, member.value) for member in enum}
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class RefSelectField(SelectField):
+    """A reference to a small table (chains, districts, segments) as a select of names."""
+
+    def __init__(
+        self, label: Any = None, validators: Any = None, *, options: Callable[[], Iterable], **kw
+    ) -> None:
+        super().__init__(label, validators, coerce=_int_or_none, choices=self._choices, **kw)
+        self._options = options
+
+    def _choices(self) -> list[SelectChoice]:
+        return [
+            SelectChoice("", _l("— choose —")),
+            *(SelectChoice(str(value), label) for value, label in self._options()),
+        ]
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None:
+            return
+        if not any(self.data == _int_or_none(value) for value, *_ in self._choices()):
+            raise ValidationError(_l("Not a valid choice."))
+
+
+def chain_options() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(Chain.id, Chain.code, Chain.name_zh).order_by(Chain.tier, Chain.sort_order, Chain.id)
+    )
+    return [(id_, f"{name} ({code})") for id_, code, name in rows]
+
+
+def district_options() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(District.id, District.name_zh).order_by(District.sort_order, District.code)
+    )
+    return [(id_, name) for id_, name in rows]
+
+
+def segment_options() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(ChainSegment.id, Chain.name_zh, ChainSegment.name_zh)
+        .join(Chain, Chain.id == ChainSegment.chain_id)
+        .order_by(Chain.sort_order, Chain.id, ChainSegment.sort_order, ChainSegment.id)
+    )
+    return [(id_, f"{chain} · {name}") for id_, chain, name in rows]
+
+
+def enterprise_label(enterprise_id: int) -> str | None:
+    name = db.session.scalar(select(Enterprise.name_zh).where(Enterprise.id == enterprise_id))
+    return None if name is None else f"{name} #{enterprise_id}"
+
+
+class EnterpriseField(StringField):
+    """An enterprise typed by name, credit code or picked from the suggestions ("name #id").
+
+    Works without JavaScript: the typed text is resolved on the server. With it, suggestions
+    appear as one types (chinese name, pinyin initials or credit-code prefix). With
+    `allow_new`, a name that matches no enterprise is kept as text (a new investor, say).
+    """
+
+    def __init__(self, label: Any = None, validators: Any = None, *, allow_new: bool = False, **kw):
+        render_kw = {
+            "data-picker": "enterprises",
+            "autocomplete": "off",
+            "placeholder": _l("Name, pinyin initials or credit code"),
+            **kw.pop("render_kw", {}),
+        }
+        super().__init__(label, validators, render_kw=render_kw, **kw)
+        self.allow_new = allow_new
+        self.resolved: int | str | None = None
+
+    def process_data(self, value: Any) -> None:
+        if isinstance(value, int):
+            self.resolved = value
+            self.data = enterprise_label(value) or str(value)
+        else:
+            self.data = value
+
+    def pre_validate(self, form: Any) -> None:
+        text = (self.data or "").strip()
+        self.resolved = None
+        if not text:
+            return
+        session = db.session
+        picked = PICKED.search(text)
+        if picked:
+            found = session.scalar(select(Enterprise.id).where(Enterprise.id == int(picked[1])))
+            if found is None:
+                raise ValidationError(_l("That enterprise no longer exists."))
+            self.resolved = found
+            return
+        if USCC.match(text.upper()):
+            found = session.scalar(select(Enterprise.id).where(Enterprise.uscc == text.upper()))
+            if found is not None:
+                self.resolved = found
+                return
+        matches = session.scalars(
+            select(Enterprise.id)
+            .where(
+                or_(
+                    Enterprise.name_zh == text,
+                    func.lower(Enterprise.short_name) == text.lower(),
+                    func.lower(Enterprise.name_en) == text.lower(),
+                )
+            )
+            .limit(2)
+        ).all()
+        if len(matches) == 1:
+            self.resolved = matches[0]
+        elif len(matches) > 1:
+            raise ValidationError(
+                _l("Several enterprises have this name: pick one from the suggestions.")
+            )
+        elif self.allow_new:
+            self.resolved = text
+        else:
+            raise ValidationError(
+                _l("No enterprise has this name or credit code: pick one from the suggestions.")
+            )
+
+    def api_value(self) -> int | str | None:
+        return self.resolved
+
+
+def picker_hint() -> Markup:
+    return Markup('<span class="hint">{}</span>').format(
+        _l("Type part of the Chinese name, the pinyin initials (e.g. byd) or the credit code.")
+    )
