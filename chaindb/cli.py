@@ -180,6 +180,37 @@ def user_create(username: str, role: str, password: str | None, display_name: st
         click.echo(f"user {created.username} ({created.role}) created with id {created.id}")
 
 
+# The demo admin the README names; for demonstration databases only (never in production).
+DEMO_ADMIN = ("admin", "chaindb-demo")
+
+
+@user.command("demo", help="Create the demo admin (admin / chaindb-demo) unless it exists.")
+def user_demo() -> None:
+    from sqlalchemy import func, select
+
+    from chaindb.auth.models import User
+    from chaindb.auth.service import create_user
+
+    settings = _settings()
+    if settings.env == "production":
+        raise click.ClickException("the demo admin has a published password: not in production")
+    username, password = DEMO_ADMIN
+    with _session() as session:
+        exists = session.scalar(select(User.id).where(func.lower(User.username) == username))
+        if exists is None:
+            create_user(
+                session=session,
+                username=username,
+                role="admin",
+                password=password,
+                display_name="Demo admin",
+            )
+            session.commit()
+            click.echo(f"demo admin created: sign in as {username} / {password}")
+        else:
+            click.echo(f"demo admin: sign in as {username} (password {password} unless changed)")
+
+
 @main.group(help="Manage API tokens.")
 def token() -> None:
     pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -20,51 +21,111 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger(__name__)
 
 
+class Message:
+    """An English template with %(name)s placeholders, its params and an optional prefix.
+
+    str() fills it in English (the API's face); localized() translates the template first, in
+    the language of the current request (the pages' face). The prefix is data, never translated
+    (a field name, or [3] of a bulk request): "prefix: message" in both faces. A Message among
+    another's params is translated with it.
+    """
+
+    __slots__ = ("params", "prefix", "template")
+
+    def __init__(
+        self, template: str, params: Mapping[str, Any] | None = None, *, prefix: str = ""
+    ) -> None:
+        self.template = template
+        self.params = dict(params or {})
+        self.prefix = prefix
+
+    def __str__(self) -> str:
+        return self._prefixed(fill(self.template, self.params))
+
+    def localized(self) -> str:
+        return self._prefixed(translate(self.template, self.params))
+
+    def _prefixed(self, text: str) -> str:
+        return f"{self.prefix}: {text}" if self.prefix else text
+
+    def __repr__(self) -> str:
+        return f"Message({self.template!r}, {self.params!r}, prefix={self.prefix!r})"
+
+
 class DomainError(Exception):
-    """A request that the rules refuse; carries the status and the fields at fault."""
+    """A request that the rules refuse; carries the status and the fields at fault.
+
+    `message` is a template (English, %(name)s placeholders filled from params), or a Message:
+    the API answers in English (.message), the pages in the reader's language (.localized())
+    from the same template. A detail's message may be a Message too; the API sees it filled.
+    """
 
     status = 422
     code = "invalid"
 
     def __init__(
         self,
-        message: str,
+        message: str | Message,
         *,
-        details: list[dict[str, str]] | None = None,
+        details: list[dict[str, Any]] | None = None,
         field: str | None = None,
-        params: dict[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        prefix: str = "",
     ) -> None:
-        # `message` is a template (English, %(name)s placeholders filled from params): the API
-        # answers in English, the pages in the reader's language from the same template.
-        self.template = message
-        self.params = params or {}
-        message = message % self.params if self.params else message
-        super().__init__(message)
-        self.message = message
-        self.details = details or ([{"field": field, "message": message}] if field else [])
+        if isinstance(message, Message):
+            core = Message(
+                message.template,
+                {**message.params, **(params or {})},
+                prefix=prefix or message.prefix,
+            )
+        else:
+            core = Message(message, params, prefix=prefix)
+        self.core = core
+        self.template, self.params, self.prefix = core.template, core.params, core.prefix
+        self.message = str(core)
+        super().__init__(self.message)
+        if not details and field:
+            details = [{"field": field, "message": core}]
+        # filled text -> the Message it came from, for localized_details()
+        self._sources: dict[str, Message] = {self.message: core}
+        self.details: list[dict[str, str]] = []
+        for detail in details or []:
+            source = detail["message"]
+            text = str(source)
+            if isinstance(source, Message):
+                self._sources[text] = source
+            self.details.append({**detail, "message": text})
 
     def localized(self) -> str:
         """The message in the language of the current request (for the pages)."""
-        return translate(self.template, self.params)
+        return self.core.localized()
 
     def localized_details(self) -> list[dict[str, str]]:
-        return [
-            {
-                "field": d["field"],
-                "message": self.localized()
-                if d["message"] == self.message
-                else translate(d["message"], {}),
-            }
-            for d in self.details
-        ]
+        return [{**d, "message": self._localize(d["message"])} for d in self.details]
+
+    def _localize(self, text: str) -> str:
+        source = self._sources.get(text)
+        return source.localized() if source is not None else translate(text, {})
+
+    def _copy(self, details: list[dict[str, Any]], prefix: str) -> DomainError:
+        """The same message (under `prefix`), with these details (their Messages kept)."""
+        sourced = [{**d, "message": self._sources.get(d["message"], d["message"])} for d in details]
+        return type(self)(Message(self.template, self.params, prefix=prefix), details=sourced)
 
     def at(self, where: str) -> DomainError:
-        """The same error, its fields placed inside `where` (e.g. [3] of a bulk request)."""
+        """The same error, its fields placed inside `where` (e.g. [3] of a bulk request).
+
+        `where` prefixes the message as data: "[3]: message" in English and translated alike.
+        """
         details = [{**d, "field": f"{where}.{d['field']}"} for d in self.details] or [
             {"field": where, "message": self.message}
         ]
-        error = type(self)(f"{where}: {self.message}", details=details)
-        return error
+        return self._copy(details, f"{where}: {self.prefix}" if self.prefix else where)
+
+    def renamed(self, names: Mapping[str, str]) -> DomainError:
+        """The same error with its detail fields renamed (e.g. a column as the caller's field)."""
+        details = [{**d, "field": names.get(d["field"], d["field"])} for d in self.details]
+        return self._copy(details, self.prefix)
 
 
 class BadRequest(DomainError):
@@ -112,13 +173,34 @@ def N_(message: str) -> str:
     return message
 
 
-def translate(template: str, params: dict[str, Any]) -> str:
+def fill(template: str, params: Mapping[str, Any]) -> str:
+    """The template in English, its placeholders filled (the API's text)."""
+    return template % params if params else template
+
+
+# Vocabulary values (a stage such as "signed", a role such as "editor") -> their label in the
+# catalogs: a message names a stage by its code, the pages show the stage's name. Filled by
+# the pages' vocabularies (chaindb.web.forms.vocabulary).
+VALUE_LABELS: dict[str, Any] = {}
+
+
+def translate(template: str, params: Mapping[str, Any]) -> str:
+    """The template in the language of the current request, its placeholders filled."""
     from flask import has_request_context
     from flask_babel import gettext
 
+    params = {k: v.localized() if isinstance(v, Message) else v for k, v in params.items()}
     if not has_request_context():
-        return template % params if params else template
-    return gettext(template, **params) if params else gettext(template)
+        return fill(template, params)
+    params = {
+        k: str(VALUE_LABELS[v]) if isinstance(v, str) and v in VALUE_LABELS else v
+        for k, v in params.items()
+    }
+    try:
+        return gettext(template, **params) if params else gettext(template)
+    except (KeyError, ValueError, TypeError):  # a translation that lost or broke a placeholder
+        log.warning("broken translation of %r", template)
+        return fill(template, params)
 
 
 # --- schemas for the OpenAPI document -----------------------------------------------------------
@@ -156,64 +238,81 @@ def from_validation_error(exc: ValidationError, *, prefix: str = "") -> Invalid:
         field = ".".join([p for p in (prefix, *loc) if p]) or "body"
         details.append({"field": field, "message": err["msg"]})
     fields = ", ".join(sorted({d["field"] for d in details}))
-    return Invalid(f"invalid values: {fields}", details=details)
+    return Invalid("invalid values: %(fields)s", params={"fields": fields}, details=details)
 
 
 # Constraint -> (status, field, message) for refusals whose meaning the name alone does not say.
-CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str]] = {
+CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str | Message]] = {
     "supply_link_buyer_is_chain_master": (
-        422, "buyer_id", "the buyer does not hold the chain-master role in this chain"),
-    "ck_supply_link_not_self_supply": (422, "supplier_id", "an enterprise cannot supply itself"),
+        422, "buyer_id", N_("the buyer does not hold the chain-master role in this chain")),
+    "ck_supply_link_not_self_supply": (422, "supplier_id", N_("an enterprise cannot supply itself")),
     "uq_supply_link_active": (
         409, "supplier_id",
-        "an active link for this supplier, chain master, chain and product already exists"),
+        N_("an active link for this supplier, chain master, chain and product already exists")),
     "chain_role_master_has_live_links": (
-        409, "until", "the chain master still has live supply links in this chain; end them first"),
+        409, "until",
+        N_("the chain master still has live supply links in this chain; end them first")),
     "chain_role_master_has_projects": (
-        409, "id", "projects name this enterprise as the chain master they serve; end the role "
-        "(set until) instead of deleting it"),
+        409, "id",
+        N_("projects name this enterprise as the chain master they serve; end the role "
+           "(set until) instead of deleting it")),
     "project_chain_master_holds_role": (
-        422, "chain_master_id", "that enterprise is not a chain master of the project's chain"),
+        422, "chain_master_id", N_("that enterprise is not a chain master of the project's chain")),
     "ck_project_stage_event_backward_or_drop_has_reason": (
-        422, "reason", "moving a project backwards, dropping or reviving it needs a reason"),
+        422, "reason", N_("moving a project backwards, dropping or reviving it needs a reason")),
     "ck_enterprise_uscc_check_digit": (
-        422, "uscc", "the credit code fails the GB 32100 check digit"),
-    "ck_enterprise_uscc_format": (422, "uscc", "not a valid credit code format"),
-    "uq_enterprise_uscc": (409, "uscc", "an enterprise with this credit code already exists"),
+        422, "uscc", N_("the credit code fails the GB 32100 check digit")),
+    "ck_enterprise_uscc_format": (422, "uscc", N_("not a valid credit code format")),
+    "uq_enterprise_uscc": (409, "uscc", N_("an enterprise with this credit code already exists")),
     "ex_chain_role_no_overlap": (
-        409, "since", "the enterprise already holds this role in this chain for an overlapping "
-        "period"),
-    "chain_parent_is_iconic": (422, "parent_id", "a key chain's parent must be an iconic chain"),
-    "chain_segment_no_cycle": (422, "parent_id", "the parent lies below this segment (a cycle)"),
-    "project_stage_event_append_only": (409, "id", "stage history cannot be changed"),
-    "change_log_append_only": (409, "id", "the change log cannot be changed"),
+        409, "since",
+        N_("the enterprise already holds this role in this chain for an overlapping period")),
+    "chain_parent_is_iconic": (422, "parent_id", N_("a key chain's parent must be an iconic chain")),
+    "chain_segment_no_cycle": (
+        422, "parent_id", N_("the parent lies below this segment (a cycle)")),
+    "project_stage_event_append_only": (409, "id", N_("stage history cannot be changed")),
+    "change_log_append_only": (409, "id", N_("the change log cannot be changed")),
     "uq_target_scope_year_metric": (
-        409, "metric", "a value for this scope, year and metric already exists"),
-    "uq_app_user_username_lower": (409, "username", "a user with this name already exists"),
-    "ck_supply_link_ended_has_until": (422, "until", "an ended link needs its last day (until)"),
-    "ck_supply_link_period_order": (422, "until", "until is before since"),
-    "ck_supply_link_verified_has_time": (422, "verified_at", "a verified link needs verified_at"),
-    "fk_supply_link_segment_same_chain": (422, "segment_id", "the segment belongs to another chain"),
-    "fk_chain_role_segment_same_chain": (422, "segment_id", "the segment belongs to another chain"),
-    "fk_project_segment_same_chain": (422, "segment_id", "the segment belongs to another chain"),
-    "fk_chain_segment_parent_same_chain": (422, "parent_id", "the parent segment belongs to another chain"),
-    "ck_chain_role_period_order": (422, "until", "until is before since"),
-    "ck_project_stage_dates_ordered": (422, "signed_on", "the stage dates are out of order"),
+        409, "metric", N_("a value for this scope, year and metric already exists")),
+    "uq_app_user_username_lower": (409, "username", N_("a user with this name already exists")),
+    "ck_supply_link_ended_has_until": (
+        422, "until", N_("an ended link needs its last day (until)")),
+    "ck_supply_link_period_order": (422, "until", N_("until is before since")),
+    "ck_supply_link_verified_has_time": (
+        422, "verified_at", N_("a verified link needs verified_at")),
+    "fk_supply_link_segment_same_chain": (
+        422, "segment_id", N_("the segment belongs to another chain")),
+    "fk_chain_role_segment_same_chain": (
+        422, "segment_id", N_("the segment belongs to another chain")),
+    "fk_project_segment_same_chain": (
+        422, "segment_id", N_("the segment belongs to another chain")),
+    "fk_chain_segment_parent_same_chain": (
+        422, "parent_id", N_("the parent segment belongs to another chain")),
+    "ck_chain_role_period_order": (422, "until", N_("until is before since")),
+    "ck_project_stage_dates_ordered": (422, "signed_on", N_("the stage dates are out of order")),
     "ck_district_code_format": (
-        422, "code", "an official code has 6 digits; a zone's local code is upper-case letters, "
-        "digits and dashes"),
+        422, "code",
+        N_("an official code has 6 digits; a zone's local code is upper-case letters, "
+           "digits and dashes")),
     "ck_project_follow_on_has_parent": (
-        422, "parent_id", "an expansion or capital increase names its parent; a new project none"),
-    "ck_project_has_investor": (422, "investor_id", "give the investor (investor_id or investor_name)"),
-    "ck_project_dropped_has_date": (422, "dropped_on", "a dropped project needs dropped_on, and only it"),
-    "ck_project_agreed_start_after_signing": (422, "agreed_start_on", "the agreed start is before signing"),
+        422, "parent_id",
+        N_("an expansion or capital increase names its parent; a new project none")),
+    "ck_project_has_investor": (
+        422, "investor_id", N_("give the investor (investor_id or investor_name)")),
+    "ck_project_dropped_has_date": (
+        422, "dropped_on", N_("a dropped project needs dropped_on, and only it")),
+    "ck_project_agreed_start_after_signing": (
+        422, "agreed_start_on", N_("the agreed start is before signing")),
     **{
         f"ck_project_{column}_not_ahead_of_stage": (
-            422, column, f"{column} is set but the project has not reached that stage")
-        for column in ("signed_on", "construction_started_on", "production_started_on", "capacity_reached_on")
+            422, column,
+            Message(N_("%(column)s is set but the project has not reached that stage"),
+                    {"column": column}))
+        for column in ("signed_on", "construction_started_on", "production_started_on",
+                       "capacity_reached_on")
     },
     "ck_district_division_has_official_code": (
-        422, "is_official_code", "a district or county needs its official code"),
+        422, "is_official_code", N_("a district or county needs its official code")),
 }  # fmt: skip
 
 _KEY_DETAIL = re.compile(r"Key \((?P<cols>[^)]*)\)=\((?P<vals>.*)\) (?P<rest>.*)")
@@ -236,7 +335,7 @@ def from_database_error(exc: DBAPIError) -> DomainError:
     diag = getattr(orig, "diag", None)
     constraint = getattr(diag, "constraint_name", None) or ""
     table = getattr(diag, "table_name", None)
-    primary = (getattr(diag, "message_primary", None) or "the database refused the change").strip()
+    primary = getattr(diag, "message_primary", None)
     detail = getattr(diag, "message_detail", None) or ""
     if constraint in CONSTRAINT_MESSAGES:
         status, field, message = CONSTRAINT_MESSAGES[constraint]
@@ -246,24 +345,46 @@ def from_database_error(exc: DBAPIError) -> DomainError:
         match = _KEY_DETAIL.match(detail)
         columns = match.group("cols") if match else _check_field(constraint, table)
         field = columns.split(",")[0].strip().removeprefix("lower(").rstrip(")")
-        return Conflict(f"a {table or 'record'} with this {columns} already exists", field=field)
+        if table:
+            return Conflict(
+                "a %(table)s with this %(columns)s already exists",
+                params={"table": table, "columns": columns},
+                field=field,
+            )
+        return Conflict(
+            "a record with this %(columns)s already exists",
+            params={"columns": columns},
+            field=field,
+        )
     if isinstance(orig, pg.ForeignKeyViolation):
         match = _KEY_DETAIL.match(detail)
         if match and "still referenced" in match.group("rest"):
-            referrer = (
-                match.group("rest").split('"')[1] if '"' in match.group("rest") else "another table"
-            )
-            return Conflict(f"still referenced by {referrer}", field="id")
+            if '"' in match.group("rest"):
+                referrer = match.group("rest").split('"')[1]
+                return Conflict(
+                    "still referenced by %(table)s", params={"table": referrer}, field="id"
+                )
+            return Conflict("still referenced by another table", field="id")
         field = match.group("cols").split(",")[-1].strip() if match else "id"
-        return Invalid(f"{field}: the referenced record does not exist", field=field)
+        return Invalid("the referenced record does not exist", prefix=field, field=field)
     if isinstance(orig, pg.CheckViolation):
         field = getattr(diag, "column_name", None) or _check_field(constraint, table)
-        return Invalid(f"the values break the rule {constraint}", field=field)
+        return Invalid(
+            "the values break the rule %(constraint)s",
+            params={"constraint": constraint},
+            field=field,
+        )
     if isinstance(orig, pg.NotNullViolation):
-        column = getattr(diag, "column_name", None) or "field"
-        return Invalid(f"{column} is required", field=column)
+        column = getattr(diag, "column_name", None)
+        if column is None:
+            return Invalid("field is required", field="field")
+        return Invalid("%(column)s is required", params={"column": column}, field=column)
     if isinstance(orig, (pg.ExclusionViolation,)):
-        return Conflict(f"refused by rule {constraint}: overlaps an existing record", field="id")
+        return Conflict(
+            "refused by rule %(constraint)s: overlaps an existing record",
+            params={"constraint": constraint},
+            field="id",
+        )
     if isinstance(
         orig,
         (
@@ -274,8 +395,11 @@ def from_database_error(exc: DBAPIError) -> DomainError:
             pg.InvalidTextRepresentation,
         ),
     ):
+        # The database's own words (English) are data here; only the fallback is ours.
+        reason = primary.strip() if primary else Message(N_("the database refused the change"))
         return Invalid(
-            f"a value is out of range: {primary}",
+            "a value is out of range: %(reason)s",
+            params={"reason": reason},
             field=getattr(diag, "column_name", None) or "body",
         )
     raise exc

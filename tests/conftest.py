@@ -6,6 +6,7 @@ inside a transaction that is rolled back at its end.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
@@ -279,13 +280,21 @@ class Web:
         return response.get_data(as_text=True)
 
 
+@functools.cache
+def _password_hash() -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD)
+
+
 @pytest.fixture
 def web_users(session: Session) -> dict[str, str]:
     """role -> user name of a user with that role and the password PASSWORD."""
     from chaindb.auth.service import create_user
 
     for role in ("admin", "editor", "viewer"):
-        create_user(session=session, username=f"web-{role}", role=role, password=PASSWORD)
+        user = create_user(session=session, username=f"web-{role}", role=role, password=None)
+        user.password_hash = _password_hash()  # scrypt once per run, not three times per test
     session.commit()
     return {role: f"web-{role}" for role in ("admin", "editor", "viewer")}
 

@@ -28,7 +28,10 @@ def test_create_shows_the_new_record(web, conn):
     page = web.text(response.location)
     assert "历下区" in page
     assert "370102" in page
-    assert conn.execute(text("SELECT actor FROM change_log WHERE table_name = 'district'")).scalar() == "web-editor"
+    assert (
+        conn.execute(text("SELECT actor FROM change_log WHERE table_name = 'district'")).scalar()
+        == "web-editor"
+    )
 
 
 def test_a_refused_form_comes_back_with_what_was_typed_and_the_reason(web, conn):
@@ -80,7 +83,7 @@ def test_edit_and_the_lost_update_guard(web, conn):
 
 def test_delete_asks_first_and_refuses_while_referenced(web, conn):
     district = _add(conn)
-    assert "<form method=\"post\">" in web.text(f"/districts/{district}/delete")
+    assert '<form method="post">' in web.text(f"/districts/{district}/delete")
     conn.execute(
         text("INSERT INTO enterprise (name_zh, district_id) VALUES ('某企业', :d)"), {"d": district}
     )
@@ -117,7 +120,9 @@ def test_import_with_a_bad_row_writes_nothing_and_says_which(web, conn, tmp_path
     app.config["SETTINGS"] = app.config["SETTINGS"].__class__(
         **{**app.config["SETTINGS"].__dict__, "data_dir": tmp_path}
     )
-    csv = "code,is_official_code,name_zh,kind\n370102,true,历下区,district\nGXQ,false,高新区,planet\n"
+    csv = (
+        "code,is_official_code,name_zh,kind\n370102,true,历下区,district\nGXQ,false,高新区,planet\n"
+    )
     response = web.post(
         "/districts/import",
         {"file": (io.BytesIO(csv.encode()), "d.csv")},

@@ -54,5 +54,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("login_attempt")
-    op.drop_constraint("ck_app_user_locale", "app_user", type_="check")
+    op.drop_constraint(op.f("ck_app_user_locale"), "app_user", type_="check")
     op.drop_column("app_user", "locale")

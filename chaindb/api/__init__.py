@@ -84,14 +84,15 @@ def _authenticate() -> None:
     needed = Role.VIEWER if request.method in READ_METHODS else Role.EDITOR
     if not principal.may(needed):
         raise Forbidden(
-            f"your role ({principal.role}) may not {request.method} here; it needs {needed}"
+            "your role (%(role)s) may not %(method)s here; it needs %(needed)s",
+            params={"role": principal.role, "method": request.method, "needed": needed},
         )
 
 
 def require(role: Role) -> None:
     principal: Principal | None = g.get("principal")
     if principal is None or not principal.may(role):
-        raise Forbidden(f"this needs the {role} role")
+        raise Forbidden("this needs the %(role)s role", params={"role": role})
 
 
 def _check_body() -> None:
@@ -105,7 +106,8 @@ def _check_body() -> None:
         return
     if request.mimetype != "application/json" and not request.path.endswith("/import"):
         raise UnsupportedMediaType(
-            f"send JSON (Content-Type: application/json), not {request.mimetype or 'no type'}",
+            "send JSON (Content-Type: application/json), not %(type)s",
+            params={"type": request.mimetype or "no type"},
             field="Content-Type",
         )
     if (

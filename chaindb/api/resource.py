@@ -30,11 +30,13 @@ from chaindb.changes.models import Change
 from chaindb.changes.schemas import ChangeRead
 from chaindb.db import Base, db
 from chaindb.errors import (
+    N_,
     BadRequest,
     Conflict,
     DomainError,
     ErrorBody,
     Invalid,
+    Message,
     NotFound,
     PreconditionFailed,
     from_database_error,
@@ -48,6 +50,46 @@ LOOKUPS = ("not_in", "in", "not", "gte", "lte", "gt", "lt", "contains", "isnull"
 HISTORY = TypeAdapter(list[ChangeRead])
 ERRORS = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody,
           412: ErrorBody, 415: ErrorBody, 422: ErrorBody}  # fmt: skip
+
+# The messages that name what a resource holds, one whole sentence per kind of record so that a
+# translation never glues a noun into a sentence: resource singular -> (no such record, a record
+# that cannot be deleted because rows refer to it).
+RECORD_MESSAGES = {
+    "chain": (N_("no chain %(key)r"), N_("chain %(id)s is still referenced by %(referrers)s")),
+    "segment": (N_("no segment %(key)r"), N_("segment %(id)s is still referenced by %(referrers)s")),
+    "chain_role": (N_("no chain role %(key)r"),
+                   N_("chain role %(id)s is still referenced by %(referrers)s")),
+    "district": (N_("no district %(key)r"), N_("district %(id)s is still referenced by %(referrers)s")),
+    "enterprise": (N_("no enterprise %(key)r"),
+                   N_("enterprise %(id)s is still referenced by %(referrers)s")),
+    "designation": (N_("no designation %(key)r"),
+                    N_("designation %(id)s is still referenced by %(referrers)s")),
+    "project": (N_("no project %(key)r"), N_("project %(id)s is still referenced by %(referrers)s")),
+    "supply_link": (N_("no supply link %(key)r"),
+                    N_("supply link %(id)s is still referenced by %(referrers)s")),
+    "target": (N_("no target %(key)r"), N_("target %(id)s is still referenced by %(referrers)s")),
+    "change": (N_("no change %(key)r"), N_("change %(id)s is still referenced by %(referrers)s")),
+    "user": (N_("no user %(key)r"), N_("user %(id)s is still referenced by %(referrers)s")),
+}  # fmt: skip
+# Any other resource: its name (data) inside a generic sentence.
+GENERIC_RECORD_MESSAGES = (
+    N_("no %(what)s %(key)r"),
+    N_("%(what)s %(id)s is still referenced by %(referrers)s"),
+)
+# A reference to a row that does not exist, by what the reference names: (by natural key, by id).
+REF_MESSAGES = {
+    "chain": (N_("no chain with %(key)s %(value)r"), N_("no chain with id %(value)s")),
+    "district": (N_("no district with %(key)s %(value)r"), N_("no district with id %(value)s")),
+    "planning unit": (N_("no planning unit with %(key)s %(value)r"),
+                      N_("no planning unit with id %(value)s")),
+    "enterprise": (N_("no enterprise with %(key)s %(value)r"), N_("no enterprise with id %(value)s")),
+    "supplier": (N_("no supplier with %(key)s %(value)r"), N_("no supplier with id %(value)s")),
+    "buyer": (N_("no buyer with %(key)s %(value)r"), N_("no buyer with id %(value)s")),
+}  # fmt: skip
+GENERIC_REF_MESSAGES = (
+    N_("no %(what)s with %(key)s %(value)r"),
+    N_("no %(what)s with id %(value)s"),
+)
 
 
 @dataclass(frozen=True)
@@ -166,7 +208,7 @@ class Resource:
             if lookup and lookup not in LOOKUPS:
                 name, lookup = param, ""
             if name not in self.filter_types:
-                raise Invalid(f"unknown filter {param!r}", field=param)
+                raise Invalid("unknown filter %(param)r", params={"param": param}, field=param)
             for raw in args.getlist(param):
                 clauses.append(self._clause(param, name, lookup, raw))
         search = args.get("q")
@@ -186,7 +228,7 @@ class Resource:
                 return column.is_(None) if flag else column.is_not(None)
             if lookup == "contains":
                 if typ is not str:
-                    raise Invalid(f"{param}: contains works on text fields only", field=param)
+                    raise Invalid("contains works on text fields only", prefix=param, field=param)
                 escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 return column.ilike(f"%{escaped}%")
             value = parse_value(typ, raw, param)
@@ -196,7 +238,12 @@ class Resource:
             return column.is_distinct_from(value)
         if lookup in ("gte", "lte", "gt", "lt"):
             if typ not in (int, float, Decimal, date, datetime):
-                raise Invalid(f"{param}: {lookup} works on numbers and dates only", field=param)
+                raise Invalid(
+                    "%(lookup)s works on numbers and dates only",
+                    params={"lookup": lookup},
+                    prefix=param,
+                    field=param,
+                )
             return {
                 "gte": column >= value,
                 "lte": column <= value,
@@ -218,7 +265,8 @@ class Resource:
             bare = name.lstrip("-")
             if bare not in self.ordering:
                 raise Invalid(
-                    f"cannot order by {bare!r}; choose from {', '.join(self.ordering)}",
+                    "cannot order by %(name)r; choose from %(choices)s",
+                    params={"name": bare, "choices": ", ".join(self.ordering)},
                     field="ordering",
                 )
             column = self.order_column(bare)
@@ -294,7 +342,7 @@ class Resource:
             found = session.scalar(select(self.table.c.id).where(condition))
             if found is not None:
                 return found
-        raise NotFound(f"no {self.singular.replace('_', ' ')} {key!r}")
+        raise self.not_found(key)
 
     def get(self, session: Session, key: str, *, lock: bool = False) -> dict[str, Any]:
         """The row named by `key`, in one query when the key names it at the first try."""
@@ -303,7 +351,16 @@ class Resource:
             row = session.execute(stmt.with_for_update() if lock else stmt).mappings().first()
             if row is not None:
                 return dict(row)
-        raise NotFound(f"no {self.singular.replace('_', ' ')} {key!r}")
+        raise self.not_found(key)
+
+    def _messages(self) -> tuple[str, str]:
+        return RECORD_MESSAGES.get(self.singular, GENERIC_RECORD_MESSAGES)
+
+    def not_found(self, key: str) -> NotFound:
+        """No record named `key` (e.g. "no chain 'X9'")."""
+        return NotFound(
+            self._messages()[0], params={"what": self.singular.replace("_", " "), "key": key}
+        )
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -314,17 +371,23 @@ class Resource:
             if value is None:
                 continue
             table = ref.target.__table__
+            by_key, by_id = REF_MESSAGES.get(ref.what, GENERIC_REF_MESSAGES)
             if isinstance(value, str):
                 found = session.scalar(select(table.c.id).where(table.c[ref.key] == value))
-                what = f"{ref.key} {value!r}"
+                missing = by_key
                 if found is None and value.isdigit() and len(value) < 19:
                     # A spreadsheet cell holds the id of an exported row as text.
                     found = session.scalar(select(table.c.id).where(table.c.id == int(value)))
             else:
                 found = session.scalar(select(table.c.id).where(table.c.id == value))
-                what = f"id {value}"
+                missing = by_id
             if found is None:
-                raise Invalid(f"{ref.field}: no {ref.what} with {what}", field=ref.field)
+                raise Invalid(
+                    missing,
+                    params={"what": ref.what, "key": ref.key, "value": value},
+                    prefix=ref.field,
+                    field=ref.field,
+                )
             values[ref.field] = found
         return values
 
@@ -376,10 +439,17 @@ class Resource:
             referrers = self.referrers(session, current["id"])
             if referrers:
                 names = ", ".join(f"{n} {t}" for t, n in referrers.items())
+                # Marked outside the Conflict(...): the extraction does not look inside its call.
+                refer = N_("%(count)s rows refer to it")
                 raise Conflict(
-                    f"{self.singular.replace('_', ' ')} {current['id']} is still referenced by {names}",
+                    self._messages()[1],
+                    params={
+                        "what": self.singular.replace("_", " "),
+                        "id": current["id"],
+                        "referrers": names,
+                    },
                     details=[
-                        {"field": t, "message": f"{n} rows refer to it"}
+                        {"field": t, "message": Message(refer, {"count": n})}
                         for t, n in referrers.items()
                     ],
                 ) from None
@@ -612,7 +682,10 @@ def parse_value(typ: Any, raw: str, param: str) -> Any:
             return typ.fromisoformat(raw)
         except ValueError:
             raise Invalid(
-                f"{param}: {raw!r} is not an ISO date (YYYY-MM-DD)", field=param
+                "%(value)r is not an ISO date (YYYY-MM-DD)",
+                params={"value": raw},
+                prefix=param,
+                field=param,
             ) from None
     return TypeAdapter(typ).validate_python(raw)
 
@@ -646,10 +719,17 @@ def _int_param(args: MultiDict, name: str, default: int, low: int, high: int | N
     try:
         value = int(raw)
     except ValueError:
-        raise Invalid(f"{name} must be an integer", field=name) from None
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise Invalid(f"{name} must be {bound}", field=name)
+        raise Invalid("%(name)s must be an integer", params={"name": name}, field=name) from None
+    if high is not None and not low <= value <= high:
+        raise Invalid(
+            "%(name)s must be between %(low)s and %(high)s",
+            params={"name": name, "low": low, "high": high},
+            field=name,
+        )
+    if value < low:
+        raise Invalid(
+            "%(name)s must be at least %(low)s", params={"name": name, "low": low}, field=name
+        )
     return value
 
 

@@ -56,7 +56,7 @@ def parse_body(schema: type[M], body: Any, **dump: Any) -> dict[str, Any]:
         details += others
     if len(details) > 0:
         fields = ", ".join(sorted({d["field"] for d in details}))
-        raise Invalid(f"invalid values: {fields}", details=details)
+        raise Invalid("invalid values: %(fields)s", params={"fields": fields}, details=details)
     return parsed.model_dump(**dump)
 
 

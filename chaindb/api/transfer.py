@@ -149,7 +149,9 @@ def parse_table(data: bytes, name: str, mimetype: str | None, *, uploaded: bool 
         and not uploaded
     ):
         raise UnsupportedMediaType(
-            f"import CSV (text/csv) or XLSX, not {mimetype}", field="Content-Type"
+            "import CSV (text/csv) or XLSX, not %(mimetype)s",
+            params={"mimetype": mimetype},
+            field="Content-Type",
         )
     try:
         text = data.decode("utf-8-sig")
@@ -162,9 +164,11 @@ def parse_table(data: bytes, name: str, mimetype: str | None, *, uploaded: bool 
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
+            where = f"line {reader.line_num}"  # the field: a place in the file, not words
             raise Invalid(
-                f"line {reader.line_num}: {len(values)} values for {len(header)} columns",
-                field=f"line {reader.line_num}",
+                "line %(line)s: %(values)s values for %(columns)s columns",
+                params={"line": reader.line_num, "values": len(values), "columns": len(header)},
+                field=where,
             )
         rows.append((reader.line_num, dict(zip(header, values, strict=True))))
     return header, rows
@@ -200,16 +204,21 @@ def import_rows(
     """Apply every row, or none: the status and the per-row report."""
     header, rows = table if table is not None else read_upload()
     if len(rows) > MAX_IMPORT_ROWS:
-        raise Invalid(f"at most {MAX_IMPORT_ROWS:,} rows per import", field="file")
+        limit = f"{MAX_IMPORT_ROWS:,}"
+        raise Invalid("at most %(rows)s rows per import", params={"rows": limit}, field="file")
     writable = set(resource.create.model_fields)
     unknown = [
         h for h in header if h not in writable and h not in ("id", "created_at", "updated_at")
     ]
     if unknown:
-        raise Invalid(f"unknown columns: {', '.join(unknown)}", field="file")
+        raise Invalid(
+            "unknown columns: %(columns)s", params={"columns": ", ".join(unknown)}, field="file"
+        )
     missing = [k for k in resource.import_key or () if k not in header]
     if missing:
-        raise Invalid(f"missing key columns: {', '.join(missing)}", field="file")
+        raise Invalid(
+            "missing key columns: %(columns)s", params={"columns": ", ".join(missing)}, field="file"
+        )
 
     report: list[dict[str, Any]] = []
     lax = strict_input.set(False)  # cells are text
@@ -293,7 +302,8 @@ def match_by_key(resource: Resource, session: Session, body: dict[str, Any]) -> 
     found = session.execute(select(table.c.id).where(*conditions).limit(2)).scalars().all()
     if len(found) > 1:
         raise Invalid(
-            f"{len(found)} records match this row's key ({', '.join(resource.import_key)})",
+            "%(count)s records match this row's key (%(key)s)",
+            params={"count": len(found), "key": ", ".join(resource.import_key)},
             field="row",
         )
     return found[0] if found else None

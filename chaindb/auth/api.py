@@ -94,7 +94,7 @@ def _token(session: Session, raw: str, *, lock: bool = False) -> dict[str, Any]:
             session.execute(stmt.with_for_update(of=ApiToken) if lock else stmt).mappings().first()
         )
     if row is None:
-        raise NotFound(f"no token {raw!r}")
+        raise NotFound("no token %(key)r", params={"key": raw})
     return dict(row)
 
 
@@ -116,7 +116,7 @@ def _json(adapter_or_model: Any, value: Any, status: int = 200, **headers: str) 
 def update_user(session: Session, key: str, changes: dict[str, Any]) -> dict[str, Any]:
     for name in ("role", "active"):
         if name in changes and changes[name] is None:
-            raise Invalid(f"{name} cannot be empty", field=name)
+            raise Invalid("%(name)s cannot be empty", params={"name": name}, field=name)
     admins: list[int] = []
     if "role" in changes or "active" in changes:
         # Lock the active admins first, always in one order, so that two admins demoting each
@@ -201,7 +201,9 @@ def admin_blueprint() -> APIBlueprint:
         assert user is not None
         if not user.active:
             raise Conflict(
-                f"user {user.username} is deactivated; activate it first", field="user_id"
+                "user %(username)s is deactivated; activate it first",
+                params={"username": user.username},
+                field="user_id",
             )
         token, plain = create_token(session=session, user=user, **values)
         row = {**_token(session, str(token.id)), "token": plain}

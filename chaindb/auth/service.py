@@ -46,12 +46,20 @@ def create_user(
     display_name: str | None = None,
 ) -> User:
     if role not in set(Role):
-        raise Invalid(f"role must be one of {', '.join(Role)}", field="role")
+        raise Invalid(
+            "role must be one of %(roles)s", params={"roles": ", ".join(Role)}, field="role"
+        )
     if password is not None and len(password) < MIN_PASSWORD:
-        raise Invalid(f"a password needs at least {MIN_PASSWORD} characters", field="password")
+        raise Invalid(
+            "a password needs at least %(count)s characters",
+            params={"count": MIN_PASSWORD},
+            field="password",
+        )
     taken = session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
     if taken:
-        raise Conflict(f"a user named {username!r} already exists", field="username")
+        raise Conflict(
+            "a user named %(name)r already exists", params={"name": username}, field="username"
+        )
     user = User(
         username=username,
         role=role,
@@ -66,7 +74,7 @@ def create_user(
 def find_user(*, session: Session, username: str) -> User:
     user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
-        raise NotFound(f"no user named {username!r}", field="username")
+        raise NotFound("no user named %(name)r", params={"name": username}, field="username")
     return user
 
 
@@ -176,7 +184,7 @@ def revoke_token(*, session: Session, token_id: int) -> None:
         .values(revoked_at=func.now())
     )
     if done.rowcount == 0:
-        raise NotFound(f"no live token with id {token_id}", field="id")
+        raise NotFound("no live token with id %(id)s", params={"id": token_id}, field="id")
 
 
 # --- sign-in to the web pages --------------------------------------------------------------------

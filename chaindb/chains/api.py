@@ -44,9 +44,11 @@ def _same_chain(column: str) -> Callable[[Session, dict[str, Any], Any], None]:
             return
         found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == segment_id))
         if found is None:
-            raise Invalid(f"{column}: no segment with id {segment_id}", field=column)
+            raise Invalid(
+                "no segment with id %(id)s", params={"id": segment_id}, prefix=column, field=column
+            )
         if found != chain_id:
-            raise Invalid(f"{column}: the segment belongs to another chain", field=column)
+            raise Invalid("the segment belongs to another chain", prefix=column, field=column)
 
     return check
 

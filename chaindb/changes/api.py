@@ -90,11 +90,18 @@ def _id_param(args: MultiDict, name: str, low: int, high: int | None = None) -> 
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or len(raw) > 18:
-        raise Invalid(f"{name} must be a whole number", field=name)
+        raise Invalid("%(name)s must be a whole number", params={"name": name}, field=name)
     value = int(raw)
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise Invalid(f"{name} must be {bound}", field=name)
+    if high is not None and not low <= value <= high:
+        raise Invalid(
+            "%(name)s must be between %(low)s and %(high)s",
+            params={"name": name, "low": low, "high": high},
+            field=name,
+        )
+    if value < low:
+        raise Invalid(
+            "%(name)s must be at least %(low)s", params={"name": name, "low": low}, field=name
+        )
     return value
 
 
@@ -163,7 +170,7 @@ def blueprint() -> APIBlueprint:
                 .first()
             )
         if row is None:
-            raise NotFound(f"no change {raw!r}")
+            raise NotFound("no change %(key)r", params={"key": raw})
         return Response(log.dump(dict(row)), mimetype="application/json")
 
     list_.__delay_validate_request__ = True  # type: ignore[attr-defined]  # errors in our shape

@@ -68,7 +68,8 @@ class EnterpriseResource(Resource):
         found = session.execute(select(Enterprise.id).where(condition).limit(2)).scalars().all()
         if len(found) > 1:
             raise Invalid(
-                f"{len(found)} enterprises without a credit code are named {body.get('name_zh')!r}",
+                "%(count)s enterprises without a credit code are named %(name)r",
+                params={"count": len(found), "name": body.get("name_zh")},
                 field="name_zh",
             )
         return found[0] if found else None
@@ -143,11 +144,13 @@ def _role_clauses(args: MultiDict) -> list[ColumnElement]:
         name, _, lookup = param.partition("__")
         if lookup not in ROLE_LOOKUPS:
             raise Invalid(
-                f"{param}: {name} takes {name}=, {name}__in= or {name}__not_in=", field=param
+                "%(param)s: %(name)s takes %(name)s=, %(name)s__in= or %(name)s__not_in=",
+                params={"param": param, "name": name},
+                field=param,
             )
         items = [v.strip() for v in raw.split(",") if v.strip()] if lookup else [raw.strip()]
         if not items:
-            raise Invalid(f"{param}: give a value", field=param)
+            raise Invalid("%(param)s: give a value", params={"param": param}, field=param)
         if name == "chain_id":
             ids = [int(v) for v in items if v.isdigit()]
             codes = [v for v in items if not v.isdigit()]
@@ -160,7 +163,9 @@ def _role_clauses(args: MultiDict) -> list[ColumnElement]:
                 kinds = [RoleKind(v).value for v in items]
             except ValueError:
                 raise Invalid(
-                    f"{param}: a role is one of {', '.join(RoleKind)}", field=param
+                    "%(param)s: a role is one of %(roles)s",
+                    params={"param": param, "roles": ", ".join(RoleKind)},
+                    field=param,
                 ) from None
             condition = ChainRole.role.in_(kinds)
         (unwanted if lookup == "not_in" else wanted).append(condition)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from chaindb.enterprises.search import name_initials
 from chaindb.enterprises.uscc import InvalidUSCC, validate_uscc
-from chaindb.errors import Invalid
+from chaindb.errors import N_, Invalid
 
 NAME_FIELDS = ("name_zh", "short_name", "aliases")
 
@@ -40,25 +40,28 @@ def prepare_enterprise(values: dict[str, Any], current: dict[str, Any] | None) -
         try:
             normalised = validate_uscc(code, override=override)
         except InvalidUSCC as exc:
-            hint = (
-                "; a genuine early code may be accepted with uscc_check_override and "
-                "uscc_override_reason"
-                if "check" in str(exc)
-                else ""
-            )
-            raise Invalid(f"uscc: {exc}{hint}", field="uscc") from None
+            if exc.check_failed:
+                raise Invalid(
+                    "%(reason)s; a genuine early code may be accepted with uscc_check_override "
+                    "and uscc_override_reason",
+                    params={"reason": exc.message},
+                    prefix="uscc",
+                    field="uscc",
+                ) from None
+            raise Invalid(exc.message, prefix="uscc", field="uscc") from None
         if "uscc" in values:
             values["uscc"] = normalised
     if override:
         if code is None:
             raise Invalid(
-                "uscc_check_override: an override needs the credit code it accepts",
+                "an override needs the credit code it accepts",
+                prefix="uscc_check_override",
                 field="uscc",
             )
         if not (merged.get("uscc_override_reason") or "").strip():
             raise Invalid(
-                "uscc_override_reason: accepting a code that fails the check needs a reason "
-                "(why, and who granted it)",
+                "accepting a code that fails the check needs a reason (why, and who granted it)",
+                prefix="uscc_override_reason",
                 field="uscc_override_reason",
             )
 
@@ -66,13 +69,15 @@ def prepare_enterprise(values: dict[str, Any], current: dict[str, Any] | None) -
     region = merged.get("region_code")
     if region is not None and region.startswith("3701"):
         raise Invalid(
-            f"region_code: {region} is in Jinan; a local enterprise gives district_id (its "
-            "planning unit) instead",
+            "%(region)s is in Jinan; a local enterprise gives district_id (its planning unit) "
+            "instead",
+            params={"region": region},
+            prefix="region_code",
             field="region_code",
         )
     if merged.get("district_id") is not None and region is not None:
         given = [f for f in ("district_id", "region_code") if values.get(f) is not None]
-        message = (
+        message = N_(
             "an enterprise is either local (district_id) or elsewhere (region_code), not both; "
             "leave the other one empty"
         )
@@ -95,6 +100,8 @@ def check_designation(
     year, valid_until = values.get("year"), values.get("valid_until")
     if year is not None and valid_until is not None and valid_until < date(year, 1, 1):
         raise Invalid(
-            f"valid_until: {valid_until.isoformat()} is before the year it was granted ({year})",
+            "%(valid_until)s is before the year it was granted (%(year)s)",
+            params={"valid_until": valid_until.isoformat(), "year": year},
+            prefix="valid_until",
             field="valid_until",
         )

@@ -8,14 +8,22 @@ The database enforces the same rule with uscc_check_digit_ok().
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from stdnum.cn import uscc as stdnum_uscc
+
+from chaindb.errors import N_, Message
 
 FORMAT = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
 class InvalidUSCC(ValueError):
-    pass
+    """What is wrong with a code: str() in English; .message (a Message) for the pages too."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        self.message = Message(template, params)
+        self.check_failed = False  # the format is right, the check character is not
+        super().__init__(str(self.message))
 
 
 def normalize(code: str) -> str:
@@ -30,17 +38,28 @@ def validate_uscc(code: str, *, override: bool = False) -> str:
     """The normalised code, or InvalidUSCC naming what is wrong with it."""
     code = normalize(code)
     if len(code) != 18:
-        raise InvalidUSCC(f"a credit code has 18 characters, {code!r} has {len(code)}")
+        raise InvalidUSCC(
+            N_("a credit code has 18 characters, %(code)r has %(length)s"),
+            code=code,
+            length=len(code),
+        )
     if not FORMAT.match(code):
         raise InvalidUSCC(
-            f"{code!r} is not a credit code: characters 3-8 are digits and no position "
-            "holds I, O, S, V or Z"
+            N_(
+                "%(code)r is not a credit code: characters 3-8 are digits and no position "
+                "holds I, O, S, V or Z"
+            ),
+            code=code,
         )
     expected = check_character(code[:17])
     if not override and code[17] != expected:
-        raise InvalidUSCC(
-            f"{code!r} fails the GB 32100 check: the 18th character should be {expected!r}"
+        error = InvalidUSCC(
+            N_("%(code)r fails the GB 32100 check: the 18th character should be %(expected)r"),
+            code=code,
+            expected=expected,
         )
+        error.check_failed = True
+        raise error
     return code
 
 

@@ -1,45 +1,153 @@
+"""The overview: what chaindb holds, where the projects stand, and what changed lately."""
+
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from typing import Any
 
+from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, text
+
+from chaindb.chains.models import Chain, ChainRole
+from chaindb.changes.api import ADMIN_ONLY_TABLES
+from chaindb.changes.models import Change
+from chaindb.changes.views import TABLE_LABELS, record_links, record_name
 from chaindb.db import db
-from chaindb.models import TABLES
+from chaindb.districts.models import District
+from chaindb.enterprises.models import Enterprise
+from chaindb.projects.forms import STAGE_LABELS
+from chaindb.projects.models import Project, Stage
+from chaindb.supply.models import SupplyLink
+from chaindb.web import may
 
 bp = Blueprint("home", __name__)
 
-TABLE_LABELS = {
-    "district": _l("Planning units: districts, counties and functional zones"),
-    "chain": _l("Industrial chains"),
-    "chain_segment": _l("Segments of the chain maps"),
-    "enterprise": _l("Enterprises"),
-    "designation": _l("Quality designations of enterprises"),
-    "chain_role": _l("Roles of enterprises in chains (chain masters, backbones, suppliers)"),
-    "supply_link": _l("Supply links from suppliers to chain masters"),
-    "project": _l("Investment projects"),
-    "project_stage_event": _l("Stage history of projects"),
-    "target": _l("Targets and actual values"),
-}
+RECENT_CHANGES = 15
+
+
+def link(endpoint: str, **args: Any) -> str | None:
+    """The page's address, or None while no such page exists."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **args)
+
+
+def _counts() -> dict[str, int]:
+    """Every figure of the cards in one round trip."""
+    today = func.current_date()
+    active = SupplyLink.status == "active"
+
+    def count(expr: Any, *where: Any) -> Any:
+        return select(expr).where(*where).scalar_subquery()
+
+    row = db.session.execute(
+        select(
+            count(func.count(Enterprise.id)).label("enterprises"),
+            count(
+                func.count(ChainRole.enterprise_id.distinct()),
+                ChainRole.role == "chain_master",
+                or_(ChainRole.since.is_(None), ChainRole.since <= today),
+                or_(ChainRole.until.is_(None), ChainRole.until >= today),
+            ).label("chain_masters"),
+            count(func.count(SupplyLink.supplier_id.distinct()), active).label("suppliers"),
+            count(func.count(SupplyLink.id), active).label("supply_links"),
+            count(func.count(Project.id)).label("projects"),
+            count(func.count(Chain.id)).label("chains"),
+            count(func.count(District.id)).label("districts"),
+        )
+    ).one()
+    return dict(row._mapping)
+
+
+def _cards(counts: dict[str, int]) -> list[dict[str, Any]]:
+    return [
+        {"figure": counts["enterprises"], "what": _l("enterprises"),
+         "href": link("enterprises.list")},
+        {"figure": counts["chain_masters"], "what": _l("chain masters (链主)"),
+         "href": link("supply.masters")},
+        {"figure": counts["suppliers"], "what": _l("suppliers in active supply links"),
+         "href": link("supply_links.list", status="active")},
+        {"figure": counts["supply_links"], "what": _l("active supply links"),
+         "href": link("supply_links.list", status="active")},
+        {"figure": counts["projects"], "what": _l("projects"), "href": link("projects.list")},
+        {"figure": counts["chains"], "what": _l("chains"), "href": link("chains.list")},
+        {"figure": counts["districts"], "what": _l("planning units"),
+         "href": link("districts.list")},
+    ]  # fmt: skip
+
+
+def _by_stage() -> list[dict[str, Any]]:
+    found = {
+        stage: (n, amount)
+        for stage, n, amount in db.session.execute(
+            select(Project.stage, func.count(), func.sum(Project.agreed_investment_cny_100m))
+            .group_by(Project.stage)
+        )
+    }  # fmt: skip
+    rows = [
+        {
+            "stage": stage.value,
+            "label": STAGE_LABELS.get(stage.value, stage.value),
+            "count": found.get(stage.value, (0, None))[0],
+            "investment": found.get(stage.value, (0, None))[1],
+            "href": link("projects.list", stage=stage.value),
+        }
+        for stage in Stage
+    ]
+    return _scaled(rows, "count")
+
+
+def _by_chain() -> list[dict[str, Any]]:
+    """Agreed investment and projects per chain, dropped projects left out, largest first."""
+    investment = func.coalesce(func.sum(Project.agreed_investment_cny_100m), 0)
+    result = db.session.execute(
+        select(Chain.id, Chain.name_zh, func.count(Project.id), investment)
+        .join(Project, and_(Project.chain_id == Chain.id, Project.stage != "dropped"))
+        .group_by(Chain.id, Chain.name_zh)
+        .order_by(investment.desc(), func.count(Project.id).desc(), Chain.sort_order, Chain.id)
+    )
+    rows = [
+        {
+            "chain_id": chain_id,
+            "name": name,
+            "count": n,
+            "investment": amount,
+            "href": link("projects.list", chain_id=chain_id),
+        }
+        for chain_id, name, n, amount in result
+    ]
+    return _scaled(rows, "investment")
+
+
+def _scaled(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Each row's bar length: its share of the largest value, in percent."""
+    top = max((row[key] or 0 for row in rows), default=0)
+    for row in rows:
+        row["bar"] = round(float(row[key] or 0) * 100 / float(top), 1) if top else 0
+    return rows
+
+
+def _recent_changes() -> list[Change]:
+    stmt = select(Change).order_by(Change.id.desc()).limit(RECENT_CHANGES)
+    if not may("admin"):
+        stmt = stmt.where(Change.table_name.not_in(ADMIN_ONLY_TABLES))
+    return list(db.session.scalars(stmt))
 
 
 @bp.get("/")
 def index() -> str:
-    # One round trip for every table's count.
-    row = db.session.execute(
-        select(
-            *(
-                select(func.count()).select_from(model).scalar_subquery().label(model.__tablename__)
-                for model in TABLES
-            )
-        )
-    ).one()
-    counts = [(model.__tablename__, getattr(row, model.__tablename__)) for model in TABLES]
-    return render_template("home.html", counts=counts, table_labels=TABLE_LABELS)
-
-
-def register(app) -> None:
-    app.register_blueprint(bp)
+    changes = _recent_changes()
+    return render_template(
+        "home.html",
+        cards=_cards(_counts()),
+        stages=_by_stage(),
+        chains=_by_chain(),
+        changes=changes,
+        links=record_links(changes),
+        table_labels=TABLE_LABELS,
+        record_name=record_name,
+        link=link,
+    )
 
 
 @bp.get("/healthz")
@@ -62,3 +170,7 @@ def readyz():
             status="unavailable", reason=f"schema at {current}, code expects {head}"
         ), 503
     return jsonify(status="ok", revision=current)
+
+
+def register(app) -> None:
+    app.register_blueprint(bp)

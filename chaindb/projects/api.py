@@ -73,15 +73,17 @@ class ProjectResource(Resource):
         for name in CREATE_ONLY:
             if values.pop(name, None) is not None:
                 raise Invalid(
-                    f"{name}: only for a new project; a stage move carries its reason and note "
-                    f"({STAGE_ENDPOINT})",
+                    "%(name)s: only for a new project; a stage move carries its reason and note "
+                    "(%(endpoint)s)",
+                    params={"name": name, "endpoint": STAGE_ENDPOINT},
                     field=name,
                 )
         if "stage" in values:
             if values["stage"] is not None and values["stage"] != current["stage"]:
                 raise Invalid(
-                    f"stage: the project is {current['stage']}; its stage moves only through "
-                    f"{STAGE_ENDPOINT}, which records the date and reason",
+                    "stage: the project is %(stage)s; its stage moves only through "
+                    "%(endpoint)s, which records the date and reason",
+                    params={"stage": current["stage"], "endpoint": STAGE_ENDPOINT},
                     field="stage",
                 )
             if values["stage"] is not None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from chaindb.chains.models import Chain, ChainSegment
 from chaindb.enterprises.models import Enterprise
-from chaindb.errors import Conflict, Invalid, from_database_error
+from chaindb.errors import N_, Conflict, Invalid, Message, from_database_error
 from chaindb.projects.models import (
     STAGE_DATE_COLUMN,
     STAGE_ORDER,
@@ -41,6 +41,13 @@ DATE_COLUMNS = [column for _, column in PIPELINE_DATES]
 STAGE_SETTINGS = ("chaindb.stage_date", "chaindb.stage_reason", "chaindb.stage_note")
 # Columns that may never be empty: a PATCH sending null for one is refused by name.
 REQUIRED = ("name", "chain_id", "district_id", "kind", "stage", "is_key")
+# A follow-on project without its parent, per kind (whole sentences, for the translations).
+MISSING_PARENT = {
+    ProjectKind.EXPANSION: N_("an expansion names the original project it adds to (parent_id)"),
+    ProjectKind.CAPITAL_INCREASE: N_(
+        "a capital increase names the original project it adds to (parent_id)"
+    ),
+}
 
 
 def _blank(value: Any) -> bool:
@@ -104,34 +111,37 @@ def check_project(
     changes applied; references already resolved to ids); `current` is the row before, or None
     when creating.
     """
-    problems: list[dict[str, str]] = []
+    problems: list[dict[str, Any]] = []
 
-    def fault(field: str, message: str) -> None:
-        problems.append({"field": field, "message": f"{field}: {message}"})
+    def fault(field: str, message: str, **params: Any) -> None:
+        """`message` is a template (marked with N_), said as "field: message"."""
+        problems.append({"field": field, "message": Message(message, params, prefix=field)})
 
     for name in REQUIRED:
         if name in values and values[name] is None:
-            fault(name, "cannot be empty")
+            fault(name, N_("cannot be empty"))
     if problems:
         raise _invalid(problems)
 
     if values.get("investor_id") is None and _blank(values.get("investor_name")):
-        fault("investor_id", "name the investor: investor_id (id or credit code) or investor_name")
+        fault(
+            "investor_id", N_("name the investor: investor_id (id or credit code) or investor_name")
+        )
     _check_segment(session, values, fault)
     _check_chain_master(session, values, fault)
     _check_parent(session, values, current, fault)
     _check_stage_dates(values, current, fault)
     if current is None and values["stage"] == Stage.DROPPED and _blank(stage_reason):
-        fault("stage_reason", "a project entered as dropped needs the reason it was dropped")
+        fault("stage_reason", N_("a project entered as dropped needs the reason it was dropped"))
     if problems:
         raise _invalid(problems)
 
 
-def _invalid(problems: list[dict[str, str]]) -> Invalid:
+def _invalid(problems: list[dict[str, Any]]) -> Invalid:
     if len(problems) == 1:
         return Invalid(problems[0]["message"], details=problems)
     fields = ", ".join(dict.fromkeys(p["field"] for p in problems))
-    return Invalid(f"invalid values: {fields}", details=problems)
+    return Invalid("invalid values: %(fields)s", params={"fields": fields}, details=problems)
 
 
 def _check_segment(session: Session, values: dict[str, Any], fault) -> None:
@@ -142,9 +152,9 @@ def _check_segment(session: Session, values: dict[str, Any], fault) -> None:
         select(ChainSegment.chain_id).where(ChainSegment.id == segment_id)
     )
     if chain_of_segment is None:
-        fault("segment_id", f"no segment with id {segment_id}")
+        fault("segment_id", N_("no segment with id %(id)s"), id=segment_id)
     elif chain_of_segment != values["chain_id"]:
-        fault("segment_id", "the segment belongs to another chain than the project's")
+        fault("segment_id", N_("the segment belongs to another chain than the project's"))
 
 
 def _check_chain_master(session: Session, values: dict[str, Any], fault) -> None:
@@ -161,8 +171,13 @@ def _check_chain_master(session: Session, values: dict[str, Any], fault) -> None
         name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == master))
         fault(
             "chain_master_id",
-            f"{name} (enterprise {master}) is not a chain master (链主) of chain {code}; "
-            "record its chain-master role in that chain first (/api/v1/chain-roles)",
+            N_(
+                "%(name)s (enterprise %(id)s) is not a chain master (链主) of chain %(chain)s; "
+                "record its chain-master role in that chain first (/api/v1/chain-roles)"
+            ),
+            name=name,
+            id=master,
+            chain=code,
         )
 
 
@@ -174,18 +189,23 @@ def _check_parent(
         if parent_id is not None:
             fault(
                 "parent_id",
-                "a new project has no parent; an expansion or capital increase names the "
-                "original project (set kind)",
+                N_(
+                    "a new project has no parent; an expansion or capital increase names the "
+                    "original project (set kind)"
+                ),
             )
         return
     if parent_id is None:
         fault(
             "parent_id",
-            f"an {kind.replace('_', ' ')} names the original project it adds to (parent_id)",
+            MISSING_PARENT.get(
+                kind, N_("an %(kind)s names the original project it adds to (parent_id)")
+            ),
+            kind=kind.replace("_", " "),
         )
         return
     if not session.scalar(select(func.count()).where(Project.id == parent_id)):
-        fault("parent_id", f"no project with id {parent_id}")
+        fault("parent_id", N_("no project with id %(id)s"), id=parent_id)
         return
     if current is None:
         return
@@ -194,7 +214,9 @@ def _check_parent(
     ancestor: int | None = parent_id
     while ancestor is not None and ancestor not in seen:
         if ancestor == current["id"]:
-            fault("parent_id", "the parent cannot be the project itself or one of its follow-ons")
+            fault(
+                "parent_id", N_("the parent cannot be the project itself or one of its follow-ons")
+            )
             return
         seen.add(ancestor)
         ancestor = session.scalar(select(Project.parent_id).where(Project.id == ancestor))
@@ -207,13 +229,18 @@ def _check_stage_dates(values: dict[str, Any], current: dict[str, Any] | None, f
         if values.get(column) is not None and rank is not None and rank < STAGE_ORDER[reached]:
             fault(
                 column,
-                f"the project is at stage {stage}: it has not reached {reached}, so it has no "
-                f"{column} yet",
+                N_(
+                    "the project is at stage %(stage)s: it has not reached %(reached)s, so it has "
+                    "no %(column)s yet"
+                ),
+                stage=stage,
+                reached=reached,
+                column=column,
             )
     if stage == Stage.DROPPED and values.get("dropped_on") is None:
-        fault("dropped_on", "a dropped project needs the date it was dropped")
+        fault("dropped_on", N_("a dropped project needs the date it was dropped"))
     if stage != Stage.DROPPED and values.get("dropped_on") is not None:
-        fault("dropped_on", f"the project is at stage {stage}, not dropped")
+        fault("dropped_on", N_("the project is at stage %(stage)s, not dropped"), stage=stage)
     # The date of the stage the project is at: required when it is entered, kept afterwards.
     own = STAGE_DATE_COLUMN.get(stage)
     if (
@@ -222,20 +249,37 @@ def _check_stage_dates(values: dict[str, Any], current: dict[str, Any] | None, f
         and values.get(own) is None
         and (current is None or current.get(own) is not None)
     ):
-        fault(own, f"the project is at stage {stage}: give the date it got there")
+        fault(own, N_("the project is at stage %(stage)s: give the date it got there"), stage=stage)
     known = [(column, values[column]) for column in DATE_COLUMNS if values.get(column)]
     for i, (earlier, first) in enumerate(known):
         for later, second in known[i + 1 :]:
             if second < first:
-                fault(later, f"{second} is before {earlier} ({first}); stages come in order")
+                fault(
+                    later,
+                    N_("%(day)s is before %(earlier)s (%(earlier_day)s); stages come in order"),
+                    day=second,
+                    earlier=earlier,
+                    earlier_day=first,
+                )
     dropped_on = values.get("dropped_on")
     if dropped_on is not None:
         for column, day in known:
             if day > dropped_on:
-                fault("dropped_on", f"{dropped_on} is before {column} ({day})")
+                fault(
+                    "dropped_on",
+                    N_("%(dropped_on)s is before %(column)s (%(day)s)"),
+                    dropped_on=dropped_on,
+                    column=column,
+                    day=day,
+                )
     signed_on, agreed_start = values.get("signed_on"), values.get("agreed_start_on")
     if signed_on and agreed_start and agreed_start < signed_on:
-        fault("agreed_start_on", f"{agreed_start} is before the signing ({signed_on})")
+        fault(
+            "agreed_start_on",
+            N_("%(agreed_start_on)s is before the signing (%(signed_on)s)"),
+            agreed_start_on=agreed_start,
+            signed_on=signed_on,
+        )
 
 
 # --- moving between stages -----------------------------------------------------------------------
@@ -262,21 +306,32 @@ def move_stage(
     from_stage = Stage(current["stage"])
     reason, note = clean_text(reason), clean_text(note)
     if stage == from_stage:
-        raise Conflict(f"the project is already at stage {stage}", field="stage")
-    if needs_reason(from_stage, stage) and reason is None:
-        what = (
-            "dropping a project"
-            if stage == Stage.DROPPED
-            else "reviving a dropped project"
-            if from_stage == Stage.DROPPED
-            else f"moving a project back from {from_stage} to {stage}"
+        raise Conflict(
+            "the project is already at stage %(stage)s", params={"stage": stage}, field="stage"
         )
-        raise Invalid(f"{what} needs a reason", field="reason")
+    if needs_reason(from_stage, stage) and reason is None:
+        if stage == Stage.DROPPED:
+            raise Invalid("dropping a project needs a reason", field="reason")
+        if from_stage == Stage.DROPPED:
+            raise Invalid("reviving a dropped project needs a reason", field="reason")
+        raise Invalid(
+            "moving a project back from %(from_stage)s to %(to_stage)s needs a reason",
+            params={"from_stage": from_stage, "to_stage": stage},
+            field="reason",
+        )
 
-    floor, floor_what = _latest_date(session, current)
+    floor, floor_column = _latest_date(session, current)
+    if floor is not None and on < floor and floor_column is None:
+        raise Invalid(
+            "%(on)s is before the project's last move (%(floor)s); a move cannot predate the "
+            "stage it leaves",
+            params={"on": on, "floor": floor},
+            field="date",
+        )
     if floor is not None and on < floor:
         raise Invalid(
-            f"{on} is before {floor_what} ({floor}); a move cannot predate the stage it leaves",
+            "%(on)s is before %(column)s (%(floor)s); a move cannot predate the stage it leaves",
+            params={"on": on, "column": floor_column, "floor": floor},
             field="date",
         )
 
@@ -304,13 +359,16 @@ def move_stage(
         raise from_database_error(exc) from None
 
 
-def _latest_date(session: Session, current: dict[str, Any]) -> tuple[date | None, str]:
+def _latest_date(session: Session, current: dict[str, Any]) -> tuple[date | None, str | None]:
     """The latest day the project is known to have moved: a move may not come before it.
 
     The stage date columns, and the latest recorded move (the creation's entry does not count:
-    for a lead or a negotiation it is only the day it was typed in).
+    for a lead or a negotiation it is only the day it was typed in). With the day, the column
+    it comes from, or None for the last move.
     """
-    candidates = [(current[c], c) for c in (*DATE_COLUMNS, "dropped_on") if current[c]]
+    candidates: list[tuple[date, str | None]] = [
+        (current[c], c) for c in (*DATE_COLUMNS, "dropped_on") if current[c]
+    ]
     last_move = session.scalar(
         select(func.max(ProjectStageEvent.occurred_on)).where(
             ProjectStageEvent.project_id == current["id"],
@@ -318,9 +376,9 @@ def _latest_date(session: Session, current: dict[str, Any]) -> tuple[date | None
         )
     )
     if last_move is not None:
-        candidates.append((last_move, "the project's last move"))
+        candidates.append((last_move, None))
     if not candidates:
-        return None, ""
+        return None, None
     return max(candidates, key=lambda c: c[0])
 
 

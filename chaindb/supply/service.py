@@ -31,7 +31,14 @@ from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
 from chaindb.chains.schemas import ChainRoleRead
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.uscc import InvalidUSCC, normalize, validate_uscc
-from chaindb.errors import Conflict, DomainError, Invalid, NotFound, from_database_error
+from chaindb.errors import (
+    N_,
+    Conflict,
+    Invalid,
+    Message,
+    NotFound,
+    from_database_error,
+)
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import SupplyLinkRead
 
@@ -88,55 +95,61 @@ def find_enterprise(session: Session, key: int | str, *, field: str | None = Non
     row = None
     if isinstance(key, int):
         row = session.execute(select(*cols).where(Enterprise.id == key)).one_or_none()
-        reason = f"no enterprise with id {key}"
+        reason = Message(N_("no enterprise with id %(value)s"), {"value": key})
     else:
         code = normalize(key)
         if len(code) == 18:  # a credit code has 18 characters; an id never does
             row = session.execute(select(*cols).where(Enterprise.uscc == code)).one_or_none()
         if row is None and _is_id(code):
             row = session.execute(select(*cols).where(Enterprise.id == int(code))).one_or_none()
-            reason = f"no enterprise with id {code}"
+            reason = Message(N_("no enterprise with id %(value)s"), {"value": code})
         else:
             try:
                 validate_uscc(code)
-                reason = f"no enterprise with credit code {code!r}"
+                reason = Message(N_("no enterprise with credit code %(value)r"), {"value": code})
             except InvalidUSCC as exc:
-                reason = f"{key!r} is neither an enterprise id nor a valid credit code: {exc}"
+                reason = Message(
+                    N_("%(value)r is neither an enterprise id nor a valid credit code: %(reason)s"),
+                    {"value": key, "reason": exc.message},
+                )
     if row is not None:
         return row
     if field is None:
         raise NotFound(reason)
-    raise Invalid(f"{field}: {reason}", field=field)
+    raise Invalid(reason, prefix=field, field=field)
 
 
 def find_chain(session: Session, key: int | str, *, field: str = "chain") -> Any:
     cols = (Chain.id, Chain.code, Chain.name_zh)
     if isinstance(key, str) and not _is_id(key.strip()):
         row = session.execute(select(*cols).where(Chain.code == key.strip())).one_or_none()
-        reason = f"no chain with code {key!r}"
+        reason = N_("no chain with code %(value)r")
     else:
         row = session.execute(select(*cols).where(Chain.id == int(str(key).strip()))).one_or_none()
-        reason = f"no chain with id {key}"
+        reason = N_("no chain with id %(value)s")
     if row is None:
-        raise Invalid(f"{field}: {reason}", field=field)
+        raise Invalid(reason, params={"value": key}, prefix=field, field=field)
     return row
 
 
 def find_link(session: Session, key: str, *, lock: bool = False) -> dict[str, Any]:
     if not _is_id(key):
-        raise NotFound(f"no supply link {key!r}")
+        raise NotFound("no supply link %(key)r", params={"key": key})
     stmt: Select = select(*LINK_COLUMNS).where(LINK.c.id == int(key))
     if lock:
         stmt = stmt.with_for_update()
     row = session.execute(stmt).mappings().one_or_none()
     if row is None:
-        raise NotFound(f"no supply link {key!r}")
+        raise NotFound("no supply link %(key)r", params={"key": key})
     return dict(row)
 
 
-def _enterprise_label(session: Session, enterprise_id: int) -> str:
+def _enterprise_label(session: Session, enterprise_id: int) -> str | Message:
+    """How a message names an enterprise (a value for its params): its name and id."""
     name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == enterprise_id))
-    return f"{name} (id {enterprise_id})" if name else f"enterprise {enterprise_id}"
+    if name:
+        return f"{name} (id {enterprise_id})"
+    return Message(N_("enterprise %(id)s"), {"id": enterprise_id})
 
 
 def _chain_label(session: Session, chain_id: int) -> str:
@@ -188,8 +201,9 @@ def check_link(
     status = values.get("status") or LinkStatus.ACTIVE
     if supplier_id == buyer_id:
         raise Invalid(
-            f"{_enterprise_label(session, supplier_id)} cannot supply itself: the supplier "
-            "and the chain master are the same enterprise",
+            "%(supplier)s cannot supply itself: the supplier and the chain master are the same "
+            "enterprise",
+            params={"supplier": _enterprise_label(session, supplier_id)},
             field=fields["supplier"],
         )
     segment_id = values.get("segment_id")
@@ -198,18 +212,24 @@ def check_link(
             select(ChainSegment.chain_id).where(ChainSegment.id == segment_id)
         )
         if segment_chain is None:
-            raise Invalid(f"no segment with id {segment_id}", field=fields["segment"])
+            raise Invalid(
+                "no segment with id %(id)s", params={"id": segment_id}, field=fields["segment"]
+            )
         if segment_chain != chain_id:
             raise Invalid(
-                f"segment {segment_id} belongs to another chain than "
-                f"{_chain_label(session, chain_id)}",
+                "segment %(id)s belongs to another chain than %(chain)s",
+                params={"id": segment_id, "chain": _chain_label(session, chain_id)},
                 field=fields["segment"],
             )
     since, until = values.get("since"), values.get("until")
     if status == LinkStatus.ENDED and until is None:
         raise Invalid("an ended link needs until (its last day of supply)", field="until")
     if since is not None and until is not None and until < since:
-        raise Invalid(f"until ({until}) is before since ({since})", field="until")
+        raise Invalid(
+            "until (%(until)s) is before since (%(since)s)",
+            params={"until": until, "since": since},
+            field="until",
+        )
     # As the trigger does: judged when the buyer, the chain or the status changes.
     changed = current is None or any(
         values.get(k) != current.get(k) for k in ("buyer_id", "chain_id", "status")
@@ -222,11 +242,21 @@ def check_link(
             else holds_chain_master(session, buyer_id, chain_id, None)
         )
         if not held:
+            params: dict[str, Any] = {
+                "buyer": _enterprise_label(session, buyer_id),
+                "chain": _chain_label(session, chain_id),
+            }
+            if live:
+                raise Invalid(
+                    "%(buyer)s is not a chain master of chain %(chain)s today; only a chain "
+                    "master (链主) can be the buyer of a supply link",
+                    params=params,
+                    field=fields["buyer"],
+                )
             raise Invalid(
-                f"{_enterprise_label(session, buyer_id)} is not a chain master of chain "
-                f"{_chain_label(session, chain_id)}"
-                + (" today" if live else "")
-                + "; only a chain master (链主) can be the buyer of a supply link",
+                "%(buyer)s is not a chain master of chain %(chain)s; only a chain master (链主) "
+                "can be the buyer of a supply link",
+                params=params,
                 field=fields["buyer"],
             )
     if status == LinkStatus.ACTIVE:
@@ -242,19 +272,27 @@ def check_link(
             same.append(LINK.c.id != current["id"])
         duplicate = session.scalar(select(LINK.c.id).where(*same).limit(1))
         if duplicate is not None:
-            what = f"product {product!r}" if product is not None else "no product given"
+            params = {
+                "supplier": _enterprise_label(session, supplier_id),
+                "link": duplicate,
+                "buyer": _enterprise_label(session, buyer_id),
+                "chain": _chain_label(session, chain_id),
+                "product": product,
+            }
+            if product is not None:
+                raise Conflict(
+                    "%(supplier)s already has an active link (supply link %(link)s) to "
+                    "%(buyer)s in chain %(chain)s with product %(product)r; end it or change "
+                    "that one",
+                    params=params,
+                    field=fields["supplier"],
+                )
             raise Conflict(
-                f"{_enterprise_label(session, supplier_id)} already has an active link "
-                f"(supply link {duplicate}) to {_enterprise_label(session, buyer_id)} in chain "
-                f"{_chain_label(session, chain_id)} with {what}; end it or change that one",
+                "%(supplier)s already has an active link (supply link %(link)s) to %(buyer)s "
+                "in chain %(chain)s with no product given; end it or change that one",
+                params=params,
                 field=fields["supplier"],
             )
-
-
-def _renamed(exc: DomainError, names: dict[str, str]) -> DomainError:
-    """The database's refusal with its column names as the caller's fields."""
-    details = [{**d, "field": names.get(d["field"], d["field"])} for d in exc.details]
-    return type(exc)(exc.message, details=details)
 
 
 def _write(session: Session, stmt: Any, *, names: dict[str, str] | None = None) -> list[dict]:
@@ -263,7 +301,8 @@ def _write(session: Session, stmt: Any, *, names: dict[str, str] | None = None) 
         return [dict(r) for r in session.execute(stmt).mappings()]
     except DBAPIError as exc:
         error = from_database_error(exc)
-        raise (_renamed(error, names) if names else error) from None
+        # The database's refusal with its column names as the caller's fields.
+        raise (error.renamed(names) if names else error) from None
 
 
 # --- the chain-master workflow ------------------------------------------------------------------
@@ -354,7 +393,11 @@ def end_link(
     """End a live link: status ended, its last day set; it stays as history."""
     link = find_link(session, key, lock=True)
     if link["status"] == LinkStatus.ENDED:
-        raise Conflict(f"supply link {link['id']} already ended on {link['until']}", field="status")
+        raise Conflict(
+            "supply link %(id)s already ended on %(until)s",
+            params={"id": link["id"], "until": link["until"]},
+            field="status",
+        )
     day = today(session)
     until = until or day
     _check_end_day(until, day, link)
@@ -364,13 +407,15 @@ def end_link(
 def _check_end_day(until: date, day: date, link: dict[str, Any]) -> None:
     if until > day:
         raise Invalid(
-            f"until ({until}) lies in the future; a link ends on or before today "
+            "until (%(until)s) lies in the future; a link ends on or before today "
             "(to plan an end, set until on the active link instead)",
+            params={"until": until},
             field="until",
         )
     if link["since"] is not None and until < link["since"]:
         raise Invalid(
-            f"until ({until}) is before supply link {link['id']} began ({link['since']})",
+            "until (%(until)s) is before supply link %(id)s began (%(since)s)",
+            params={"until": until, "id": link["id"], "since": link["since"]},
             field="until",
         )
 
@@ -416,10 +461,15 @@ def suppliers_of(
     chain_ids = set(session.scalars(select(ChainRole.chain_id).where(*role_scope)))
     chain_ids |= set(session.scalars(select(LINK.c.chain_id).where(*scope).distinct()))
     if not chain_ids:
-        where = f" of chain {chain_row.code}" if chain_row is not None else ""
+        if chain_row is not None:
+            raise NotFound(
+                "%(name)s (id %(id)s) is not a chain master of chain %(chain)s today and has no "
+                "live supply links",
+                params={"name": buyer.name_zh, "id": buyer.id, "chain": chain_row.code},
+            )
         raise NotFound(
-            f"{buyer.name_zh} (id {buyer.id}) is not a chain master{where} today "
-            "and has no live supply links"
+            "%(name)s (id %(id)s) is not a chain master today and has no live supply links",
+            params={"name": buyer.name_zh, "id": buyer.id},
         )
     supplier = Enterprise.__table__.alias("supplier")
     local = supplier.c.district_id.is_not(None)
@@ -537,10 +587,13 @@ def designate(session: Session, *, body: dict[str, Any]) -> dict[str, Any]:
     if segment_id is not None:
         found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == segment_id))
         if found is None:
-            raise Invalid(f"no segment with id {segment_id}", field="segment_id")
+            raise Invalid(
+                "no segment with id %(id)s", params={"id": segment_id}, field="segment_id"
+            )
         if found != chain.id:
             raise Invalid(
-                f"segment {segment_id} belongs to another chain than {chain.code}",
+                "segment %(id)s belongs to another chain than %(chain)s",
+                params={"id": segment_id, "chain": chain.code},
                 field="segment_id",
             )
     held = session.execute(
@@ -552,14 +605,36 @@ def designate(session: Session, *, body: dict[str, Any]) -> dict[str, Any]:
         )
     ).first()
     if held is not None:
-        period = f"since {held.since}" if held.since else "with no start recorded"
-        if held.until:
-            period += f", until {held.until}"
-        raise Conflict(
-            f"{enterprise.name_zh} (id {enterprise.id}) already holds the chain-master role in "
-            f"chain {chain.code} ({period}; chain role {held.id})",
-            field="enterprise",
-        )
+        params = {
+            "name": enterprise.name_zh,
+            "id": enterprise.id,
+            "chain": chain.code,
+            "since": held.since,
+            "until": held.until,
+            "role": held.id,
+        }
+        # One whole sentence per way the period is known.
+        if held.since and held.until:
+            message = N_(
+                "%(name)s (id %(id)s) already holds the chain-master role in chain %(chain)s "
+                "(since %(since)s, until %(until)s; chain role %(role)s)"
+            )
+        elif held.since:
+            message = N_(
+                "%(name)s (id %(id)s) already holds the chain-master role in chain %(chain)s "
+                "(since %(since)s; chain role %(role)s)"
+            )
+        elif held.until:
+            message = N_(
+                "%(name)s (id %(id)s) already holds the chain-master role in chain %(chain)s "
+                "(with no start recorded, until %(until)s; chain role %(role)s)"
+            )
+        else:
+            message = N_(
+                "%(name)s (id %(id)s) already holds the chain-master role in chain %(chain)s "
+                "(with no start recorded; chain role %(role)s)"
+            )
+        raise Conflict(message, params=params, field="enterprise")
     return _write(
         session,
         insert(ROLE)
@@ -596,8 +671,9 @@ def revoke(
     until = until or day
     if until > day:
         raise Invalid(
-            f"until ({until}) lies in the future; revoke on or before today (to plan the end of "
-            "the role, set until on the chain role instead)",
+            "until (%(until)s) lies in the future; revoke on or before today (to plan the end "
+            "of the role, set until on the chain role instead)",
+            params={"until": until},
             field="until",
         )
     roles = [
@@ -614,15 +690,19 @@ def revoke(
             .with_for_update()
         ).mappings()
     ]
-    who = f"{enterprise.name_zh} (id {enterprise.id})"
+    who = {"name": enterprise.name_zh, "id": enterprise.id, "chain": chain_row.code}
     if not roles:
         raise Conflict(
-            f"{who} holds no live chain-master role in chain {chain_row.code}", field="chain"
+            "%(name)s (id %(id)s) holds no live chain-master role in chain %(chain)s",
+            params=who,
+            field="chain",
         )
     for role in roles:
         if role["since"] is not None and until < role["since"]:
             raise Invalid(
-                f"until ({until}) is before the role began ({role['since']})", field="until"
+                "until (%(until)s) is before the role began (%(since)s)",
+                params={"until": until, "since": role["since"]},
+                field="until",
             )
     links = [
         dict(r)
@@ -638,12 +718,18 @@ def revoke(
         ).mappings()
     ]
     if links and not end_links:
-        raise Conflict(
-            f"{who} still has {len(links)} live supply link{'s' if len(links) != 1 else ''} "
-            f"in chain {chain_row.code}; end them first, or send end_links: true to end them "
-            "with the role",
-            field="end_links",
+        message = (
+            N_(
+                "%(name)s (id %(id)s) still has %(count)s live supply link in chain %(chain)s; "
+                "end them first, or send end_links: true to end them with the role"
+            )
+            if len(links) == 1
+            else N_(
+                "%(name)s (id %(id)s) still has %(count)s live supply links in chain %(chain)s; "
+                "end them first, or send end_links: true to end them with the role"
+            )
         )
+        raise Conflict(message, params={**who, "count": len(links)}, field="end_links")
     for link in links:
         _check_end_day(until, day, link)
     ended = _end_links(

@@ -10,40 +10,53 @@ from sqlalchemy.orm import Session
 from chaindb.api.resource import Ref, Resource
 from chaindb.chains.models import Chain
 from chaindb.districts.models import District
-from chaindb.errors import Invalid
+from chaindb.errors import N_, Invalid, Message
 from chaindb.targets.models import Metric, Scope, Target, Unit
 from chaindb.targets.schemas import TargetCreate, TargetRead
 
 # scope -> the key it needs; the others must be empty (the database's ck_target_scope_matches_keys)
 NEEDS = {Scope.CITY: None, Scope.CHAIN: "chain_id", Scope.DISTRICT: "district_id"}
+# (scope, key) -> what is wrong: the key is missing (the scope needs it), or given (it needs none).
+# Whole sentences, for the translations.
+MISSING = {
+    (Scope.CHAIN, "chain_id"): N_("a chain target needs its chain (chain_id)"),
+    (Scope.DISTRICT, "district_id"): N_("a district target needs its planning unit (district_id)"),
+}
+NOT_WANTED = {
+    (Scope.CITY, "chain_id"): N_("a city target names no chain; leave chain_id empty (or change scope)"),
+    (Scope.CITY, "district_id"): N_(
+        "a city target names no planning unit; leave district_id empty (or change scope)"),
+    (Scope.CHAIN, "district_id"): N_(
+        "a chain target names no planning unit; leave district_id empty (or change scope)"),
+    (Scope.DISTRICT, "chain_id"): N_(
+        "a district target names no chain; leave chain_id empty (or change scope)"),
+}  # fmt: skip
 
 
 def _target_rules(_session: Session, values: dict[str, Any], _current: Any) -> None:
     """Scope and keys agree; at least one value. Said per field, before the database says it."""
     scope = values.get("scope")
-    details: list[dict[str, str]] = []
+    details: list[dict[str, Any]] = []
     if scope in NEEDS:
         needed = NEEDS[Scope(scope)]
-        for key, what in (("chain_id", "chain"), ("district_id", "planning unit")):
+        for key in ("chain_id", "district_id"):
             given = values.get(key) is not None
             if key == needed and not given:
-                details.append(
-                    {"field": key, "message": f"a {scope} target needs its {what} ({key})"}
-                )
+                details.append({"field": key, "message": Message(MISSING[Scope(scope), key])})
             elif key != needed and given:
-                details.append(
-                    {
-                        "field": key,
-                        "message": f"a {scope} target names no {what}; leave {key} empty "
-                        "(or change scope)",
-                    }
-                )
+                details.append({"field": key, "message": Message(NOT_WANTED[Scope(scope), key])})
     if values.get("target_value") is None and values.get("actual_value") is None:
         details.append(
-            {"field": "target_value", "message": "give target_value, actual_value or both"}
+            {
+                "field": "target_value",
+                "message": Message(N_("give target_value, actual_value or both")),
+            }
         )
     if details:
-        raise Invalid("; ".join(d["message"] for d in details), details=details)
+        # Every fault in one message: the sentences joined (each translated on its own).
+        joined = "; ".join(f"%(m{i})s" for i in range(len(details)))
+        params = {f"m{i}": d["message"] for i, d in enumerate(details)}
+        raise Invalid(joined, params=params, details=details)
 
 
 def _chain_code():

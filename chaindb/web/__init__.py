@@ -14,14 +14,14 @@ from flask import Flask, g, redirect, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from sqlalchemy import select
 
 from chaindb.auth.models import Role, User
 from chaindb.auth.service import Principal
 from chaindb.db import db
-from chaindb.errors import N_, Forbidden
+from chaindb.errors import N_, VALUE_LABELS, Forbidden
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -41,11 +41,14 @@ def init_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.user_loader(load_user)
+    app.register_error_handler(CSRFError, _csrf_refused)
     app.before_request(_gate)
     app.after_request(_no_store)
     app.context_processor(_template_globals)
     for name, function in FILTERS.items():
         app.add_template_filter(function, name)
+    # Globals, not context: macros imported without context see them too.
+    app.jinja_env.globals.update(action_labels=ACTION_LABELS, role_labels=ROLE_LABELS)
 
 
 def load_user(value: str) -> User | None:
@@ -86,6 +89,15 @@ def _gate():
                 params={"role": current_user.role},
             )
     return None
+
+
+def _csrf_refused(exc: CSRFError):
+    from chaindb.errors import respond, translate
+
+    message = N_(
+        "The form has expired or did not come from this site. Reload the page and submit it again."
+    )
+    return respond(400, "csrf_failed", message, localized=translate(message, {}))
 
 
 def _no_store(response):
@@ -137,6 +149,7 @@ NAV = [
 ]
 ROLE_LABELS = {"admin": _l("administrator"), "editor": _l("editor"), "viewer": _l("viewer")}
 ACTION_LABELS = {"insert": _l("created"), "update": _l("changed"), "delete": _l("deleted")}
+VALUE_LABELS.update(ROLE_LABELS)
 
 
 def _template_globals() -> dict[str, Any]:

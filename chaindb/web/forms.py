@@ -20,6 +20,7 @@ from chaindb.chains.models import Chain, ChainSegment
 from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
+from chaindb.errors import VALUE_LABELS
 
 USCC = re.compile(r"^[0-9A-HJ-NP-RT-UWXY]{18}$")
 PICKED = re.compile(r"#(\d{1,18})\s*$")
@@ -52,8 +53,13 @@ def choices_of(labels: dict[str, Any], *, blank: bool = False) -> list[SelectCho
 
 
 def vocabulary(enum: type[Enum], labels: dict[str, Any]) -> dict[str, Any]:
-    """Labels for every value of `enum`, the value itself where no label is given."""
-    return {member.value: labels.get(member.value, member.value) for member in enum}
+    """Labels for every value of `enum`, the value itself where no label is given.
+
+    The labels also name these values inside error messages shown on the pages."""
+    found = {member.value: labels.get(member.value, member.value) for member in enum}
+    for value, label in found.items():
+        VALUE_LABELS.setdefault(value, label)
+    return found
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -68,10 +74,11 @@ class RefSelectField(SelectField):
     def __init__(
         self, label: Any = None, validators: Any = None, *, options: Callable[[], Iterable], **kw
     ) -> None:
-        super().__init__(label, validators, coerce=_int_or_none, choices=self._choices, **kw)
+        super().__init__(label, validators, coerce=_int_or_none, choices=self.option_choices, **kw)
         self._options = options
 
-    def _choices(self) -> list[SelectChoice]:
+    # Not `_choices`: WTForms keeps its own attribute of that name.
+    def option_choices(self) -> list[SelectChoice]:
         return [
             SelectChoice("", _l("— choose —")),
             *(SelectChoice(str(value), label) for value, label in self._options()),
@@ -80,7 +87,7 @@ class RefSelectField(SelectField):
     def pre_validate(self, form: Any) -> None:
         if self.data is None:
             return
-        if not any(self.data == _int_or_none(value) for value, *_ in self._choices()):
+        if not any(self.data == _int_or_none(value) for value, *_ in self.option_choices()):
             raise ValidationError(_l("Not a valid choice."))
 
 

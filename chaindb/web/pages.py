@@ -48,7 +48,7 @@ from chaindb.web.forms import Form, RecordForm
 
 PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)
-NOT_FILTERS = {"page", "size", "format"}
+NOT_FILTERS = {"page", "per_page", "format", "lang"}
 UPLOAD_MAX_AGE = 24 * 3600
 
 
@@ -83,6 +83,7 @@ class Pages:
     filters: type[FlaskForm] | None = None
     detail_columns: Sequence[Column] | None = None
     detail_template: str = "web/detail.html"
+    form_template: str = "web/form.html"
     related: Callable[[Session, dict[str, Any]], dict[str, Any]] | None = None
     deletable: bool = True
     write_role: Role = Role.EDITOR
@@ -137,6 +138,8 @@ class Pages:
             return Markup("<span class='muted'>—</span>")
         if column.link is not None:
             text = labels.get(column.name, {}).get(value, f"#{value}")
+            if column.link.endpoint not in current_app.view_functions:
+                return escape(text)
             href = url_for(column.link.endpoint, id=value)
             return Markup('<a href="{}">{}</a>').format(href, text)
         if column.choices is not None:
@@ -199,7 +202,7 @@ class Pages:
     def list_view(self):
         session = db.session
         filters = self.filters(request.args, meta={"csrf": False}) if self.filters else None
-        size = _int_arg("size", PAGE_SIZE, PAGE_SIZES)
+        size = _int_arg("per_page", PAGE_SIZE, PAGE_SIZES)
         page_no = _int_arg("page", 1)
         args = self.api_args(request.args)
         args["limit"] = str(size)
@@ -286,7 +289,8 @@ class Pages:
         elif request.method == "POST":
             status = 422
         return render_template(
-            "web/form.html", **self.context(form=form, title=_("New %(what)s", what=self.singular))
+            self.form_template,
+            **self.context(form=form, title=_("New %(what)s", what=self.singular)),
         ), status
 
     def edit_view(self, id: str):
@@ -327,7 +331,7 @@ class Pages:
         elif request.method == "POST":
             status = 422
         return render_template(
-            "web/form.html",
+            self.form_template,
             **self.context(
                 form=form,
                 row=current,

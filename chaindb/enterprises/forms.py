@@ -1,0 +1,259 @@
+"""Forms of the enterprise and designation pages, and the labels of their vocabularies."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from chaindb.chains.models import RoleKind
+from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
+from chaindb.projects.models import Stage
+from chaindb.supply.models import LinkStatus
+from chaindb.web.forms import (
+    EnterpriseField,
+    Form,
+    RecordForm,
+    RefSelectField,
+    chain_options,
+    choices_of,
+    district_options,
+    vocabulary,
+)
+
+SIZE_LABELS = vocabulary(
+    EnterpriseSize,
+    {
+        "large": _l("large (大型)"),
+        "medium": _l("medium (中型)"),
+        "small": _l("small (小型)"),
+        "micro": _l("micro (微型)"),
+    },
+)
+OWNERSHIP_LABELS = vocabulary(
+    Ownership,
+    {
+        "state": _l("state-owned (国有)"),
+        "private": _l("private (民营)"),
+        "foreign": _l("foreign-invested (外资)"),
+        "hmt": _l("Hong Kong, Macao or Taiwan (港澳台资)"),
+        "collective": _l("collective (集体)"),
+        "mixed": _l("mixed ownership (混合所有制)"),
+        "other": _l("other"),
+    },
+)
+ROLE_LABELS = vocabulary(
+    RoleKind,
+    {
+        "chain_master": _l("chain master (链主)"),
+        "backbone": _l("backbone enterprise (龙头骨干)"),
+        "supplier": _l("supplier (配套)"),
+    },
+)
+DESIGNATION_TYPE_LABELS = vocabulary(
+    DesignationType,
+    {
+        "innovative_sme": _l("innovative SME (创新型中小企业)"),
+        "specialized_sme": _l("specialized SME (专精特新中小企业)"),
+        "little_giant": _l("little giant (专精特新“小巨人”)"),
+        "single_champion": _l("single champion (制造业单项冠军)"),
+        "high_tech": _l("high-tech enterprise (高新技术企业)"),
+        "gazelle": _l("gazelle (瞪羚企业)"),
+        "unicorn": _l("unicorn (独角兽企业)"),
+    },
+)
+DESIGNATION_LEVEL_LABELS = vocabulary(
+    DesignationLevel,
+    {
+        "national": _l("national (国家级)"),
+        "provincial": _l("provincial (省级)"),
+        "city": _l("city (市级)"),
+    },
+)
+LINK_STATUS_LABELS = vocabulary(
+    LinkStatus,
+    {
+        "proposed": _l("proposed (matched, not yet supplying)"),
+        "active": _l("active"),
+        "ended": _l("ended"),
+    },
+)
+STAGE_LABELS = vocabulary(
+    Stage,
+    {
+        "lead": _l("lead (储备)"),
+        "negotiating": _l("negotiating (在谈)"),
+        "signed": _l("signed (签约)"),
+        "under_construction": _l("under construction (开工)"),
+        "in_production": _l("in production (投产)"),
+        "at_capacity": _l("at capacity (达产)"),
+        "dropped": _l("dropped (终止)"),
+    },
+)
+YES_NO = {"true": _l("yes"), "false": _l("no")}
+
+# Names are typed on one line: commas (half or full width), 、 or semicolons between them.
+NAME_SEPARATORS = re.compile(r"[,，、;；\n]+")
+
+
+def any_of(labels: dict[str, Any]) -> list[SelectChoice]:
+    """A filter's options: any value (empty) first."""
+    return [SelectChoice("", _l("— any —")), *choices_of(labels)]
+
+
+class NamesField(StringField):
+    """A list of names typed as one line, separated by commas or 、."""
+
+    def process_data(self, value: Any) -> None:
+        if isinstance(value, (list, tuple)):
+            self.data = "、".join(str(v) for v in value)
+        else:
+            self.data = value
+
+    def api_value(self) -> list[str]:
+        names: list[str] = []
+        for name in NAME_SEPARATORS.split(self.data or ""):
+            name = name.strip()
+            if name and name not in names:
+                names.append(name)
+        return names
+
+
+class EnterpriseForm(RecordForm):
+    uscc = StringField(
+        _l("Unified social credit code"),
+        validators=[Optional(), Length(max=40)],
+        description=_l(
+            "18 characters (统一社会信用代码, GB 32100-2015). Leave empty when the enterprise is "
+            "not registered or the code is not known."
+        ),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    uscc_check_override = BooleanField(
+        _l("Accept this code although it fails the check character (a genuine early code)")
+    )
+    uscc_override_reason = StringField(
+        _l("Reason for accepting the code"),
+        validators=[Optional()],
+        description=_l("Why the code is accepted, and who granted it; needed with the override."),
+    )
+    name_zh = StringField(_l("Registered Chinese name"), validators=[DataRequired()])
+    short_name = StringField(
+        _l("Short name"), validators=[Optional()], description=_l("简称, e.g. 比亚迪")
+    )
+    name_en = StringField(_l("English name"), validators=[Optional()])
+    aliases = NamesField(
+        _l("Other names"),
+        validators=[Optional()],
+        description=_l("Former and other names, separated by commas or 、"),
+    )
+    district_id = RefSelectField(
+        _l("Planning unit"),
+        options=district_options,
+        description=_l("Where a local enterprise sits; empty for an enterprise outside the city."),
+    )
+    region_code = StringField(
+        _l("Region code"),
+        validators=[
+            Optional(),
+            Regexp(r"^[0-9]{6}$", message=_l("Six digits (GB/T 2260), e.g. 320100.")),
+        ],
+        description=_l(
+            "For an enterprise outside the city: the 6-digit code of where it is. "
+            "Leave empty for a local enterprise."
+        ),
+    )
+    size = SelectField(
+        _l("Size"), choices=choices_of(SIZE_LABELS, blank=True), validators=[Optional()]
+    )
+    ownership = SelectField(
+        _l("Ownership"), choices=choices_of(OWNERSHIP_LABELS, blank=True), validators=[Optional()]
+    )
+    founded_on = DateField(_l("Founded on"), validators=[Optional()])
+    active = BooleanField(_l("Active (not deregistered or closed)"), default=True)
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+
+
+class EnterpriseFilters(Form):
+    q = StringField(
+        _l("Search"),
+        validators=[Optional()],
+        render_kw={"placeholder": _l("Name, pinyin initials or credit code")},
+    )
+    district_id = RefSelectField(_l("Planning unit"), options=district_options)
+    local = SelectField(_l("Local"), choices=any_of(YES_NO), validators=[Optional()])
+    # size__in rather than size: one lookup the API takes for a vocabulary.
+    size__in = SelectField(_l("Size"), choices=any_of(SIZE_LABELS), validators=[Optional()])
+    active = SelectField(_l("Active"), choices=any_of(YES_NO), validators=[Optional()])
+    chain_id = RefSelectField(_l("Holds a role in chain"), options=chain_options)
+    role = SelectField(_l("Role"), choices=any_of(ROLE_LABELS), validators=[Optional()])
+
+
+class DesignationForm(RecordForm):
+    enterprise_id = EnterpriseField(_l("Enterprise"), validators=[DataRequired()])
+    type = SelectField(
+        _l("Designation"),
+        choices=choices_of(DESIGNATION_TYPE_LABELS, blank=True),
+        validators=[DataRequired()],
+    )
+    level = SelectField(
+        _l("Level"),
+        choices=choices_of(DESIGNATION_LEVEL_LABELS, blank=True),
+        validators=[DataRequired()],
+    )
+    year = IntegerField(
+        _l("Year granted"), validators=[InputRequired(), NumberRange(min=1980, max=2100)]
+    )
+    valid_until = DateField(
+        _l("Valid until"),
+        validators=[Optional()],
+        description=_l("The last day it is valid; empty when open-ended or not known."),
+    )
+    issuer = StringField(_l("Granting authority"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "Add a designation" on an enterprise's page opens this form with that enterprise.
+        given = request.args.get("enterprise_id", "")
+        wanted = given.isdigit() and len(given) < 19
+        if wanted and not self.is_submitted() and not self.enterprise_id.data:
+            self.enterprise_id.process_data(int(given))
+
+
+class DesignationFilters(Form):
+    enterprise = EnterpriseField(_l("Enterprise"))
+    type = SelectField(
+        _l("Designation"), choices=any_of(DESIGNATION_TYPE_LABELS), validators=[Optional()]
+    )
+    level = SelectField(
+        _l("Level"), choices=any_of(DESIGNATION_LEVEL_LABELS), validators=[Optional()]
+    )
+    year = StringField(_l("Year granted"), validators=[Optional()], render_kw={"size": 6})
+    valid = SelectField(_l("Valid today"), choices=any_of(YES_NO), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Links from an enterprise's page filter by ?enterprise_id=: show whose list it is.
+        given = request.args.get("enterprise_id", "")
+        if not self.enterprise.data and given.isdigit() and len(given) < 19:
+            self.enterprise.process_data(int(given))

@@ -1,0 +1,488 @@
+"""Pages of supply links, of the chain masters and their suppliers, and the 关联配套企业 form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import distinct, func, or_, select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
+
+from chaindb.api.schemas import parse_body, strict_input
+from chaindb.auth.models import Role
+from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
+from chaindb.db import db
+from chaindb.districts.models import District
+from chaindb.enterprises.models import Enterprise
+from chaindb.enterprises.search import search_clause
+from chaindb.errors import N_, DomainError, Forbidden
+from chaindb.supply import service
+from chaindb.supply.api import supply_links
+from chaindb.supply.forms import (
+    STATUS_LABELS,
+    EndLinkForm,
+    LinkSupplierForm,
+    MasterFilters,
+    SupplyLinkFilters,
+    SupplyLinkForm,
+    parse_pair,
+)
+from chaindb.supply.models import LinkStatus, SupplyLink
+from chaindb.supply.schemas import SupplierLinkCreate
+from chaindb.web import may, safe_next
+from chaindb.web.forms import PICKED
+from chaindb.web.pages import Column, Link, Pages, show_errors
+from chaindb.web.pages import register as register_pages
+
+LINK = SupplyLink.__table__
+# Enough for the largest chain master (BYD's Jinan base: some 400 suppliers in the province).
+SUPPLIERS_SHOWN = 2000
+# A supplier or buyer filter typed as text matches at most this many enterprises.
+FILTER_MATCHES = 1000
+
+
+def href(endpoint: str, **values: Any) -> str | None:
+    """The page's URL, or None while no page of that name exists (a domain without pages)."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
+# --- supply links: the generic pages -------------------------------------------------------------
+
+
+def _names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Enterprise names by id, remembered for the request (titles name both ends of a link)."""
+    known: dict[int, str] = g.setdefault("supply_enterprise_names", {})
+    missing = {i for i in ids if i is not None} - known.keys()
+    if missing:
+        known.update(
+            session.execute(
+                select(Enterprise.id, Enterprise.name_zh).where(Enterprise.id.in_(missing))
+            ).all()
+        )
+    return known
+
+
+def link_label(row: dict[str, Any]) -> str:
+    names = _names(db.session, (row["supplier_id"], row["buyer_id"]))
+    supplier = names.get(row["supplier_id"], f"#{row['supplier_id']}")
+    buyer = names.get(row["buyer_id"], f"#{row['buyer_id']}")
+    return f"{supplier} → {buyer}"
+
+
+def enterprise_ids(text: str) -> list[int]:
+    """The enterprises a typed filter names: one picked ("name #id"), or those it matches."""
+    picked = PICKED.search(text)
+    if picked:
+        return [int(picked[1])]
+    return list(
+        db.session.scalars(
+            select(Enterprise.id)
+            .where(or_(Enterprise.name_zh == text, search_clause(text)))
+            .order_by(Enterprise.id)
+            .limit(FILTER_MATCHES)
+        )
+    )
+
+
+class SupplyLinkPages(Pages):
+    def api_args(self, args: MultiDict) -> MultiDict:
+        """The supplier and buyer filters are typed text: they become lists of ids."""
+        out = super().api_args(args)
+        for name, column in (("supplier", "supplier_id"), ("buyer", "buyer_id")):
+            text = out.pop(name, None)
+            if text:
+                ids = enterprise_ids(text)
+                out[f"{column}__in"] = ",".join(str(i) for i in ids) or "0"
+        return out
+
+    def labels(self, session: Session, rows: list[dict[str, Any]], columns):
+        _names(session, {r[k] for r in rows for k in ("supplier_id", "buyer_id")})
+        return super().labels(session, rows, columns)
+
+    def cell(self, row: dict[str, Any], column: Column, labels: dict[str, dict]) -> Markup:
+        value = row.get(column.name)
+        if (
+            column.link is not None
+            and value is not None
+            and column.link.endpoint not in current_app.view_functions
+        ):
+            return escape(labels.get(column.name, {}).get(value, f"#{value}"))
+        return super().cell(row, column, labels)
+
+
+def _create(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    """A new link through the chain-master workflow, so that the supplier role is recorded too."""
+    buyer = body.pop("buyer_id")
+    body["supplier"] = body.pop("supplier_id")
+    body["chain"] = body.pop("chain_id")
+    values = parse_body(SupplierLinkCreate, body)
+    link, _role = service.link_supplier(session, chain_master=str(buyer), body=values)
+    return link
+
+
+def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
+    supplier = session.execute(
+        select(Enterprise.district_id, District.name_zh)
+        .outerjoin(District, District.id == Enterprise.district_id)
+        .where(Enterprise.id == row["supplier_id"])
+    ).one()
+    end_form = EndLinkForm() if row["status"] != LinkStatus.ENDED else None
+    return {
+        "supplier_local": supplier.district_id is not None,
+        "supplier_district": supplier.name_zh,
+        "end_form": end_form,
+        "master_url": url_for(
+            "supply.master", id=row["buyer_id"], _anchor=f"chain-{row['chain_id']}"
+        ),
+    }
+
+
+def _helpers() -> dict[str, Any]:
+    return {"href": href, "status_labels": STATUS_LABELS}
+
+
+def _end_route(bp: Blueprint, pages: Pages) -> None:
+    def end(id: str):
+        pages._check_write()
+        session = db.session
+        row = pages.resource.get(session, id)
+        form = EndLinkForm()
+        # Where to go afterwards (the chain master's page, say): only a path on this site.
+        form.next.data = safe_next(form.next.data or request.args.get("next"), "")
+        status = 200
+        if form.validate_on_submit():
+            reason = (form.reason.data or "").strip() or None
+            try:
+                service.end_link(session, key=str(row["id"]), until=form.until.data, reason=reason)
+            except DomainError as exc:
+                session.rollback()
+                show_errors(form, exc)
+                status = exc.status
+            else:
+                session.commit()
+                flash(_("Ended: %(name)s", name=pages.label(row)), "ok")
+                default = url_for(f"{pages.name}.detail", id=row["id"])
+                return redirect(safe_next(form.next.data, default))
+        elif request.method == "POST":
+            status = 422
+        return render_template(
+            "supply/end.html",
+            **pages.context(row=row, form=form, title=pages.label(row)),
+        ), status
+
+    bp.add_url_rule("/<key:id>/end", "end", end, methods=["GET", "POST"])
+    bp.context_processor(_helpers)
+
+
+ENTERPRISE = Link(Enterprise, "enterprises.detail")
+CHAIN = Link(Chain, "chains.detail")
+SEGMENT = Link(ChainSegment, "segments.detail")
+
+pages = SupplyLinkPages(
+    resource=supply_links,
+    title=_l("Supply links"),
+    singular=_l("supply link"),
+    help=_l(
+        "Supply links (配套关系): a supplier supplies a chain master (链主) for a chain. "
+        "Suppliers outside the city's planning units are recorded too: they are the targets of "
+        "补链 recruitment."
+    ),
+    columns=[
+        Column("supplier_id", _l("Supplier → chain master"), sortable=False),
+        Column("chain_id", _l("Chain"), link=CHAIN),
+        Column("segment_id", _l("Segment"), link=SEGMENT),
+        Column("product", _l("Product")),
+        Column("annual_value_cny_10k", _l("Annual value"), format="wan"),
+        Column("since", _l("Since"), format="day"),
+        Column("status", _l("Status"), choices=STATUS_LABELS),
+        Column("verified", _l("Verified"), format="yes_no"),
+    ],
+    detail_columns=[
+        Column("supplier_id", _l("Supplier (配套企业)"), link=ENTERPRISE),
+        Column("buyer_id", _l("Chain master (链主), the buyer"), link=ENTERPRISE),
+        Column("chain_id", _l("Chain"), link=CHAIN),
+        Column("segment_id", _l("Segment"), link=SEGMENT),
+        Column("product", _l("Product")),
+        Column("annual_value_cny_10k", _l("Annual value"), format="wan"),
+        Column("since", _l("Supplying since"), format="day"),
+        Column("until", _l("Supplying until"), format="day"),
+        Column("status", _l("Status"), choices=STATUS_LABELS),
+        Column("reported_by", _l("Reported by")),
+        Column("verified", _l("Verified"), format="yes_no"),
+        Column("verified_at", _l("Verified at"), format="moment"),
+        Column("notes", _l("Notes")),
+    ],
+    label=link_label,
+    form=SupplyLinkForm,
+    filters=SupplyLinkFilters,
+    detail_template="supply/link_detail.html",
+    related=_related,
+    new_endpoint="supply.link",
+    create=_create,
+    extra_routes=[_end_route],
+)
+
+
+# --- chain masters and their suppliers ------------------------------------------------------------
+
+bp = Blueprint("supply", __name__)
+
+
+bp.context_processor(_helpers)
+
+
+def _rates(links: int, local_links: int, value: Decimal, local_value: Decimal) -> dict[str, Any]:
+    """The local supply rate as DOMAIN.md (and service.supply_summary) defines it."""
+    return {
+        "local_rate_by_count": round(local_links / links, 4) if links else None,
+        "local_rate_by_value": round(float(local_value / value), 4) if value else None,
+    }
+
+
+def _active_stats(session: Session, buyer_ids: set[int]) -> dict[tuple[int, int], dict[str, Any]]:
+    """(buyer, chain) -> suppliers, local suppliers and the local supply rate, in one query."""
+    if not buyer_ids:
+        return {}
+    supplier = Enterprise.__table__.alias("supplier")
+    local = supplier.c.district_id.is_not(None)
+    value = LINK.c.annual_value_cny_10k
+    rows = session.execute(
+        select(
+            LINK.c.buyer_id,
+            LINK.c.chain_id,
+            func.count(distinct(LINK.c.supplier_id)).label("suppliers"),
+            func.count(distinct(LINK.c.supplier_id)).filter(local).label("local_suppliers"),
+            func.count().label("links"),
+            func.count().filter(local).label("local_links"),
+            func.coalesce(func.sum(value), 0).label("value"),
+            func.coalesce(func.sum(value).filter(local), 0).label("local_value"),
+        )
+        .join(supplier, supplier.c.id == LINK.c.supplier_id)
+        .where(LINK.c.status == LinkStatus.ACTIVE, LINK.c.buyer_id.in_(buyer_ids))
+        .group_by(LINK.c.buyer_id, LINK.c.chain_id)
+    )
+    stats = {}
+    for r in rows:
+        stats[(r.buyer_id, r.chain_id)] = {
+            "suppliers": r.suppliers,
+            "local_suppliers": r.local_suppliers,
+            "links": r.links,
+            "value": Decimal(r.value),
+            **_rates(r.links, r.local_links, Decimal(r.value), Decimal(r.local_value)),
+        }
+    return stats
+
+
+def _chain_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(session.execute(select(Chain.id, Chain.name_zh).where(Chain.id.in_(ids))).all())
+
+
+@bp.get("/chain-masters")
+def masters():
+    session = db.session
+    filters = MasterFilters(request.args, meta={"csrf": False})
+    chain = request.args.get("chain", "").strip() or None
+    error = None
+    try:
+        rows = service.chain_masters(session, chain=chain)
+    except DomainError as exc:
+        error, rows = exc, []
+    stats = _active_stats(session, {r["enterprise_id"] for r in rows})
+    names = _chain_names(session, {r["chain_id"] for r in rows})
+    empty = {"suppliers": 0, "local_suppliers": 0, "links": 0, "value": Decimal(0),
+             **_rates(0, 0, Decimal(0), Decimal(0))}  # fmt: skip
+    for row in rows:
+        row["chain_name"] = names.get(row["chain_id"], row["chain_code"])
+        row.update(stats.get((row["enterprise_id"], row["chain_id"]), empty))
+    return render_template(
+        "supply/masters.html",
+        rows=rows,
+        filters=filters,
+        error=error,
+        masters=len({r["enterprise_id"] for r in rows}),
+        chains=len({r["chain_id"] for r in rows}),
+    ), (error.status if error else 200)
+
+
+@bp.get("/chain-masters/<key:id>")
+def master(id: str):
+    session = db.session
+    data = service.suppliers_of(
+        session, chain_master=id, chain=None, limit=SUPPLIERS_SHOWN, offset=0
+    )
+    buyer = data["chain_master"]
+    day = service.today(session)
+    roles = {
+        r.chain_id: r
+        for r in session.execute(
+            select(ChainRole.chain_id, ChainRole.since, ChainRole.until).where(
+                ChainRole.enterprise_id == buyer["id"],
+                ChainRole.role == RoleKind.CHAIN_MASTER,
+                or_(ChainRole.since.is_(None), ChainRole.since <= day),
+                or_(ChainRole.until.is_(None), ChainRole.until >= day),
+            )
+        )
+    }
+    suppliers = data["suppliers"]
+    names = _chain_names(session, {s["chain_id"] for s in data["summary"]})
+    segment_ids = {s["segment_id"] for s in suppliers} - {None}
+    segments = dict(
+        session.execute(
+            select(ChainSegment.id, ChainSegment.name_zh).where(ChainSegment.id.in_(segment_ids))
+        ).all()
+    )
+    district_ids = {s["supplier_district_id"] for s in suppliers} - {None}
+    districts = dict(
+        session.execute(
+            select(District.id, District.name_zh).where(District.id.in_(district_ids))
+        ).all()
+    )
+    buyer_district = session.execute(
+        select(District.name_zh)
+        .join(Enterprise, Enterprise.district_id == District.id)
+        .where(Enterprise.id == buyer["id"])
+    ).scalar()
+    chains = []
+    for summary in data["summary"]:
+        mine = [s for s in suppliers if s["chain_id"] == summary["chain_id"]]
+        active = [s for s in mine if s["status"] == LinkStatus.ACTIVE]
+        chains.append(
+            {
+                **summary,
+                "name": names.get(summary["chain_id"], summary["chain_code"]),
+                "role": roles.get(summary["chain_id"]),
+                "local": [s for s in active if s["supplier_local"]],
+                "nonlocal": [s for s in active if not s["supplier_local"]],
+                "proposed": [s for s in mine if s["status"] == LinkStatus.PROPOSED],
+            }
+        )
+    return render_template(
+        "supply/master.html",
+        buyer=buyer,
+        buyer_district=buyer_district,
+        chains=chains,
+        segments=segments,
+        districts=districts,
+        count=data["count"],
+        shown=len(suppliers),
+        title=buyer["name_zh"],
+    )
+
+
+# --- 关联配套企业: link a supplier ------------------------------------------------------------------
+
+
+def _master_choices(session: Session) -> list[SelectChoice]:
+    """Today's chain masters, one option per chain: "chain (code) · master".
+
+    The chain comes first so that the segment select can follow it (chaindb.js).
+    """
+    rows = service.chain_masters(session, chain=None)
+    names = _chain_names(session, {r["chain_id"] for r in rows})
+    seen: dict[str, str] = {}
+    for r in rows:
+        value = f"{r['enterprise_id']}:{r['chain_id']}"
+        chain = names.get(r["chain_id"], r["chain_code"])
+        seen.setdefault(value, f"{chain} ({r['chain_code']}) · {r['name_zh']}")
+    return [SelectChoice("", _("— choose —")), *(SelectChoice(v, t) for v, t in seen.items())]
+
+
+def _pair_label(session: Session, buyer_id: int, chain_id: int) -> str:
+    name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == buyer_id))
+    chain = session.execute(
+        select(Chain.name_zh, Chain.code).where(Chain.id == chain_id)
+    ).one_or_none()
+    chain_text = f"{chain.name_zh} ({chain.code})" if chain else f"#{chain_id}"
+    return f"{chain_text} · {name or f'#{buyer_id}'}"
+
+
+def _preselect(choices: list[SelectChoice]) -> str | None:
+    buyer = request.args.get("buyer_id", "").strip()
+    chain = request.args.get("chain_id", "").strip()
+    if not buyer.isdigit():
+        return None
+    if chain.isdigit():
+        return f"{int(buyer)}:{int(chain)}"
+    return next((c.value for c in choices if c.value.startswith(f"{int(buyer)}:")), None)
+
+
+@bp.route("/supply/link", methods=["GET", "POST"])
+def link():
+    if not may(Role.EDITOR):
+        raise Forbidden(N_("Changing this needs the %(role)s role."), params={"role": "editor"})
+    session = db.session
+    form = LinkSupplierForm()
+    form.master.choices = _master_choices(session)
+    if request.method == "GET":
+        form.master.data = _preselect(form.master.choices)
+    status = 200
+    if form.validate_on_submit():
+        buyer_id, chain_id = form.master.pair  # type: ignore[misc]
+        body = {
+            "chain": chain_id,
+            "supplier": form.supplier.api_value(),
+            "segment_id": form.segment_id.data,
+            "product": (form.product.data or "").strip() or None,
+            "annual_value_cny_10k": form.annual_value_cny_10k.data,
+            "since": form.since.data,
+            "status": form.status.data,
+            "reported_by": (form.reported_by.data or "").strip() or None,
+            "verified": form.verified.data,
+            "notes": (form.notes.data or "").strip() or None,
+        }
+        lax = strict_input.set(False)
+        try:
+            values = parse_body(SupplierLinkCreate, body)
+            row, _role = service.link_supplier(session, chain_master=str(buyer_id), body=values)
+        except DomainError as exc:
+            session.rollback()
+            # The workflow blames the buyer's and the chain's faults on "chain": here, `master`.
+            show_errors(form, exc.renamed({"chain": "master"}))
+            status = exc.status
+        else:
+            session.commit()
+            flash(
+                _(
+                    "Linked %(supplier)s as a supplier of %(master)s.",
+                    supplier=_names(session, [row["supplier_id"]])[row["supplier_id"]],
+                    master=_names(session, [buyer_id])[buyer_id],
+                ),
+                "ok",
+            )
+            return redirect(url_for("supply.master", id=buyer_id, _anchor=f"chain-{chain_id}"))
+        finally:
+            strict_input.reset(lax)
+    elif request.method == "POST":
+        status = 422
+    pair = parse_pair(form.master.data)
+    if pair and not any(c.value == form.master.data for c in form.master.choices):
+        # Keep what was chosen (a chain master since revoked, say) beside its refusal.
+        form.master.choices.append(SelectChoice(form.master.data, _pair_label(session, *pair)))
+    return render_template("supply/link.html", form=form, title=_("Link a supplier")), status
+
+
+def register(app: Flask) -> None:
+    register_pages(app, pages)
+    app.register_blueprint(bp)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+
+from chaindb.targets.models import Metric, Scope, Unit
+from chaindb.web.forms import (
+    Form,
+    RecordForm,
+    RefSelectField,
+    chain_options,
+    choices_of,
+    district_options,
+    vocabulary,
+)
+
+SCOPE_LABELS = vocabulary(
+    Scope,
+    {"city": _l("the city"), "chain": _l("a chain"), "district": _l("a planning unit")},
+)
+METRIC_LABELS = vocabulary(
+    Metric,
+    {
+        "industrial_revenue": _l("industrial revenue (规上工业营收)"),
+        "iconic_chains_revenue": _l("revenue of the iconic chains (标志性产业链营收)"),
+        "chain_revenue": _l("chain revenue (产业链营收)"),
+        "industrial_profit": _l("industrial profit (规上工业利润)"),
+        "projects_signed": _l("projects signed (签约项目数)"),
+        "investment_signed": _l("investment signed (签约投资额)"),
+    },
+)
+UNIT_LABELS = vocabulary(
+    Unit, {"cny_100m": _l("亿元"), "count": _l("count"), "percent": _l("percent (%)")}
+)
+YEARS = NumberRange(min=2000, max=2100)
+
+
+class ValueField(DecimalField):
+    """A decimal shown as written: 1000, not 1000.0000 as numeric(16, 4) returns it."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, Decimal):
+            return format(self.data.normalize(), "f")
+        return "" if self.data is None else str(self.data)
+
+
+class TargetForm(RecordForm):
+    scope = SelectField(
+        _l("For"),
+        choices=choices_of(SCOPE_LABELS),
+        validators=[DataRequired()],
+        description=_l("The city as a whole, one chain, or one planning unit."),
+    )
+    chain_id = RefSelectField(
+        _l("Chain"), options=chain_options, description=_l("Only for a chain's target.")
+    )
+    district_id = RefSelectField(
+        _l("Planning unit"),
+        options=district_options,
+        description=_l("Only for a planning unit's target."),
+    )
+    year = IntegerField(_l("Year"), validators=[InputRequired(), YEARS])
+    metric = SelectField(
+        _l("Metric"), choices=choices_of(METRIC_LABELS), validators=[DataRequired()]
+    )
+    unit = SelectField(
+        _l("Unit"),
+        choices=choices_of(UNIT_LABELS),
+        default="cny_100m",
+        validators=[DataRequired()],
+        description=_l("The unit of both values."),
+    )
+    target_value = ValueField(_l("Target"), validators=[Optional()])
+    actual_value = ValueField(_l("Actual"), validators=[Optional()])
+    source = StringField(_l("Source"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+
+
+class TargetFilters(Form):
+    scope = SelectField(
+        _l("For"), choices=choices_of(SCOPE_LABELS, blank=True), validators=[Optional()]
+    )
+    chain_id = RefSelectField(_l("Chain"), options=chain_options, validators=[Optional()])
+    district_id = RefSelectField(
+        _l("Planning unit"), options=district_options, validators=[Optional()]
+    )
+    year = IntegerField(_l("Year"), validators=[Optional(), YEARS])
+    metric = SelectField(
+        _l("Metric"), choices=choices_of(METRIC_LABELS, blank=True), validators=[Optional()]
+    )
