@@ -5,37 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Blueprint
 from sqlalchemy import event, text
 
 from tests import factories_sql as f
 from tests.conftest import count_rows
-
-# Pages of other domains that these pages link to, by endpoint and rule.
-OTHER_PAGES = {
-    "enterprises.list": "/enterprises",
-    "enterprises.detail": "/enterprises/<key:id>",
-    "projects.list": "/projects",
-    "supply_links.list": "/supply-links",
-    "supply.master": "/chain-masters/<key:id>",
-}
-
-
-@pytest.fixture(autouse=True)
-def other_pages(app):
-    """Stand-ins for the linked pages of other domains, where this app has none yet."""
-    missing: dict[str, list[tuple[str, str]]] = {}
-    for endpoint, rule in OTHER_PAGES.items():
-        if endpoint not in app.view_functions:
-            name, _, view = endpoint.partition(".")
-            missing.setdefault(name, []).append((view, rule))
-    for name, views in missing.items():
-        if name in app.blueprints:
-            continue
-        bp = Blueprint(name, __name__)
-        for view, rule in views:
-            bp.add_url_rule(rule, view, lambda **_: "")
-        app.register_blueprint(bp)
 
 
 def _version(web, path: str) -> str:

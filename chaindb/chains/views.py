@@ -42,7 +42,7 @@ from chaindb.web.pages import register as register_pages
 
 MAP_COLUMN = "map"
 # Enterprises named in one segment's box on the map; the segment's page lists them all.
-MAP_MEMBERS_SHOWN = 25
+MAP_MEMBERS_SHOWN = 8  # per segment; "and N more" links to the segment
 # Enterprises a typed name in the roles filter may stand for.
 FILTER_ENTERPRISES = 200
 POSITIONS = [p.value for p in SegmentPosition]

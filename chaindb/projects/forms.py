@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from chaindb.db import db
 from chaindb.projects.models import Channel, Project, ProjectKind, Stage
@@ -173,7 +173,8 @@ def _amount(label: Any) -> DecimalField:
     return DecimalField(
         label,
         places=None,
-        validators=[Optional()],
+        # Also a CHECK in the database; here too, so that it shows with the other mistakes.
+        validators=[Optional(), NumberRange(min=0)],
         description=AMOUNT_HINT,
         render_kw={"min": "0", "step": "any"},
     )

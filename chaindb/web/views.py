@@ -54,10 +54,4 @@ def enterprises():
 def register_pages(app: Flask) -> None:
     app.register_blueprint(bp)
     for domain in DOMAINS:
-        try:
-            module = import_module(f"chaindb.{domain}.views")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"chaindb.{domain}.views":
-                raise
-            continue  # a domain without pages yet
-        module.register(app)
+        import_module(f"chaindb.{domain}.views").register(app)
