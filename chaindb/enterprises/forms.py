@@ -25,11 +25,10 @@ from wtforms.validators import (
     Regexp,
 )
 
-from chaindb.chains.models import RoleKind
+from chaindb.chains.forms import ROLE_LABELS
 from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
-from chaindb.projects.models import Stage
-from chaindb.supply.models import LinkStatus
 from chaindb.web.forms import (
+    YES_NO,
     EnterpriseField,
     Form,
     RecordForm,
@@ -61,14 +60,6 @@ OWNERSHIP_LABELS = vocabulary(
         "other": _l("other"),
     },
 )
-ROLE_LABELS = vocabulary(
-    RoleKind,
-    {
-        "chain_master": _l("chain master (链主)"),
-        "backbone": _l("backbone enterprise (龙头骨干)"),
-        "supplier": _l("supplier (配套)"),
-    },
-)
 DESIGNATION_TYPE_LABELS = vocabulary(
     DesignationType,
     {
@@ -89,27 +80,6 @@ DESIGNATION_LEVEL_LABELS = vocabulary(
         "city": _l("city (市级)"),
     },
 )
-LINK_STATUS_LABELS = vocabulary(
-    LinkStatus,
-    {
-        "proposed": _l("proposed (matched, not yet supplying)"),
-        "active": _l("active"),
-        "ended": _l("ended"),
-    },
-)
-STAGE_LABELS = vocabulary(
-    Stage,
-    {
-        "lead": _l("lead (储备)"),
-        "negotiating": _l("negotiating (在谈)"),
-        "signed": _l("signed (签约)"),
-        "under_construction": _l("under construction (开工)"),
-        "in_production": _l("in production (投产)"),
-        "at_capacity": _l("at capacity (达产)"),
-        "dropped": _l("dropped (终止)"),
-    },
-)
-YES_NO = {"true": _l("yes"), "false": _l("no")}
 
 # Names are typed on one line: commas (half or full width), 、 or semicolons between them.
 NAME_SEPARATORS = re.compile(r"[,，、;；\n]+")

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from werkzeug.datastructures import MultiDict
 
+from chaindb.chains.forms import ROLE_LABELS
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
 from chaindb.db import db
 from chaindb.districts.models import District
@@ -17,11 +18,8 @@ from chaindb.enterprises.api import designations, enterprises
 from chaindb.enterprises.forms import (
     DESIGNATION_LEVEL_LABELS,
     DESIGNATION_TYPE_LABELS,
-    LINK_STATUS_LABELS,
     OWNERSHIP_LABELS,
-    ROLE_LABELS,
     SIZE_LABELS,
-    STAGE_LABELS,
     DesignationFilters,
     DesignationForm,
     EnterpriseFilters,
@@ -29,7 +27,9 @@ from chaindb.enterprises.forms import (
 )
 from chaindb.enterprises.models import Designation, Enterprise
 from chaindb.enterprises.search import search_clause
+from chaindb.projects.forms import STAGE_LABELS
 from chaindb.projects.models import Project
+from chaindb.supply.forms import STATUS_LABELS as LINK_STATUS_LABELS
 from chaindb.supply.models import SupplyLink
 from chaindb.web.forms import PICKED
 from chaindb.web.pages import Column, Link, Pages

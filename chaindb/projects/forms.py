@@ -24,6 +24,7 @@ from chaindb.projects.models import Channel, Project, ProjectKind, Stage
 from chaindb.projects.service import needs_reason
 from chaindb.supply.service import chain_masters
 from chaindb.web.forms import (
+    YES_NO,
     EnterpriseField,
     Form,
     RecordForm,
@@ -67,7 +68,6 @@ CHANNEL_LABELS = vocabulary(
         "other": _l("other"),
     },
 )
-YES_NO = {"true": _l("yes"), "false": _l("no")}
 PICKED = re.compile(r"#(\d{1,18})\s*$")
 AMOUNT_HINT = _l("In 亿元 (100 million yuan), e.g. 12.5")
 

@@ -15,7 +15,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     g,
     jsonify,
@@ -27,7 +26,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -70,16 +68,6 @@ class ProjectPages(Pages):
 
     def write(self, session: Session, form: FlaskForm, action: Callable[[dict], dict]) -> dict:
         return super().write(session, form, lambda body: action(investor_body(body)))
-
-    def cell(self, row: dict[str, Any], column: Column, labels: dict[str, dict]) -> Markup:
-        value = row.get(column.name)
-        if (
-            column.link is not None
-            and value is not None
-            and column.link.endpoint not in current_app.view_functions
-        ):
-            return escape(labels.get(column.name, {}).get(value, f"#{value}"))
-        return super().cell(row, column, labels)
 
     def new_view(self):
         return redirect(url_for("projects.add", **request.args), code=307)

@@ -22,6 +22,7 @@ from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
 from chaindb.supply.models import LinkStatus
 from chaindb.web.forms import (
+    YES_NO,
     EnterpriseField,
     Form,
     RecordForm,
@@ -42,7 +43,6 @@ STATUS_LABELS = vocabulary(
 )
 # A new link supplies now, or is a match that does not supply yet (匹配清单).
 NEW_STATUS_LABELS = {key: STATUS_LABELS[key] for key in ("active", "proposed")}
-YES_NO = {"true": _l("yes"), "false": _l("no")}
 PAIR = re.compile(r"^\s*(\d{1,18}):(\d{1,18})\s*$")
 
 

@@ -19,7 +19,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -117,16 +116,6 @@ class SupplyLinkPages(Pages):
     def labels(self, session: Session, rows: list[dict[str, Any]], columns):
         _names(session, {r[k] for r in rows for k in ("supplier_id", "buyer_id")})
         return super().labels(session, rows, columns)
-
-    def cell(self, row: dict[str, Any], column: Column, labels: dict[str, dict]) -> Markup:
-        value = row.get(column.name)
-        if (
-            column.link is not None
-            and value is not None
-            and column.link.endpoint not in current_app.view_functions
-        ):
-            return escape(labels.get(column.name, {}).get(value, f"#{value}"))
-        return super().cell(row, column, labels)
 
 
 def _create(session: Session, body: dict[str, Any]) -> dict[str, Any]:

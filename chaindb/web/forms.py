@@ -46,6 +46,9 @@ class RecordForm(Form):
     not_written: tuple[str, ...] = ()
 
 
+YES_NO = {"true": _l("yes"), "false": _l("no")}
+
+
 def choices_of(labels: dict[str, Any], *, blank: bool = False) -> list[SelectChoice]:
     """A vocabulary's options for a SelectField, optionally with an empty one first."""
     options = [SelectChoice(value, label) for value, label in labels.items()]
