@@ -53,6 +53,11 @@ class Timestamped:
     )
 
 
+def is_id(text: str) -> bool:
+    """Text that names a row by its surrogate key: ASCII digits that fit a bigint."""
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
 def id_column(comment: str = "Surrogate key") -> Mapped[int]:
     return mapped_column(BigInteger, Identity(), primary_key=True, comment=comment)
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, jsonify, render_template, request
 from psycopg import errors as pg
 from pydantic import BaseModel, ValidationError
@@ -337,6 +338,12 @@ def from_database_error(exc: DBAPIError) -> DomainError:
     table = getattr(diag, "table_name", None)
     primary = getattr(diag, "message_primary", None)
     detail = getattr(diag, "message_detail", None) or ""
+    if isinstance(orig, psycopg.DataError) and getattr(diag, "sqlstate", None) is None:
+        # Refused by psycopg before the database saw it: text with a NUL character (which
+        # PostgreSQL text cannot hold), a number too large for its column type.
+        if "NUL" in str(orig):
+            return Invalid(N_("text cannot contain NUL (0x00) characters"), field="body")
+        return Invalid(N_("a value cannot be stored: it is out of range"), field="body")
     if constraint in CONSTRAINT_MESSAGES:
         status, field, message = CONSTRAINT_MESSAGES[constraint]
         cls = {409: Conflict, 422: Invalid}[status]

@@ -42,6 +42,9 @@ def test_sign_in_never_redirects_off_the_site(app, web_users, target):
         data={"username": "web-editor", "password": PASSWORD, "next": target,
               "csrf_token": browser.token()},
     )  # fmt: skip
+    if "\x00" in target:  # refused before anything else: no text of ours holds NUL
+        assert response.status_code == 400
+        return
     assert response.status_code == 302
     assert response.location == "/"
 

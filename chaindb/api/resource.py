@@ -28,7 +28,7 @@ from chaindb.api import transfer
 from chaindb.api.schemas import CachedSchema, Page, PathId, parse_body, partial
 from chaindb.changes.models import Change
 from chaindb.changes.schemas import ChangeRead
-from chaindb.db import Base, db
+from chaindb.db import Base, db, is_id
 from chaindb.errors import (
     N_,
     BadRequest,
@@ -332,7 +332,7 @@ class Resource:
         conditions = []
         if self.key is not None and (self.key_matches is None or self.key_matches(key)):
             conditions.append(self.table.c[self.key] == key)
-        if key.isdigit() and len(key) < 19:
+        if is_id(key):
             conditions.append(self.table.c.id == int(key))
         return conditions
 
@@ -375,7 +375,7 @@ class Resource:
             if isinstance(value, str):
                 found = session.scalar(select(table.c.id).where(table.c[ref.key] == value))
                 missing = by_key
-                if found is None and value.isdigit() and len(value) < 19:
+                if found is None and is_id(value):
                     # A spreadsheet cell holds the id of an exported row as text.
                     found = session.scalar(select(table.c.id).where(table.c.id == int(value)))
             else:
@@ -752,7 +752,7 @@ def _decode_cursor(cursor: str) -> int | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind == "id" and value.isdigit():
+        if kind == "id" and is_id(value):
             return int(value)
     except (binascii.Error, ValueError):  # not base64, not ASCII, not UTF-8
         pass

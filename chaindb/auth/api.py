@@ -28,7 +28,7 @@ from chaindb.auth.schemas import (
     UserUpdate,
 )
 from chaindb.auth.service import create_token, create_user, revoke_token
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.errors import Conflict, Invalid, NotFound, Unauthorized
 
 TOKEN_LIST = TypeAdapter(list[TokenRead])
@@ -47,7 +47,7 @@ class Users(Resource):
     def key_conditions(self, key: str) -> list:
         """By username (regardless of case), else by id."""
         conditions = [func.lower(User.username) == key.lower()]
-        if key.isdigit() and len(key) < 19:
+        if is_id(key):
             conditions.append(User.id == int(key))
         return conditions
 
@@ -88,7 +88,7 @@ def _tokens() -> Select:
 
 def _token(session: Session, raw: str, *, lock: bool = False) -> dict[str, Any]:
     row = None
-    if raw.isdigit() and len(raw) < 19:
+    if is_id(raw):
         stmt = _tokens().where(ApiToken.id == int(raw))
         row = (
             session.execute(stmt.with_for_update(of=ApiToken) if lock else stmt).mappings().first()

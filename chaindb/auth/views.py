@@ -36,11 +36,11 @@ from chaindb.auth.forms import (
 )
 from chaindb.auth.models import ApiToken, User
 from chaindb.auth.schemas import TokenCreate, UserCreate, UserUpdate
-from chaindb.auth.service import check_password, create_token, create_user, sign_in
+from chaindb.auth.service import create_token, create_user, sign_in
 from chaindb.changes.models import Change
 from chaindb.db import db
 from chaindb.errors import N_, Conflict, DomainError, Forbidden, NotFound, PreconditionFailed
-from chaindb.web import may, safe_next
+from chaindb.web import may, safe_next, url_with
 from chaindb.web.forms import Form
 from chaindb.web.pages import form_body, show_errors
 
@@ -110,12 +110,20 @@ def password():
     status = 200
     if form.validate_on_submit():
         dbs = db.session
-        user = check_password(
-            session=dbs, username=current_user.username, password=form.current.data
-        )
-        if user is None:
-            form.current.errors = [_("The current password is wrong.")]
-            status = 422
+        try:
+            # Through the sign-in's rate limit: a left-open session must not allow guessing.
+            user = sign_in(
+                session=dbs,
+                username=current_user.username,
+                password=form.current.data,
+                remote_addr=request.remote_addr,
+            )
+        except DomainError as exc:
+            dbs.commit()  # the failure counts towards the limit
+            form.current.errors = [
+                _("The current password is wrong.") if exc.status == 401 else exc.localized()
+            ]
+            status = exc.status
         else:
             user.password_hash = generate_password_hash(form.new.data)
             dbs.commit()
@@ -154,7 +162,11 @@ def _lax() -> Iterator[None]:
 def users_list():
     filters = UserFilters(request.args, meta={"csrf": False})
     page_no = request.args.get("page", "")
-    page_no = max(1, int(page_no)) if page_no.isdigit() and 0 < len(page_no) < 7 else 1
+    page_no = (
+        max(1, int(page_no))
+        if page_no.isascii() and page_no.isdigit() and 0 < len(page_no) < 7
+        else 1
+    )
     args = MultiDict(
         (k, v.strip())
         for k, v in request.args.items(multi=True)
@@ -185,7 +197,7 @@ def _users_page_url(**changes: Any) -> str:
     args = request.args.copy()
     for key, value in changes.items():
         args[key] = str(value)
-    return url_for("users.list", **args.to_dict(flat=False))
+    return url_with(url_for("users.list"), args)
 
 
 @users_bp.route("/new", methods=["GET", "POST"], endpoint="new")

@@ -29,7 +29,7 @@ from chaindb.chains.schemas import (
     SegmentCreate,
     SegmentRead,
 )
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import Invalid
 
@@ -67,7 +67,7 @@ chains = Resource(
     search=lambda q: or_(Chain.name_zh.contains(q), Chain.name_en.ilike(f"%{q}%"), Chain.code == q,
                          func.array_to_string(Chain.aliases, " ").contains(q)),
     key="code",
-    key_matches=lambda k: not k.isdigit(),
+    key_matches=lambda k: not is_id(k),
     import_key=("code",),
 )  # fmt: skip
 

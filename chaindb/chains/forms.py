@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import (
     DateField,
-    DecimalField,
     IntegerField,
     SelectField,
     StringField,
@@ -17,8 +16,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from chaindb.chains.models import Chain, ChainGroup, ChainTier, RoleKind, SegmentPosition
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.web.forms import (
+    DecimalField,
     EnterpriseField,
     Form,
     RecordForm,
@@ -95,7 +95,7 @@ class PrefilledForm(RecordForm):
             for name in self.prefill:
                 value = request.args.get(name, "").strip()
                 if value:
-                    data[name] = int(value) if value.isdigit() and len(value) < 18 else value
+                    data[name] = int(value) if is_id(value) and len(value) < 18 else value
             kwargs["data"] = data
         super().__init__(*args, **kwargs)
 

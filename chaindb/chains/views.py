@@ -30,7 +30,7 @@ from chaindb.chains.forms import (
     SegmentForm,
 )
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind, SegmentPosition
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.search import search_clause
 from chaindb.projects.models import Project
@@ -399,7 +399,7 @@ def _enterprise_ids(text: str) -> str:
     picked = PICKED.search(text)
     if picked:
         return picked[1]
-    if text.isdigit() and len(text) < 18:
+    if is_id(text) and len(text) < 18:
         return text
     ids = db.session.scalars(
         select(Enterprise.id)

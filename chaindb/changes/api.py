@@ -25,7 +25,7 @@ from chaindb.api.schemas import CachedSchema, PathId
 from chaindb.auth.models import Role
 from chaindb.changes.models import Change
 from chaindb.changes.schemas import ChangeRead
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.errors import Invalid, NotFound
 
 ADMIN_ONLY_TABLES = ("app_user", "api_token")
@@ -89,7 +89,7 @@ def _id_param(args: MultiDict, name: str, low: int, high: int | None = None) -> 
     raw = args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not is_id(raw):
         raise Invalid("%(name)s must be a whole number", params={"name": name}, field=name)
     value = int(raw)
     if high is not None and not low <= value <= high:
@@ -163,7 +163,7 @@ def blueprint() -> APIBlueprint:
     def read_(path: PathId):
         raw = path.id
         row = None
-        if raw.isdigit() and len(raw) < 19:
+        if is_id(raw):
             row = (
                 db.session.execute(log.select().where(Change.id == int(raw), *_visible()))
                 .mappings()

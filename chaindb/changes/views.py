@@ -15,9 +15,9 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
 from chaindb.changes.api import ADMIN_ONLY_TABLES, list_changes
-from chaindb.db import Base, db
+from chaindb.db import Base, db, is_id
 from chaindb.errors import DomainError
-from chaindb.web import ACTION_LABELS, may
+from chaindb.web import ACTION_LABELS, may, url_with
 from chaindb.web.forms import Form, choices_of
 
 bp = Blueprint("changes", __name__, url_prefix="/changes")
@@ -196,7 +196,7 @@ def _log_args(filters: ChangeFilters) -> MultiDict:
 
 def _id_arg(name: str) -> int | None:
     raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return int(raw) if is_id(raw) else None
 
 
 @bp.get("", endpoint="list")
@@ -253,7 +253,7 @@ def _page_url(**paging: int) -> str:
     args.pop("after", None)
     for key, value in paging.items():
         args[key] = str(value)
-    return url_for("changes.list", **args.to_dict(flat=False))
+    return url_with(url_for("changes.list"), args)
 
 
 def register(app: Flask) -> None:

@@ -22,7 +22,7 @@ from chaindb.api.resource import ERRORS, Ref, Resource
 from chaindb.api.schemas import PathId
 from chaindb.chains.models import Chain, ChainRole, RoleKind
 from chaindb.chains.schemas import ChainRoleRead
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import (
     Designation,
@@ -152,8 +152,8 @@ def _role_clauses(args: MultiDict) -> list[ColumnElement]:
         if not items:
             raise Invalid("%(param)s: give a value", params={"param": param}, field=param)
         if name == "chain_id":
-            ids = [int(v) for v in items if v.isdigit()]
-            codes = [v for v in items if not v.isdigit()]
+            ids = [int(v) for v in items if is_id(v)]
+            codes = [v for v in items if not is_id(v)]
             condition = or_(
                 ChainRole.chain_id.in_(ids),
                 ChainRole.chain_id.in_(select(Chain.id).where(Chain.code.in_(codes))),

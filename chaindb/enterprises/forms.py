@@ -26,6 +26,7 @@ from wtforms.validators import (
 )
 
 from chaindb.chains.forms import ROLE_LABELS
+from chaindb.db import is_id
 from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
 from chaindb.web.forms import (
     YES_NO,
@@ -205,7 +206,7 @@ class DesignationForm(RecordForm):
         super().__init__(*args, **kwargs)
         # "Add a designation" on an enterprise's page opens this form with that enterprise.
         given = request.args.get("enterprise_id", "")
-        wanted = given.isdigit() and len(given) < 19
+        wanted = is_id(given)
         if wanted and not self.is_submitted() and not self.enterprise_id.data:
             self.enterprise_id.process_data(int(given))
 
@@ -225,5 +226,5 @@ class DesignationFilters(Form):
         super().__init__(*args, **kwargs)
         # Links from an enterprise's page filter by ?enterprise_id=: show whose list it is.
         given = request.args.get("enterprise_id", "")
-        if not self.enterprise.data and given.isdigit() and len(given) < 19:
+        if not self.enterprise.data and is_id(given):
             self.enterprise.process_data(int(given))

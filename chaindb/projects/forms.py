@@ -11,7 +11,6 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     SelectField,
     StringField,
     TextAreaField,
@@ -19,12 +18,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.projects.models import Channel, Project, ProjectKind, Stage
 from chaindb.projects.service import needs_reason
 from chaindb.supply.service import chain_masters
 from chaindb.web.forms import (
     YES_NO,
+    DecimalField,
     EnterpriseField,
     Form,
     RecordForm,
@@ -146,7 +146,7 @@ class ProjectField(StringField):
             return
         session = db.session
         picked = PICKED.search(text)
-        if picked or (text.isdigit() and len(text) < 19):
+        if picked or (is_id(text)):
             wanted = int(picked[1]) if picked else int(text)
             found = session.scalar(select(Project.id).where(Project.id == wanted))
             if found is None:

@@ -30,7 +30,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from chaindb.chains.models import Chain, ChainSegment
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import DomainError
@@ -47,6 +47,7 @@ from chaindb.projects.forms import (
 )
 from chaindb.projects.models import Project, ProjectKind, Stage
 from chaindb.projects.service import move_stage, stage_events
+from chaindb.web import url_with
 from chaindb.web.pages import Column, Link, Pages, show_errors
 from chaindb.web.pages import register as register_pages
 
@@ -70,7 +71,7 @@ class ProjectPages(Pages):
         return super().write(session, form, lambda body: action(investor_body(body)))
 
     def new_view(self):
-        return redirect(url_for("projects.add", **request.args), code=307)
+        return redirect(url_with(url_for("projects.add"), request.args), code=307)
 
 
 def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +143,7 @@ DETAIL_COLUMNS = [
 def _add_defaults() -> dict[str, Any]:
     """A follow-on started from its original's page: ?parent_id= fills in what they share."""
     raw = request.args.get("parent_id", "")
-    if not raw.isdigit() or len(raw) > 18:
+    if not is_id(raw):
         return {}
     parent = db.session.execute(select(Project).where(Project.id == int(raw))).scalar()
     if parent is None:
@@ -258,7 +259,7 @@ def pick_projects():
     if not q:
         return jsonify(results=[])
     match = Project.name.icontains(q, autoescape=True)
-    if q.isdigit() and len(q) < 19:
+    if is_id(q):
         match = match | (Project.id == int(q))
     rows = db.session.execute(
         select(Project.id, Project.name, District.name_zh, Project.agreed_investment_cny_100m)

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
     SelectField,
     StringField,
@@ -23,6 +22,7 @@ from chaindb.enterprises.models import Enterprise
 from chaindb.supply.models import LinkStatus
 from chaindb.web.forms import (
     YES_NO,
+    DecimalField,
     EnterpriseField,
     Form,
     RecordForm,

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
 from chaindb.chains.schemas import ChainRoleRead
+from chaindb.db import is_id
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.uscc import InvalidUSCC, normalize, validate_uscc
 from chaindb.errors import (
@@ -83,7 +84,7 @@ def supplier_is_local() -> ColumnElement[bool]:
 
 def _is_id(text: str) -> bool:
     """Digits that fit a bigint and cannot be a (18-character) credit code."""
-    return text.isascii() and text.isdigit() and len(text) < 18
+    return is_id(text) and len(text) < 18
 
 
 def find_enterprise(session: Session, key: int | str, *, field: str | None = None) -> Any:

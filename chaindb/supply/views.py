@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from chaindb.api.schemas import parse_body, strict_input
 from chaindb.auth.models import Role
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.search import search_clause
@@ -410,9 +410,9 @@ def _pair_label(session: Session, buyer_id: int, chain_id: int) -> str:
 def _preselect(choices: list[SelectChoice]) -> str | None:
     buyer = request.args.get("buyer_id", "").strip()
     chain = request.args.get("chain_id", "").strip()
-    if not buyer.isdigit():
+    if not is_id(buyer):
         return None
-    if chain.isdigit():
+    if is_id(chain):
         return f"{int(buyer)}:{int(chain)}"
     return next((c.value for c in choices if c.value.startswith(f"{int(buyer)}:")), None)
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from chaindb.targets.models import Metric, Scope, Unit
 from chaindb.web.forms import (
+    DecimalField,
     Form,
     RecordForm,
     RefSelectField,

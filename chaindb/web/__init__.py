@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, g, redirect, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -17,11 +17,12 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from chaindb.auth.models import Role, User
 from chaindb.auth.service import Principal
-from chaindb.db import db
-from chaindb.errors import N_, VALUE_LABELS, Forbidden
+from chaindb.db import db, is_id
+from chaindb.errors import N_, VALUE_LABELS, BadRequest, Forbidden
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -35,6 +36,9 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 def init_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _gate: the API has none
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    # An import of 50,000 rows is a few MB; nothing larger is read into memory.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
     app.config.setdefault("WTF_I18N_ENABLED", False)  # WTForms' own catalogs, see web.forms
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -53,7 +57,7 @@ def init_web(app: Flask) -> None:
 
 def load_user(value: str) -> User | None:
     user_id = value.partition(".")[0]
-    if not user_id.isdigit():
+    if not is_id(user_id):
         return None
     user = db.session.scalar(select(User).where(User.id == int(user_id)))
     if user is None or not user.active or user.get_id() != value:
@@ -67,6 +71,9 @@ def _gate():
         return None  # the API checks its bearer tokens itself
     if request.method not in READ_METHODS:
         csrf.protect()
+    if any("\x00" in value for source in (request.args, request.form) for value in source.values()):
+        # PostgreSQL text cannot hold NUL; no person types one.
+        raise BadRequest(N_("The request contains a NUL character."), field="body")
     if not current_user.is_authenticated:
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
@@ -101,9 +108,10 @@ def _csrf_refused(exc: CSRFError):
 
 
 def _no_store(response):
-    # Pages show data behind a sign-in: no shared cache may keep them.
-    if not request.path.startswith(("/api/", "/static/")) and response.mimetype == "text/html":
+    # Pages, exports and suggestions show data behind a sign-in: no shared cache may keep them.
+    if not request.path.startswith(("/api/", "/static/")):
         response.headers.setdefault("Cache-Control", "no-store")
+    if not request.path.startswith(("/api/", "/static/")) and response.mimetype == "text/html":
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -127,6 +135,12 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+def url_with(path: str, args: MultiDict) -> str:
+    """path?args, every value kept: query keys never become url_for's own arguments."""
+    query = urlencode(list(args.items(multi=True)))
+    return f"{path}?{query}" if query else path
 
 
 def may(role: str) -> bool:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from chaindb.chains.models import Chain, ChainSegment
 from chaindb.db import db
@@ -69,6 +71,21 @@ def _int_or_none(value: Any) -> int | None:
     if value in (None, "", "None"):
         return None
     return int(value)
+
+
+class DecimalField(wtforms.DecimalField):
+    """WTForms' DecimalField for finite numbers only: NaN and Infinity are not amounts (and
+    would pass a CHECK (x >= 0) in PostgreSQL, where NaN sorts above every number)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()  # the other checks would only repeat the message
 
 
 class RefSelectField(SelectField):

@@ -7,6 +7,7 @@ the API's Resource, so a form obeys exactly the rules the JSON API does.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -43,13 +44,14 @@ from chaindb.auth.models import Role
 from chaindb.changes.models import Change
 from chaindb.db import Base, db
 from chaindb.errors import N_, DomainError, Forbidden, Invalid, PreconditionFailed
-from chaindb.web import FILTERS, may
+from chaindb.web import FILTERS, may, url_with
 from chaindb.web.forms import Form, RecordForm
 
 PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)
 NOT_FILTERS = {"page", "per_page", "format", "lang"}
 UPLOAD_MAX_AGE = 24 * 3600
+UPLOAD_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,12 @@ class Pages:
                 page_url=_page_url,
             ),
         ), (422 if error else 200)
+
+    def export_url(self, fmt: str) -> str:
+        """The export of the list as it is filtered and sorted on screen."""
+        args = self.api_args(request.args)
+        args["format"] = fmt
+        return url_with(url_for(f"{self.name}.export"), args)
 
     def export_view(self):
         fmt = request.args.get("format", "csv")
@@ -466,7 +474,7 @@ def show_errors(form: FlaskForm, exc: DomainError, *, default: str | None = None
 
 def _int_arg(name: str, default: int, allowed: Sequence[int] | None = None) -> int:
     raw = request.args.get(name, "")
-    value = int(raw) if raw.isdigit() and 0 < len(raw) < 7 else default
+    value = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 7 else default
     if value < 1 or (allowed and value not in allowed):
         return default
     return value
@@ -479,7 +487,7 @@ def _page_url(**changes: Any) -> str:
             args.pop(key, None)
         else:
             args[key] = str(value)
-    return url_for(request.endpoint or "", **(request.view_args or {}), **args.to_dict(flat=False))
+    return url_with(request.path, args)
 
 
 # --- uploads kept between the dry run and the confirmation --------------------------------------
@@ -504,7 +512,7 @@ def _keep_upload(data: bytes) -> str:
 def _upload_name(token: str) -> str:
     from flask_login import current_user
 
-    if not token.replace("-", "").replace("_", "").isalnum():
+    if not UPLOAD_TOKEN.fullmatch(token):
         raise Invalid(N_("The checked file is gone; upload it again."), field="file")
     return f"{current_user.id}-{token}"  # only its uploader can confirm it
 
