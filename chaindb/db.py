@@ -114,13 +114,24 @@ class Database:
             g.db_session = makers["reader" if read_only else "sessionmaker"]()
         return g.db_session
 
+    @property
+    def streaming_session(self) -> Session:
+        """A session that reads inside a transaction, as a server-side cursor needs (streamed
+        exports); the request's own session reads in autocommit on GET."""
+        from flask import current_app
+
+        if "db_streaming_session" not in g:
+            g.db_streaming_session = current_app.extensions["chaindb.db"]["sessionmaker"]()
+        return g.db_streaming_session
+
     @staticmethod
     def _close_session(exc: BaseException | None) -> None:
-        session: Session | None = g.pop("db_session", None)
-        if session is not None:
-            if exc is not None:
-                session.rollback()
-            session.close()
+        for name in ("db_session", "db_streaming_session"):
+            session: Session | None = g.pop(name, None)
+            if session is not None:
+                if exc is not None:
+                    session.rollback()
+                session.close()
 
 
 db = Database()

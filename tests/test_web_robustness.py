@@ -112,3 +112,20 @@ def test_exports_and_suggestions_are_not_cached(web):
 
 def test_uploads_have_a_size_limit(app):
     assert 0 < app.config["MAX_CONTENT_LENGTH"] <= 64 * 1024 * 1024
+
+
+def test_list_exports_stream_on_an_engine_too(engine):
+    """In production a GET reads in autocommit, where no server-side cursor can be declared:
+    the exports of the pages and of the API read in a transaction of their own."""
+    from chaindb import create_app
+    from chaindb.config import Settings
+    from chaindb.districts.views import pages
+
+    settings = Settings(
+        env="test", database_url="postgresql+psycopg://unused/none", secret_key="t" * 40
+    )
+    app = create_app({"TESTING": True, "ENGINE": engine}, settings=settings)
+    for fmt in ("csv", "xlsx"):
+        with app.test_request_context(f"/districts/export?format={fmt}"):
+            body = pages.export_view().get_data()
+        assert body.startswith("\ufeffcode,".encode() if fmt == "csv" else b"PK"), body[:40]

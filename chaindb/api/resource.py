@@ -528,7 +528,7 @@ class Resource:
 
         def list_(query: query_model = None):  # type: ignore[valid-type]
             if request.args.get("format", "json") != "json":
-                return transfer.export(resource, db.session, request.args["format"])
+                return transfer.export(resource, db.streaming_session, request.args["format"])
             page = resource.list_page(db.session, request.args)
             return Response(
                 to_json(page),

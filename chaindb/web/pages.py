@@ -241,7 +241,9 @@ class Pages:
 
     def export_view(self):
         fmt = request.args.get("format", "csv")
-        return transfer.export(self.resource, db.session, fmt, self.api_args(request.args))
+        return transfer.export(
+            self.resource, db.streaming_session, fmt, self.api_args(request.args)
+        )
 
     def detail_view(self, id: str):
         session = db.session
