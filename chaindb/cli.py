@@ -1,4 +1,4 @@
-"""The `chaindb` command: run, db, seed."""
+"""The `chaindb` command: run, db, seed, user, token, report."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from chaindb.config import ConfigError, Settings
 from chaindb.database import resolve_url
 from chaindb.db import make_engine
+from chaindb.reports.cli import report_command
+from chaindb.reports.reader import grant_reader_command
 
 
 def _settings() -> Settings:
@@ -238,3 +240,7 @@ def token_create(username: str, name: str | None, expires_in_days: int | None) -
         expiry = f", expires {created.expires_at:%Y-%m-%d %H:%M} UTC" if created.expires_at else ""
         click.echo(f"token {created.id} for {owner.username}{expiry}:", err=True)
         click.echo(plain)
+
+
+main.add_command(report_command(_engine))
+db.add_command(grant_reader_command)

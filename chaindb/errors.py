@@ -338,7 +338,7 @@ def from_database_error(exc: DBAPIError) -> DomainError:
     table = getattr(diag, "table_name", None)
     primary = getattr(diag, "message_primary", None)
     detail = getattr(diag, "message_detail", None) or ""
-    if isinstance(orig, psycopg.DataError) and getattr(diag, "sqlstate", None) is None:
+    if type(orig) is psycopg.DataError:  # the base class: raised by psycopg itself
         # Refused by psycopg before the database saw it: text with a NUL character (which
         # PostgreSQL text cannot hold), a number too large for its column type.
         if "NUL" in str(orig):

@@ -37,7 +37,9 @@ def test_the_api_refuses_a_non_ascii_id_with_a_404(api):
 
 
 def test_nul_bytes_in_forms_and_json_are_refused(app, web, conn):
-    response = web.post("/districts/new", {"code": "370102", "name_zh": "历\x00下区", "kind": "district"})
+    response = web.post(
+        "/districts/new", {"code": "370102", "name_zh": "历\x00下区", "kind": "district"}
+    )
     assert response.status_code == 400
     client = Web(app.test_client())
     response = client.client.post(

@@ -158,6 +158,7 @@ NAV = [
     ("projects.list", _l("Projects"), Role.VIEWER),
     ("targets.list", _l("Targets"), Role.VIEWER),
     ("districts.list", _l("Districts"), Role.VIEWER),
+    ("reports.index", _l("Reports"), Role.VIEWER),
     ("changes.list", _l("Changes"), Role.VIEWER),
     ("users.list", _l("Users"), Role.ADMIN),
 ]

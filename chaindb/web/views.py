@@ -17,7 +17,7 @@ bp = Blueprint("pick", __name__, url_prefix="/pick")
 PICK_LIMIT = 12
 # Domains with pages, in the order of the navigation.
 DOMAINS = ("home", "auth", "chains", "enterprises", "supply", "projects", "targets", "districts",
-           "changes")  # fmt: skip
+           "changes", "reports")  # fmt: skip
 
 
 @bp.get("/enterprises")

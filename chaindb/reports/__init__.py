@@ -1,0 +1,34 @@
+"""The reporting views: their SQL, one readable file per view in sql/.
+
+The files are the current version. A migration copies the text it creates, so that a released
+migration never changes; a change to a view is a new migration with the new text.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+# In creation order: a view comes after the views it reads (report_gap_candidates reads
+# report_chain_gaps); report_supplier_tiers.sql also creates the function supplier_tiers.
+VIEWS = [
+    "report_chain_overview",
+    "report_chain_master_suppliers",
+    "report_chain_gaps",
+    "report_gap_candidates",
+    "report_supplier_tiers",
+    "report_district_chain_matrix",
+    "report_project_pipeline",
+    "report_project_rates",
+    "report_target_progress",
+    "report_designations",
+]
+
+# Functions created with the views, with their argument types (for DROP FUNCTION).
+FUNCTIONS = ["supplier_tiers(bigint, integer)"]
+
+
+def sql(name: str) -> str:
+    """The SQL that creates (or replaces) the view `name`, with its comments."""
+    if name not in VIEWS:
+        raise KeyError(f"no reporting view named {name!r}")
+    return files(__name__).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")

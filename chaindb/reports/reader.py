@@ -1,0 +1,193 @@
+"""The read-only role for analysts and BI tools: `chaindb db grant-reader`.
+
+`chaindb_reader` logs in and reads the reporting views (report_*), the function supplier_tiers
+and the base tables, except the tables that hold secrets or sign-in traces: app_user (password
+hashes), api_token (token hashes) and login_attempt (who tried to sign in, from where). It owns
+nothing and is granted nothing that writes.
+
+The grants name the tables that exist when it runs; nothing is granted ahead of time (no
+ALTER DEFAULT PRIVILEGES), so a table a later migration adds, secret or not, stays closed to the
+reader until grant-reader runs again. Run it after every migration; it is idempotent, and
+without --password it leaves an existing password as it is.
+
+Run it as a user that may create roles (CREATEROLE) and owns the database and its tables (the
+user that runs the migrations, or a superuser). The role is cluster-wide; the grants are per
+database.
+"""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+READER = "chaindb_reader"
+
+# Never readable by the reader: password hashes, token hashes, sign-in attempts.
+SECRET_TABLES = ("app_user", "api_token", "login_attempt")
+
+# Functions the reader may call, with their argument types.
+READER_FUNCTIONS = ("supplier_tiers(bigint, integer)",)
+
+ROLE_COMMENT = (
+    "chaindb read-only login for analysts and BI tools: reads the report_* views, "
+    "supplier_tiers() and the base tables, except app_user, api_token and login_attempt "
+    "(secrets); writes nothing. Tables added later stay closed until `chaindb db grant-reader` "
+    "runs again."
+)
+
+
+class UnsafeReaderRole(Exception):
+    """chaindb_reader exists with powers beyond reading: grant-reader will not vouch for it."""
+
+
+# Attributes that would let the role do more than read.
+POWERS = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls")
+
+
+def grant_reader(connection: Connection, *, password: str | None) -> None:
+    """Create (if missing) the login role chaindb_reader and grant it read access, on the
+    connection's database; the caller commits. Idempotent."""
+    role = connection.execute(
+        text(f"SELECT rolcanlogin, {', '.join(POWERS)} FROM pg_roles WHERE rolname = :role"),
+        {"role": READER},
+    ).one_or_none()
+    if role is None:
+        # Two runs at once (a test run per process) may both try: the loser finds it made.
+        connection.execute(
+            text(
+                f"""
+                DO $$
+                BEGIN
+                  CREATE ROLE {READER} LOGIN;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                  NULL;
+                END
+                $$
+                """
+            )
+        )
+    else:
+        powers = [name for name in POWERS if getattr(role, name)]
+        if powers:
+            raise UnsafeReaderRole(
+                f"role {READER} exists with {', '.join(powers)}: it would not be read-only; "
+                "remove those attributes (ALTER ROLE) or drop the role first"
+            )
+        if not role.rolcanlogin:
+            connection.execute(text(f"ALTER ROLE {READER} LOGIN"))
+    memberships = connection.execute(
+        text(
+            "SELECT g.rolname FROM pg_auth_members AS m "
+            "JOIN pg_roles AS g ON g.oid = m.roleid "
+            "JOIN pg_roles AS r ON r.oid = m.member "
+            "WHERE r.rolname = :role ORDER BY 1"
+        ),
+        {"role": READER},
+    ).scalars()
+    inherited = list(memberships)
+    if inherited:
+        raise UnsafeReaderRole(
+            f"role {READER} is a member of {', '.join(inherited)} and would inherit its "
+            "privileges: revoke that membership first"
+        )
+    if password is not None:
+        _set_password(connection, password)
+    if _role_comment(connection) != ROLE_COMMENT:
+        # Only when it differs: the comment is cluster-wide, and test runs share the role.
+        comment = connection.execute(
+            text(
+                "SELECT format('COMMENT ON ROLE %I IS %L', CAST(:role AS text), CAST(:comment AS text))"
+            ),
+            {"role": READER, "comment": ROLE_COMMENT},
+        ).scalar_one()
+        connection.exec_driver_sql(comment, execution_options={"no_parameters": True})
+    connection.execute(
+        text(
+            f"""
+            DO $$
+            BEGIN
+              EXECUTE format('GRANT CONNECT ON DATABASE %I TO {READER}', current_database());
+            END
+            $$
+            """
+        )
+    )
+    connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {READER}"))
+    # Every table and view of the schema, then the secret ones taken back (in one transaction,
+    # so that no other session ever sees them granted).
+    connection.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER}"))
+    for table in SECRET_TABLES:
+        if _exists(connection, table):
+            connection.execute(text(f"REVOKE ALL ON TABLE {table} FROM {READER}"))
+    for function in READER_FUNCTIONS:
+        if _exists(connection, function, kind="regprocedure"):
+            connection.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {READER}"))
+
+
+def grant_reader_on(engine: Engine, *, password: str | None) -> None:
+    """grant_reader in a transaction of its own, committed."""
+    with engine.begin() as connection:
+        grant_reader(connection, password=password)
+
+
+def _set_password(connection: Connection, password: str) -> None:
+    # A role's password cannot be a bound parameter: the server quotes it (format's %L), and
+    # the statement goes to the driver as it is, with no parameter markers to interpret.
+    statement = connection.execute(
+        text(
+            "SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', CAST(:role AS text), CAST(:pw AS text))"
+        ),
+        {"role": READER, "pw": password},
+    ).scalar_one()
+    connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
+
+
+def _role_comment(connection: Connection) -> str | None:
+    return connection.execute(
+        text("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = :role"),
+        {"role": READER},
+    ).scalar_one_or_none()
+
+
+def _exists(connection: Connection, name: str, *, kind: str = "regclass") -> bool:
+    found = connection.execute(text(f"SELECT to_{kind}(:name)"), {"name": name}).scalar_one()
+    return found is not None
+
+
+def _engine() -> Engine:
+    from chaindb.config import ConfigError, Settings
+    from chaindb.database import resolve_url
+    from chaindb.db import make_engine
+
+    try:
+        return make_engine(resolve_url(Settings.from_env()))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command(
+    "grant-reader",
+    help=f"Create or refresh the read-only login role {READER} (analysts, BI tools): it reads "
+    "the report_* views and the base tables except app_user, api_token and login_attempt. "
+    "Run it again after every migration.",
+)
+@click.option(
+    "--password",
+    default=None,
+    help="Set the role's password ('-' to be asked for it). Left out: an existing password is "
+    "kept; a new role has none (it can sign in only where the server trusts it).",
+)
+def grant_reader_command(password: str | None) -> None:
+    if password == "-":
+        password = click.prompt(f"Password for {READER}", hide_input=True, confirmation_prompt=True)
+    engine = _engine()
+    try:
+        grant_reader_on(engine, password=password)
+    except (DBAPIError, UnsafeReaderRole) as exc:
+        message = str(getattr(exc, "orig", None) or exc).strip()
+        raise click.ClickException(f"grant-reader: {message}") from None
+    finally:
+        engine.dispose()
+    url = engine.url.set(username=READER, password=None, drivername="postgresql")
+    click.echo(f"{READER} can read {url.database}: psql '{url.render_as_string()}'")

@@ -1,0 +1,77 @@
+-- The quality ladder (优质企业梯度): enterprises per designation type and level, for the whole
+-- city, per chain and per planning unit.
+CREATE OR REPLACE VIEW report_designations AS
+WITH valid_designation AS (
+    SELECT DISTINCT d.enterprise_id, d.type, d.level
+    FROM designation AS d
+    WHERE d.valid_until IS NULL
+       OR d.valid_until >= current_date
+),
+live_role AS (
+    SELECT DISTINCT r.enterprise_id, r.chain_id
+    FROM chain_role AS r
+    WHERE (r.since IS NULL OR r.since <= current_date)
+      AND (r.until IS NULL OR r.until >= current_date)
+),
+designated AS (
+    -- One row per designation and chain of the enterprise (chain NULL when it has no role).
+    SELECT
+        v.enterprise_id,
+        v.type,
+        v.level,
+        e.district_id IS NOT NULL AS local,
+        e.district_id,
+        dist.code AS district_code,
+        r.chain_id,
+        c.code AS chain_code
+    FROM valid_designation AS v
+    JOIN enterprise AS e ON e.id = v.enterprise_id
+    LEFT JOIN district AS dist ON dist.id = e.district_id
+    LEFT JOIN live_role AS r ON r.enterprise_id = v.enterprise_id
+    LEFT JOIN chain AS c ON c.id = r.chain_id
+)
+SELECT
+    CASE
+        WHEN GROUPING(chain_id) = 0 THEN 'chain'
+        WHEN GROUPING(district_id) = 0 THEN 'district'
+        ELSE 'city'
+    END AS scope,
+    chain_id,
+    chain_code,
+    district_id,
+    district_code,
+    type AS designation_type,
+    level,
+    count(DISTINCT enterprise_id) AS enterprises
+FROM designated
+GROUP BY GROUPING SETS (
+    (local, type, level),
+    (chain_id, chain_code, type, level),
+    (district_id, district_code, type, level)
+)
+HAVING (GROUPING(local) = 0 AND local)
+    OR (GROUPING(chain_id) = 0 AND chain_id IS NOT NULL)
+    OR (GROUPING(district_id) = 0 AND district_id IS NOT NULL);
+
+COMMENT ON VIEW report_designations IS
+    'The quality ladder (优质企业梯度: 创新型中小企业 → 专精特新 → 小巨人, and 单项冠军, 高新技术, '
+    '瞪羚, 独角兽): distinct enterprises holding a designation valid today, per type and level, '
+    'for the city (local enterprises), per chain (enterprises with a role live today in it, '
+    'local or not) and per planning unit (its enterprises). One row per scope, key, type and '
+    'level with at least one enterprise.';
+COMMENT ON COLUMN report_designations.scope IS
+    'city (local enterprises), chain (chain_id set) or district (district_id set)';
+COMMENT ON COLUMN report_designations.chain_id IS 'The chain, for scope chain; else NULL';
+COMMENT ON COLUMN report_designations.chain_code IS 'Natural key of the chain, for scope chain';
+COMMENT ON COLUMN report_designations.district_id IS
+    'The planning unit, for scope district; else NULL';
+COMMENT ON COLUMN report_designations.district_code IS
+    'Natural key of the planning unit, for scope district';
+COMMENT ON COLUMN report_designations.designation_type IS
+    'innovative_sme (创新型中小企业), specialized_sme (专精特新中小企业), little_giant (小巨人), '
+    'single_champion (单项冠军), high_tech (高新技术企业), gazelle (瞪羚) or unicorn (独角兽)';
+COMMENT ON COLUMN report_designations.level IS
+    'national, provincial or city: the level that granted it';
+COMMENT ON COLUMN report_designations.enterprises IS
+    'Distinct enterprises of the scope holding a designation of that type and level valid today '
+    '(valid_until NULL or today or later)';

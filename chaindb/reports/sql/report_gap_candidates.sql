@@ -1,0 +1,74 @@
+-- The 补链 recruitment list: per gap segment, the non-local suppliers serving it elsewhere.
+CREATE OR REPLACE VIEW report_gap_candidates AS
+WITH RECURSIVE subtree (top_id, chain_id, segment_id, seen) AS (
+    -- Every segment with itself and every segment below it.
+    SELECT s.id, s.chain_id, s.id, ARRAY[s.id]
+    FROM chain_segment AS s
+    UNION ALL
+    SELECT t.top_id, s.chain_id, s.id, t.seen || s.id
+    FROM subtree AS t
+    JOIN chain_segment AS s ON s.parent_id = t.segment_id
+    WHERE s.id <> ALL (t.seen)
+),
+candidate_link AS (
+    SELECT
+        g.chain_id,
+        g.chain_code,
+        g.segment_id,
+        g.segment_name_zh,
+        l.supplier_id,
+        l.buyer_id,
+        l.product,
+        l.annual_value_cny_10k
+    FROM report_chain_gaps AS g
+    JOIN subtree AS t ON t.top_id = g.segment_id
+    JOIN supply_link AS l ON l.chain_id = t.chain_id AND l.segment_id = t.segment_id
+    JOIN enterprise AS e ON e.id = l.supplier_id
+    WHERE l.status = 'active'
+      AND e.district_id IS NULL
+)
+SELECT
+    k.chain_id,
+    k.chain_code,
+    k.segment_id,
+    k.segment_name_zh,
+    k.supplier_id,
+    e.name_zh AS supplier_name_zh,
+    e.uscc AS supplier_uscc,
+    e.region_code AS supplier_region_code,
+    count(DISTINCT k.buyer_id) AS chain_masters_supplied,
+    string_agg(DISTINCT k.product, '、' ORDER BY k.product) AS products,
+    COALESCE(sum(k.annual_value_cny_10k), 0) AS value_cny_10k
+FROM candidate_link AS k
+JOIN enterprise AS e ON e.id = k.supplier_id
+GROUP BY
+    k.chain_id,
+    k.chain_code,
+    k.segment_id,
+    k.segment_name_zh,
+    k.supplier_id,
+    e.name_zh,
+    e.uscc,
+    e.region_code;
+
+COMMENT ON VIEW report_gap_candidates IS
+    'The 补链 recruitment list: one row per chain gap (see report_chain_gaps) and non-local '
+    'supplier with an active link in that segment or a segment below it. Values in 万元.';
+COMMENT ON COLUMN report_gap_candidates.chain_id IS 'The chain (chain.id)';
+COMMENT ON COLUMN report_gap_candidates.chain_code IS 'Natural key of the chain';
+COMMENT ON COLUMN report_gap_candidates.segment_id IS 'The gap segment (chain_segment.id)';
+COMMENT ON COLUMN report_gap_candidates.segment_name_zh IS 'Chinese name of the gap segment';
+COMMENT ON COLUMN report_gap_candidates.supplier_id IS
+    'The non-local supplier, a candidate to recruit (enterprise.id)';
+COMMENT ON COLUMN report_gap_candidates.supplier_name_zh IS
+    'Registered Chinese name of the supplier';
+COMMENT ON COLUMN report_gap_candidates.supplier_uscc IS
+    'Unified social credit code (统一社会信用代码) of the supplier; NULL when not known';
+COMMENT ON COLUMN report_gap_candidates.supplier_region_code IS
+    '6-digit GB/T 2260 code of where the supplier is; NULL when not known';
+COMMENT ON COLUMN report_gap_candidates.chain_masters_supplied IS
+    'Distinct chain masters (buyers) the supplier supplies through those active links';
+COMMENT ON COLUMN report_gap_candidates.products IS
+    'The distinct products of those links, joined with 、; NULL when no product is recorded';
+COMMENT ON COLUMN report_gap_candidates.value_cny_10k IS
+    'Sum of the known annual values of those active links, in 万元 (10,000 CNY); 0 when none known';

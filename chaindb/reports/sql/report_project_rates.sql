@@ -1,0 +1,79 @@
+-- Per month: start rate and funds arrival rate of the projects signed that month, fulfilment
+-- rate of the projects due to start that month.
+CREATE OR REPLACE VIEW report_project_rates AS
+WITH signed AS (
+    SELECT
+        date_trunc('month', p.signed_on)::date AS month,
+        count(*) AS signed_projects,
+        count(*) FILTER (WHERE p.construction_started_on IS NOT NULL) AS started_projects,
+        sum(p.agreed_investment_cny_100m) FILTER (WHERE p.stage <> 'dropped') AS agreed_investment,
+        sum(p.funds_arrived_cny_100m) FILTER (WHERE p.stage <> 'dropped') AS funds_arrived
+    FROM project AS p
+    WHERE p.signed_on IS NOT NULL
+    GROUP BY date_trunc('month', p.signed_on)::date
+),
+due AS (
+    SELECT
+        date_trunc('month', p.agreed_start_on)::date AS month,
+        count(*) AS due_projects,
+        count(*) FILTER (WHERE p.construction_started_on <= p.agreed_start_on) AS fulfilled_projects
+    FROM project AS p
+    WHERE p.signed_on IS NOT NULL
+      AND p.agreed_start_on <= current_date
+    GROUP BY date_trunc('month', p.agreed_start_on)::date
+),
+month_totals AS (
+    SELECT
+        COALESCE(s.month, d.month) AS month,
+        COALESCE(s.signed_projects, 0) AS signed_projects,
+        COALESCE(s.started_projects, 0) AS started_projects,
+        COALESCE(s.agreed_investment, 0) AS agreed_investment,
+        COALESCE(s.funds_arrived, 0) AS funds_arrived,
+        COALESCE(d.due_projects, 0) AS due_projects,
+        COALESCE(d.fulfilled_projects, 0) AS fulfilled_projects
+    FROM signed AS s
+    FULL JOIN due AS d ON d.month = s.month
+)
+SELECT
+    t.month,
+    extract(year FROM t.month)::integer AS year,
+    t.signed_projects,
+    t.started_projects,
+    t.started_projects::numeric / NULLIF(t.signed_projects, 0) AS start_rate,
+    t.agreed_investment AS agreed_investment_cny_100m,
+    t.funds_arrived AS funds_arrived_cny_100m,
+    t.funds_arrived / NULLIF(t.agreed_investment, 0) AS funds_arrival_rate,
+    t.due_projects,
+    t.fulfilled_projects,
+    t.fulfilled_projects::numeric / NULLIF(t.due_projects, 0) AS fulfilment_rate
+FROM month_totals AS t;
+
+COMMENT ON VIEW report_project_rates IS
+    'Project rates per month: start rate (开工率) and funds arrival rate (资金到位率) of the '
+    'projects signed in the month (signed_on), fulfilment rate (履约率) of the signed projects '
+    'whose agreed start date falls in the month and has come (agreed_start_on <= today). A row '
+    'for every month with a signing or a due project. Counts include projects dropped since; '
+    'amounts leave them out. Amounts in 亿元; rates as fractions 0..1, NULL when the '
+    'denominator is 0.';
+COMMENT ON COLUMN report_project_rates.month IS 'First day of the month';
+COMMENT ON COLUMN report_project_rates.year IS 'Calendar year of the month';
+COMMENT ON COLUMN report_project_rates.signed_projects IS
+    'Projects signed in the month (signed_on), including those dropped since';
+COMMENT ON COLUMN report_project_rates.started_projects IS
+    'Of signed_projects: those whose construction has started (construction_started_on set)';
+COMMENT ON COLUMN report_project_rates.start_rate IS
+    'Start rate (开工率): started_projects / signed_projects, a fraction 0..1; NULL when none signed';
+COMMENT ON COLUMN report_project_rates.agreed_investment_cny_100m IS
+    'Agreed investment (协议投资) of the projects signed in the month and not dropped, in 亿元';
+COMMENT ON COLUMN report_project_rates.funds_arrived_cny_100m IS
+    'Funds arrived to date (到位资金) of the projects signed in the month and not dropped, in 亿元';
+COMMENT ON COLUMN report_project_rates.funds_arrival_rate IS
+    'Funds arrival rate (资金到位率): funds_arrived_cny_100m / agreed_investment_cny_100m, a '
+    'fraction (above 1 when more arrived than agreed); NULL when the agreed investment is 0';
+COMMENT ON COLUMN report_project_rates.due_projects IS
+    'Signed projects whose agreed construction start (agreed_start_on) falls in the month and is '
+    'today or earlier, including those dropped since';
+COMMENT ON COLUMN report_project_rates.fulfilled_projects IS
+    'Of due_projects: those that started construction on or before the agreed date';
+COMMENT ON COLUMN report_project_rates.fulfilment_rate IS
+    'Fulfilment rate (履约率): fulfilled_projects / due_projects, a fraction 0..1; NULL when none due';

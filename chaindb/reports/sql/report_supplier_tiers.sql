@@ -1,0 +1,180 @@
+-- Upstream suppliers of each chain master, tier by tier, through the active supply links.
+CREATE OR REPLACE FUNCTION supplier_tiers(master_id bigint, max_tier integer DEFAULT 3)
+RETURNS TABLE (
+    chain_master_id bigint,
+    chain_master_name_zh text,
+    chain_id bigint,
+    chain_code character varying,
+    tier integer,
+    supplier_id bigint,
+    supplier_name_zh text,
+    supplier_local boolean,
+    via_buyer_id bigint,
+    path bigint[]
+)
+LANGUAGE sql
+STABLE
+-- The recursion's row estimates are far too high: JIT compiling would cost more than the query.
+SET jit = off
+AS $$
+WITH RECURSIVE root AS (
+    -- The chains in which the master holds a chain_master role live today.
+    SELECT DISTINCT r.chain_id
+    FROM chain_role AS r
+    WHERE r.enterprise_id = supplier_tiers.master_id
+      AND r.role = 'chain_master'
+      AND (r.since IS NULL OR r.since <= current_date)
+      AND (r.until IS NULL OR r.until >= current_date)
+),
+wave (chain_id, tier, frontier, seen) AS (
+    -- Breadth first: a wave holds the enterprises first reached at its tier; seen holds the
+    -- master and every enterprise reached so far, so that a cycle never leads back.
+    SELECT
+        root.chain_id,
+        1,
+        first_tier.suppliers,
+        first_tier.suppliers || supplier_tiers.master_id
+    FROM root
+    CROSS JOIN LATERAL (
+        SELECT array_agg(DISTINCT l.supplier_id) AS suppliers
+        FROM supply_link AS l
+        WHERE l.buyer_id = supplier_tiers.master_id
+          AND l.chain_id = root.chain_id
+          AND l.status = 'active'
+    ) AS first_tier
+    WHERE first_tier.suppliers IS NOT NULL
+      AND supplier_tiers.max_tier >= 1
+    UNION ALL
+    SELECT
+        w.chain_id,
+        w.tier + 1,
+        next_tier.suppliers,
+        w.seen || next_tier.suppliers
+    FROM wave AS w
+    CROSS JOIN LATERAL (
+        -- Tier n+1: active links of any chain whose buyer is at tier n.
+        SELECT array_agg(DISTINCT l.supplier_id) AS suppliers
+        FROM supply_link AS l
+        WHERE l.buyer_id = ANY (w.frontier)
+          AND l.status = 'active'
+          AND l.supplier_id <> ALL (w.seen)
+    ) AS next_tier
+    WHERE w.tier < supplier_tiers.max_tier
+      AND next_tier.suppliers IS NOT NULL
+),
+placed AS (
+    -- Each enterprise with the buyer it supplies one tier down (the lowest id among several).
+    SELECT
+        w.chain_id,
+        w.tier,
+        s.supplier_id,
+        CASE
+            WHEN w.tier = 1 THEN supplier_tiers.master_id
+            ELSE (
+                SELECT min(l.buyer_id)
+                FROM supply_link AS l
+                WHERE l.supplier_id = s.supplier_id
+                  AND l.status = 'active'
+                  AND l.buyer_id = ANY (below.frontier)
+            )
+        END AS via_buyer_id
+    FROM wave AS w
+    CROSS JOIN LATERAL unnest(w.frontier) AS s (supplier_id)
+    LEFT JOIN wave AS below ON below.chain_id = w.chain_id AND below.tier = w.tier - 1
+),
+chained (chain_id, tier, supplier_id, via_buyer_id, path) AS (
+    -- The path from the master, following via_buyer_id (a tree: one buyer per enterprise).
+    SELECT
+        p.chain_id,
+        p.tier,
+        p.supplier_id,
+        p.via_buyer_id,
+        ARRAY[supplier_tiers.master_id, p.supplier_id]
+    FROM placed AS p
+    WHERE p.tier = 1
+    UNION ALL
+    SELECT
+        p.chain_id,
+        p.tier,
+        p.supplier_id,
+        p.via_buyer_id,
+        c.path || p.supplier_id
+    FROM chained AS c
+    JOIN placed AS p
+        ON p.chain_id = c.chain_id
+       AND p.tier = c.tier + 1
+       AND p.via_buyer_id = c.supplier_id
+)
+SELECT
+    m.id AS chain_master_id,
+    m.name_zh AS chain_master_name_zh,
+    k.chain_id,
+    c.code AS chain_code,
+    k.tier,
+    k.supplier_id,
+    e.name_zh AS supplier_name_zh,
+    e.district_id IS NOT NULL AS supplier_local,
+    k.via_buyer_id,
+    k.path
+FROM chained AS k
+JOIN enterprise AS m ON m.id = supplier_tiers.master_id
+JOIN enterprise AS e ON e.id = k.supplier_id
+JOIN chain AS c ON c.id = k.chain_id
+$$;
+
+COMMENT ON FUNCTION supplier_tiers(bigint, integer) IS
+    'The upstream suppliers of one chain master, in every chain where its chain_master role is '
+    'live today, down to max_tier (default 3): the fast path of report_supplier_tiers, same '
+    'columns. Tier 1 = suppliers of active links to the master in that chain; tier n+1 = '
+    'suppliers of active links (any chain) to a tier-n enterprise. Each enterprise once per '
+    'chain, at its lowest tier; never the master itself; safe on cycles.';
+
+CREATE OR REPLACE VIEW report_supplier_tiers AS
+WITH live_master AS (
+    SELECT DISTINCT r.enterprise_id AS chain_master_id, r.chain_id
+    FROM chain_role AS r
+    WHERE r.role = 'chain_master'
+      AND (r.since IS NULL OR r.since <= current_date)
+      AND (r.until IS NULL OR r.until >= current_date)
+)
+SELECT
+    m.chain_master_id,
+    t.chain_master_name_zh,
+    m.chain_id,
+    t.chain_code,
+    t.tier,
+    t.supplier_id,
+    t.supplier_name_zh,
+    t.supplier_local,
+    t.via_buyer_id,
+    t.path
+FROM live_master AS m
+CROSS JOIN LATERAL supplier_tiers(m.chain_master_id, 5) AS t
+WHERE t.chain_id = m.chain_id;
+
+COMMENT ON VIEW report_supplier_tiers IS
+    'For each chain master and chain where its chain_master role is live today: every enterprise '
+    'upstream of it through active supply links, down to tier 5. Tier 1 = suppliers of active '
+    'links to the master in that chain; tier n+1 = suppliers of active links (any chain) to a '
+    'tier-n enterprise. Each enterprise appears once per master and chain, at its lowest tier; '
+    'the master never; cycles are cut. For one master, supplier_tiers(master_id, max_tier) is '
+    'faster.';
+COMMENT ON COLUMN report_supplier_tiers.chain_master_id IS
+    'The chain master at the root (enterprise.id)';
+COMMENT ON COLUMN report_supplier_tiers.chain_master_name_zh IS
+    'Registered Chinese name of the chain master';
+COMMENT ON COLUMN report_supplier_tiers.chain_id IS
+    'The chain of the master''s role and of its tier-1 links (chain.id)';
+COMMENT ON COLUMN report_supplier_tiers.chain_code IS 'Natural key of the chain';
+COMMENT ON COLUMN report_supplier_tiers.tier IS
+    '1 = supplies the master directly, 2 = supplies a tier-1 supplier, and so on (at most 5)';
+COMMENT ON COLUMN report_supplier_tiers.supplier_id IS 'The upstream enterprise (enterprise.id)';
+COMMENT ON COLUMN report_supplier_tiers.supplier_name_zh IS
+    'Registered Chinese name of the upstream enterprise';
+COMMENT ON COLUMN report_supplier_tiers.supplier_local IS
+    'True when the upstream enterprise is in one of the city''s planning units';
+COMMENT ON COLUMN report_supplier_tiers.via_buyer_id IS
+    'The enterprise one tier down that it supplies on the path (the master for tier 1; the '
+    'lowest id when it supplies several)';
+COMMENT ON COLUMN report_supplier_tiers.path IS
+    'Enterprise ids from the master to this enterprise: {master, tier 1, ..., this one}';

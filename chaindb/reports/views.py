@@ -1,0 +1,336 @@
+"""The report pages: one per reporting view, with filters, a chart, the table and exports."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+from wtforms import IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange, Optional
+
+from chaindb.chains.models import ChainRole, RoleKind
+from chaindb.db import db
+from chaindb.enterprises.models import Enterprise
+from chaindb.errors import N_, Invalid, NotFound
+from chaindb.reports import catalog, charts
+from chaindb.reports.catalog import Col, Filter, Report
+from chaindb.web import FILTERS
+from chaindb.web.forms import Form, RefSelectField, chain_options, district_options
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+# --- the filters form -------------------------------------------------------------------------
+
+
+class AnyRefSelectField(RefSelectField):
+    """A reference select whose empty choice means "any", not "choose one"."""
+
+    def option_choices(self) -> list[SelectChoice]:
+        return [
+            SelectChoice("", _l("— any —")),
+            *(SelectChoice(str(value), label) for value, label in self._options()),
+        ]
+
+
+def master_options() -> list[tuple[int, str]]:
+    """Today's chain masters, in any chain."""
+    today = func.current_date()
+    rows = db.session.execute(
+        select(Enterprise.id, Enterprise.name_zh)
+        .where(
+            Enterprise.id.in_(
+                select(ChainRole.enterprise_id).where(
+                    ChainRole.role == RoleKind.CHAIN_MASTER,
+                    or_(ChainRole.since.is_(None), ChainRole.since <= today),
+                    or_(ChainRole.until.is_(None), ChainRole.until >= today),
+                )
+            )
+        )
+        .order_by(Enterprise.name_zh, Enterprise.id)
+    )
+    return [(id_, name) for id_, name in rows]
+
+
+def _field(f: Filter) -> Any:
+    if f.kind == "chain":
+        return AnyRefSelectField(f.label, options=chain_options)
+    if f.kind == "district":
+        return AnyRefSelectField(f.label, options=district_options)
+    if f.kind == "master":
+        return AnyRefSelectField(f.label, options=master_options)
+    if f.kind == "year":
+        return IntegerField(f.label, validators=[Optional(), NumberRange(min=1900, max=2100)])
+    if f.kind == "tier":
+        return IntegerField(
+            f.label,
+            validators=[Optional(), NumberRange(min=1, max=catalog.MAX_TIERS)],
+            render_kw={"min": 1, "max": catalog.MAX_TIERS},
+        )
+    assert f.kind == "choice" and f.choices is not None
+    return SelectField(
+        f.label,
+        choices=[
+            SelectChoice("", _l("— any —")),
+            *(SelectChoice(k, v) for k, v in f.choices.items()),
+        ],
+        validators=[Optional()],
+    )
+
+
+_forms: dict[str, type[Form]] = {}
+
+
+def filter_form(report: Report) -> Form:
+    """The report's filters read from the query string (GET: no CSRF token)."""
+    if report.name not in _forms:
+        fields = {f.name: _field(f) for f in report.filters}
+        _forms[report.name] = type(
+            f"{report.name.title().replace('-', '')}Filters", (Form,), fields
+        )
+    return _forms[report.name](request.args, meta={"csrf": False})
+
+
+def filter_values(report: Report, form: Form) -> dict[str, Any]:
+    return {
+        f.name: (form[f.name].data if form[f.name].data != "" else None) for f in report.filters
+    }
+
+
+def filter_args(report: Report) -> dict[str, str]:
+    """The query string's filters of this report (for the export links)."""
+    return {
+        f.name: request.args[f.name] for f in report.filters if request.args.get(f.name, "").strip()
+    }
+
+
+def _report(name: str) -> Report:
+    report = catalog.REPORTS.get(name)
+    if report is None:
+        raise NotFound(N_("There is no report named %(name)s."), params={"name": name})
+    return report
+
+
+# --- showing values ---------------------------------------------------------------------------
+
+
+def href(endpoint: str, **values: Any) -> str | None:
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
+def month(value: Any) -> str:
+    if value is None:
+        return "—"
+    return format_date(value, "yyyy-MM")
+
+
+def text_of(col: Col | None, value: Any) -> str:
+    """A value as the pages write it: a vocabulary's label, 亿元, a percentage ..."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, Enum):
+        value = value.value
+    if col is not None and col.choices is not None:
+        return str(col.choices.get(value, value))
+    if col is not None and col.format == "month":
+        return month(value)
+    if col is not None and col.format:
+        return str(FILTERS[col.format](value))
+    if isinstance(value, bool):
+        return str(FILTERS["yes_no"](value))
+    if isinstance(value, Decimal):
+        return str(FILTERS["number"](value))
+    return str(value)
+
+
+def cell(row: Mapping[str, Any], col: Col, names: Mapping[int, str]) -> Markup:
+    value = row.get(col.name)
+    if value is None or value == "" or value == []:
+        return Markup('<span class="muted">—</span>')
+    if col.enterprise:
+        ids = value if isinstance(value, (list, tuple)) else [value]
+        links = []
+        for id_ in ids:
+            name = names.get(id_, f"#{id_}")
+            url = href("enterprises.detail", id=id_)
+            links.append(Markup('<a href="{}">{}</a>').format(url, name) if url else escape(name))
+        return Markup(" → ").join(links)
+    text = text_of(col, value)
+    if col.link is not None:
+        endpoint, id_column = col.link
+        id_ = row.get(id_column)
+        url = href(endpoint, id=id_) if id_ is not None else None
+        if url:
+            return Markup('<a href="{}">{}</a>').format(url, text)
+    return escape(text)
+
+
+def _value_format(report: Report) -> Any:
+    chart = report.chart
+    assert chart is not None
+    first = chart.values[0]
+    if first == "*":
+        return lambda value: FILTERS["number"](value or 0)
+    col = report.by_name[first]
+    return lambda value: text_of(col, value) or "—"
+
+
+def _series_label(report: Report) -> Any:
+    chart = report.chart
+    assert chart is not None
+
+    def label(key: Any) -> str:
+        if chart.split is None:
+            return str(report.by_name[key].label) if key != "*" else _("Rows")
+        if chart.split_labels and key in chart.split_labels:
+            return str(chart.split_labels[key])
+        return text_of(report.by_name[chart.split], key) or "—"
+
+    return label
+
+
+def chart_figure(report: Report, values: Mapping[str, Any]) -> charts.Figure | None:
+    data = catalog.chart_data(db.session, report, values)
+    if data is None:
+        return None
+    chart = data.chart
+    if chart.aggregate:
+        description = _("Totals of all the rows the filters select.")
+    elif chart.order == "value":
+        description = _("The %(count)s largest rows the filters select.", count=chart.limit)
+    else:
+        description = _("The latest %(count)s rows the filters select.", count=chart.limit)
+    return charts.figure(
+        report,
+        data,
+        show=lambda name, value: text_of(report.by_name[name], value),
+        series_label=_series_label(report),
+        value_format=_value_format(report),
+        description=description,
+    )
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+@bp.get("")
+def index():
+    return render_template("reports/index.html", reports=list(catalog.REPORTS.values()))
+
+
+@bp.get("/<name>")
+def show(name: str):
+    report = _report(name)
+    form = filter_form(report)
+    session = db.session
+    if not form.validate():
+        return render_template(
+            "reports/show.html",
+            report=report,
+            form=form,
+            rows=[],
+            total=0,
+            figure=None,
+            names={},
+            invalid=True,
+            export_args={},
+            shown_max=catalog.ROWS_SHOWN,
+            cell=cell,
+        ), 422
+    values = filter_values(report, form)
+    rows = catalog.read(session, report, values, limit=catalog.ROWS_SHOWN)
+    total = len(rows) if len(rows) < catalog.ROWS_SHOWN else catalog.count(session, report, values)
+    names = catalog.enterprise_names(session, catalog.enterprise_ids(report, rows))
+    return render_template(
+        "reports/show.html",
+        report=report,
+        form=form,
+        rows=rows,
+        total=total,
+        figure=chart_figure(report, values),
+        names=names,
+        invalid=False,
+        export_args=filter_args(report),
+        shown_max=catalog.ROWS_SHOWN,
+        cell=cell,
+    )
+
+
+@bp.get("/<name>/export")
+def export(name: str):
+    """Every row the filters select, as CSV (with a BOM) or XLSX; the header the view's columns."""
+    report = _report(name)
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise Invalid(N_("format must be csv or xlsx"), field="format")
+    form = filter_form(report)
+    if not form.validate():
+        field, errors = next(iter(form.errors.items()))
+        raise Invalid(
+            N_("The filter %(field)s is not valid: %(message)s"),
+            params={"field": str(form[field].label.text), "message": str(errors[0])},
+            field=field,
+        )
+    values = filter_values(report, form)
+    filename = f"{report.view}.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    session = _export_session()
+    if fmt == "csv":
+
+        def lines() -> Iterator[str]:
+            try:
+                yield from catalog.csv_chunks(report.names, catalog.stream(session, report, values))
+            finally:
+                session.close()
+
+        return Response(stream_with_context(lines()), mimetype="text/csv", headers=disposition)
+    spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed by chunks() once sent)
+    try:
+        catalog.write_xlsx(
+            spool, report.view, report.names, catalog.stream(session, report, values)
+        )
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        session.close()
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with spool:
+            while chunk := spool.read(64 * 1024):
+                yield chunk
+
+    return Response(chunks(), mimetype=catalog.XLSX_TYPE, headers=disposition)
+
+
+def _export_session() -> Session:
+    """A session with a transaction of its own: the server-side cursor that streams the rows
+    needs one, and the pages' session for GET requests reads in autocommit (no transaction)."""
+    return current_app.extensions["chaindb.db"]["sessionmaker"]()
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,361 @@
+"""The report pages: every report renders its figures, filters narrow the rows, the exports hold
+exactly the filtered rows, unknown reports and bad filters are explained, viewers may look."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from chaindb.reports import VIEWS, catalog
+from tests import factories_sql as f
+
+
+@pytest.fixture
+def app(app):
+    # The lead adds "reports" to chaindb.web.views.DOMAINS; until then the tests register it.
+    if "reports.index" not in app.view_functions:
+        from chaindb.reports.views import register
+
+        register(app)
+    return app
+
+
+@pytest.fixture
+def world(conn):
+    """Two chains in a planning unit; a local chain master with a local and a non-local
+    supplier; a second-tier supplier; projects, a target and a designation."""
+    district = f.district(conn, name_zh="报表测试区")
+    other_district = f.district(conn, name_zh="报表空白区")
+    auto = f.chain(conn, code="rpt-auto", name_zh="报表汽车链")
+    chem = f.chain(conn, code="rpt-chem", name_zh="报表化工链")
+    battery = f.segment(conn, auto, code="rpt-battery", name_zh="报表电池环节", position="upstream")
+    motor = f.segment(conn, auto, code="rpt-motor", name_zh="报表电机环节", position="midstream")
+    master = f.enterprise(conn, name_zh="报表链主汽车有限公司", district_id=district, size="large")
+    f.chain_role(conn, master, auto, "chain_master")
+    local = f.enterprise(conn, name_zh="报表本地电池有限公司", district_id=district, size="small")
+    f.chain_role(conn, local, auto, "supplier", segment_id=battery)
+    f.chain_role(conn, local, chem, "chain_master")
+    remote = f.enterprise(conn, name_zh="报表外地电机有限公司", region_code="440300", size="medium")
+    second = f.enterprise(conn, name_zh="报表二级材料有限公司", region_code="310115")
+    f.supply_link(conn, local, master, auto, segment_id=battery, product="电芯",
+                  annual_value_cny_10k=300, status="active")  # fmt: skip
+    f.supply_link(conn, remote, master, auto, segment_id=motor, product="驱动电机",
+                  annual_value_cny_10k=100, status="active")  # fmt: skip
+    f.supply_link(conn, second, local, chem, product="电解液", annual_value_cny_10k=50,
+                  status="active")  # fmt: skip
+    signed = f.project(
+        conn, auto, district, name="报表电池工厂项目", stage="signed",
+        signed_on=date(2025, 3, 10), agreed_start_on=date(2025, 4, 1),
+        agreed_investment_cny_100m=Decimal("12.5"), funds_arrived_cny_100m=Decimal("5"),
+    )  # fmt: skip
+    started = f.project(
+        conn, auto, district, name="报表电机工厂项目", stage="under_construction",
+        signed_on=date(2024, 11, 5), agreed_start_on=date(2024, 12, 1),
+        construction_started_on=date(2024, 11, 20),
+        agreed_investment_cny_100m=Decimal("30"), funds_arrived_cny_100m=Decimal("30"),
+    )  # fmt: skip
+    f.project(conn, chem, district, name="报表化工储备项目", stage="lead",
+              agreed_investment_cny_100m=Decimal("8"))  # fmt: skip
+    f.target(conn, scope="city", year=2025, metric="industrial_revenue", unit="cny_100m",
+             target_value=1000, actual_value=800)  # fmt: skip
+    f.target(conn, scope="city", year=2024, metric="industrial_revenue", unit="cny_100m",
+             target_value=900, actual_value=950)  # fmt: skip
+    f.insert(conn, "designation", enterprise_id=local, type="little_giant", level="national",
+             year=2024)  # fmt: skip
+    return SimpleNamespace(
+        district=district, other_district=other_district, auto=auto, chem=chem,
+        battery=battery, motor=motor, master=master, local=local, remote=remote,
+        second=second, signed=signed, started=started,
+    )  # fmt: skip
+
+
+def view_rows(conn, report, where: str = "", **params) -> list[dict]:
+    sql = f"SELECT * FROM {report.view} {where}"
+    return [dict(r) for r in conn.execute(text(sql), params).mappings()]
+
+
+def read_csv(response) -> list[list[str]]:
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode()), "the CSV starts with a BOM"
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def read_xlsx(response) -> list[list]:
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+# --- the catalog against the views ---------------------------------------------------------------
+
+
+def test_every_view_has_a_report_whose_columns_are_the_views(conn):
+    assert sorted(r.view for r in catalog.REPORTS.values()) == sorted(VIEWS)
+    for report in catalog.REPORTS.values():
+        columns = conn.execute(
+            text(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = :view ORDER BY ordinal_position"
+            ),
+            {"view": report.view},
+        ).scalars()
+        assert report.names == list(columns), report.view
+        for col in report.columns:
+            if col.name.endswith("_cny_100m"):
+                assert col.format == "yi", col.name
+            if col.name.endswith("_cny_10k"):
+                assert col.format == "wan", col.name
+            if "rate" in col.name or col.name == "progress":
+                assert col.format == "percent", col.name
+        for name in report.order_by:
+            assert name.lstrip("-") in report.by_name
+        for flt in report.filters:
+            assert flt.column in report.by_name
+        if report.chart:
+            for name in (*report.chart.category, *report.chart.values):
+                assert name == "*" or name in report.by_name
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
+def test_the_index_lists_every_report(web):
+    page = web.text("/reports")
+    for report in catalog.REPORTS.values():
+        assert f'href="/reports/{report.name}"' in page
+        assert report.view in page
+
+
+@pytest.mark.parametrize("name", list(catalog.REPORTS))
+def test_every_report_renders(web, world, name):
+    page = web.text(f"/reports/{name}")
+    report = catalog.REPORTS[name]
+    assert f"<code>{report.view}</code>" in page
+    assert "<table" in page
+    assert "style=" not in page  # the Content-Security-Policy forbids inline styles
+    assert f"/reports/{name}/export?format=csv" in page
+
+
+def _row_of(page: str, marker: str) -> str:
+    """The table row (<tr>…</tr>) that contains `marker`."""
+    for row in re.findall(r"<tr>.*?</tr>", page, flags=re.S):
+        if marker in row:
+            return row
+    raise AssertionError(f"no row with {marker!r}")
+
+
+def test_chain_overview_shows_the_chains_figures(web, world):
+    row = _row_of(web.text(f"/reports/chain-overview?chain_id={world.auto}"), "报表汽车链")
+    # Agreed investment of the two projects (12.5 + 30) and their funds (5 + 30), in 亿元.
+    assert "42.50 亿元" in row
+    assert "35.00 亿元" in row
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    # enterprises, masters, backbones, suppliers, local, non-local, links, projects
+    assert cells[:8] == ["2", "1", "0", "2", "1", "1", "2", "2"]
+
+
+def test_chain_master_suppliers_shows_the_local_supply_rates(web, world):
+    page = web.text("/reports/chain-master-suppliers")
+    row = _row_of(page, "报表链主汽车有限公司")
+    # 300 of 400 万元 from the local supplier; one link of two.
+    assert "75.0%" in row and "50.0%" in row
+    assert "400.00 万元" in row
+    assert f'href="/chain-masters/{world.master}"' in row
+    # The chart: one stacked bar per chain master, with an accessible title.
+    assert "<svg" in page and 'role="img"' in page
+    assert '<title id="chart-chain-master-suppliers-title">' in page
+
+
+def test_chain_gaps_and_their_candidates(web, world):
+    gaps = web.text(f"/reports/chain-gaps?chain_id={world.auto}")
+    assert "报表电机环节" in gaps  # served only from elsewhere: a gap
+    assert "报表电池环节" not in gaps.split("<table")[1]  # the local battery maker serves it
+    candidates = web.text(f"/reports/gap-candidates?chain_id={world.auto}")
+    row = _row_of(candidates, "报表外地电机有限公司")
+    assert "440300" in row and "驱动电机" in row and "100.00 万元" in row
+
+
+def test_supplier_tiers_shows_the_second_tier_and_its_path(web, world):
+    page = web.text(f"/reports/supplier-tiers?chain_master_id={world.master}")
+    row = _row_of(page, "报表二级材料有限公司")
+    assert re.search(r"<td>2</td>", row)
+    # The path from the chain master, by name: master → local supplier → second tier.
+    assert row.index("报表链主汽车有限公司") < row.index("报表本地电池有限公司")
+    narrowed = web.text(f"/reports/supplier-tiers?chain_master_id={world.master}&max_tier=1")
+    assert "报表二级材料有限公司" not in narrowed.split("<table")[1]
+    assert "报表本地电池有限公司" in narrowed.split("<table")[1]
+
+
+def test_district_matrix_pipeline_rates_targets_and_designations(web, world):
+    matrix = web.text(f"/reports/district-chain-matrix?district_id={world.district}")
+    assert "42.50 亿元" in _row_of(matrix, "报表汽车链")
+    pipeline = web.text("/reports/project-pipeline?year=2025")
+    assert "2025-03" in pipeline and "2024-11" not in pipeline.split("<table")[1]
+    rates = web.text("/reports/project-rates?year=2024")
+    # Signed in November 2024 and started: a start rate of 100%, all funds arrived.
+    assert "100.0%" in _row_of(rates, "2024-11")
+    progress = web.text("/reports/target-progress?year=2025")
+    assert "80.0%" in progress and "105.6%" not in progress
+    designations = web.text(f"/reports/designations?district_id={world.district}")
+    row = _row_of(designations.split("<table")[1], "小巨人")
+    assert re.findall(r'<td class="num">([^<]*)</td>', row) == ["1"]
+
+
+def test_filters_narrow_the_rows(web, world):
+    everything = web.text("/reports/district-chain-matrix")
+    one = web.text(
+        f"/reports/district-chain-matrix?chain_id={world.chem}&district_id={world.district}"
+    )
+    table = one.split("<table")[1]
+    assert table.count("<tr>") == 2  # the header and one row
+    assert "报表化工链" in table and "报表汽车链" not in table
+    assert "报表空白区" in everything
+
+
+def test_the_page_shows_the_first_rows_and_says_how_many_there_are(web, world, conn, monkeypatch):
+    monkeypatch.setattr(catalog, "ROWS_SHOWN", 3)
+    total = len(view_rows(conn, catalog.REPORTS["district-chain-matrix"]))
+    assert total > 3
+    page = web.text("/reports/district-chain-matrix")
+    assert page.split("<tbody>")[1].count("<tr>") == 3
+    assert f'data-total="{total}" data-shown="3"' in page
+
+
+def test_export_csv_and_xlsx_hold_exactly_the_filtered_rows(web, world, conn):
+    report = catalog.REPORTS["district-chain-matrix"]
+    expected = view_rows(
+        conn,
+        report,
+        "WHERE chain_id = :chain ORDER BY district_code, chain_code",
+        chain=world.auto,
+    )
+    assert len(expected) >= 2  # every planning unit, this chain
+    response = web.get(f"/reports/district-chain-matrix/export?format=csv&chain_id={world.auto}")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert f'filename="{report.view}.csv"' in response.headers["Content-Disposition"]
+    rows = read_csv(response)
+    assert rows[0] == report.names
+    assert [int(r[rows[0].index("district_id")]) for r in rows[1:]] == [
+        r["district_id"] for r in expected
+    ]
+    assert {int(r[rows[0].index("chain_id")]) for r in rows[1:]} == {world.auto}
+    ours = next(r for r in rows[1:] if int(r[0]) == world.district)
+    assert Decimal(ours[report.names.index("agreed_investment_cny_100m")]) == Decimal("42.5")
+
+    response = web.get(f"/reports/district-chain-matrix/export?format=xlsx&chain_id={world.auto}")
+    assert response.status_code == 200
+    sheet = read_xlsx(response)
+    assert list(sheet[0]) == report.names
+    assert [r[0] for r in sheet[1:]] == [r["district_id"] for r in expected]
+    ours = next(r for r in sheet[1:] if r[0] == world.district)
+    assert Decimal(str(ours[report.names.index("agreed_investment_cny_100m")])) == Decimal("42.5")
+
+
+def test_every_report_exports_as_csv_and_xlsx(web, world, conn):
+    for report in catalog.REPORTS.values():
+        count = len(view_rows(conn, report))
+        rows = read_csv(web.get(f"/reports/{report.name}/export?format=csv"))
+        assert rows[0] == report.names and len(rows) - 1 == count, report.name
+        sheet = read_xlsx(web.get(f"/reports/{report.name}/export?format=xlsx"))
+        assert list(sheet[0]) == report.names and len(sheet) - 1 == count, report.name
+
+
+def test_supplier_tiers_exports_the_path_as_an_array(web, world):
+    rows = read_csv(
+        web.get(f"/reports/supplier-tiers/export?format=csv&chain_master_id={world.master}")
+    )
+    header, body = rows[0], rows[1:]
+    second = next(r for r in body if int(r[header.index("supplier_id")]) == world.second)
+    assert second[header.index("path")] == f"{{{world.master},{world.local},{world.second}}}"
+    assert second[header.index("supplier_local")] == "false"
+
+
+def test_an_unknown_report_is_not_found(web):
+    assert web.get("/reports/no-such-report").status_code == 404
+    assert web.get("/reports/no-such-report/export?format=csv").status_code == 404
+
+
+def test_a_bad_filter_is_explained_beside_its_field(web, world):
+    response = web.get("/reports/project-rates?year=abc")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'class="field-error" id="year-error"' in page
+    assert 'value="abc"' in page
+    response = web.get("/reports/chain-overview?chain_id=999999999")
+    assert response.status_code == 422
+    assert 'id="chain_id-error"' in response.get_data(as_text=True)
+    response = web.get("/reports/supplier-tiers?max_tier=9")
+    assert response.status_code == 422
+    assert 'id="max_tier-error"' in response.get_data(as_text=True)
+
+
+def test_a_bad_export_is_refused_not_a_500(web, world):
+    assert web.get("/reports/project-rates/export?format=csv&year=abc").status_code == 422
+    assert web.get("/reports/project-rates/export?format=pdf").status_code == 422
+
+
+def test_filters_a_report_lacks_are_ignored(web, world):
+    # project-rates has no chain filter: the parameter neither filters nor breaks the page.
+    assert web.get(f"/reports/project-rates?chain_id={world.auto}").status_code == 200
+
+
+def test_a_viewer_may_see_and_export_reports(web_as, world):
+    viewer = web_as("viewer")
+    assert viewer.get("/reports").status_code == 200
+    assert viewer.get("/reports/chain-overview").status_code == 200
+    assert viewer.get("/reports/chain-overview/export?format=xlsx").status_code == 200
+
+
+def test_signed_out_readers_are_sent_to_sign_in(client):
+    response = client.get("/reports/chain-overview")
+    assert response.status_code == 302
+    assert "/login" in response.location
+
+
+def test_names_are_escaped_in_tables_and_charts(web, conn, world):
+    f.enterprise(conn, name_zh="<script>alert(1)</script>", district_id=world.district)
+    nasty = f.chain(conn, code="rpt-nasty", name_zh="<b>报表</b>链")
+    f.project(conn, nasty, world.district, agreed_investment_cny_100m=Decimal("99"))
+    page = web.text("/reports/chain-overview")
+    assert "<b>报表</b>" not in page
+    assert "&lt;b&gt;报表&lt;/b&gt;链" in page
+
+
+def test_the_chart_draws_bars_with_labels_and_values(web, world):
+    page = web.text(f"/reports/chain-overview?chain_id={world.auto}")
+    svg = page.split("<svg")[1].split("</svg>")[0]
+    assert "报表汽车链" in svg
+    assert "42.50 亿元" in svg  # the stacked bar's total
+    assert svg.count("<rect") >= 2  # signed and under construction, stacked
+    assert "<desc" in svg
+
+
+def test_exports_stream_on_an_engine_too(engine):
+    """In production the pages' GET session reads in autocommit, where no server-side cursor
+    can be declared: the export must read in a transaction of its own."""
+    from chaindb import create_app
+    from chaindb.config import Settings
+
+    settings = Settings(
+        env="test", database_url="postgresql+psycopg://unused/none", secret_key="t" * 40
+    )
+    app = create_app({"TESTING": True, "ENGINE": engine}, settings=settings)
+    if "reports.export" not in app.view_functions:
+        from chaindb.reports.views import register
+
+        register(app)
+    export = app.view_functions["reports.export"]
+    for fmt in ("csv", "xlsx"):
+        # The view itself, past the sign-in gate: this test is about the database session.
+        with app.test_request_context(f"/reports/chain-overview/export?format={fmt}"):
+            response = export("chain-overview")
+            body = response.get_data()
+        assert body.startswith("\ufeffchain_id,".encode() if fmt == "csv" else b"PK")
