@@ -15,10 +15,13 @@ COPY seeds ./seeds
 RUN pip install "babel>=2.16" \
     && pybabel -q compile -d chaindb/translations \
     && pip install . \
-    && useradd --system --uid 10001 --home /app chaindb
+    && useradd --system --uid 10001 --home /app chaindb \
+    && mkdir -p /app/data && chown chaindb /app/data
 
 USER chaindb
+# data/ keeps uploaded imports between their check and their confirmation.
 ENV CHAINDB_ENV=production \
-    CHAINDB_ALEMBIC_INI=/app/alembic.ini
+    CHAINDB_ALEMBIC_INI=/app/alembic.ini \
+    CHAINDB_DATA_DIR=/app/data
 EXPOSE 8000
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-", "chaindb.wsgi:app"]

@@ -15,6 +15,7 @@ from chaindb.database import resolve_url
 from chaindb.db import make_engine
 from chaindb.reports.cli import report_command
 from chaindb.reports.reader import grant_reader_command
+from chaindb.reports.refresh import refresh_command, refresh_reports
 
 
 def _settings() -> Settings:
@@ -138,11 +139,16 @@ def synthetic(scale: float, replace: bool, quiet: bool) -> None:
     started = time.perf_counter()
     try:
         summary = loader.load(engine, scale=scale, replace=replace, progress=not quiet)
+        click.echo(f"seed synthetic: {summary} in {time.perf_counter() - started:.1f} s")
+        # The materialized reports follow the data, as after the other seeds.
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            refresh_reports(connection)
+        click.echo(f"reports refreshed in {time.perf_counter() - started:.1f} s")
     except loader.SyntheticError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()
-    click.echo(f"seed synthetic: {summary} in {time.perf_counter() - started:.1f} s")
 
 
 def _session():
@@ -244,3 +250,4 @@ def token_create(username: str, name: str | None, expires_in_days: int | None) -
 
 main.add_command(report_command(_engine))
 db.add_command(grant_reader_command)
+db.add_command(refresh_command)

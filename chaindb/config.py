@@ -58,6 +58,9 @@ class Settings:
     token_cache_seconds: int = 10
     # Session cookies only over HTTPS: on in production, off for http://127.0.0.1 in development.
     secure_cookies: bool = False
+    # How often the deployment refreshes the materialized reports (the pages say so); None =
+    # on demand only (the refresh button, seeds, `chaindb db refresh-reports`).
+    reports_refresh_minutes: int | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -70,9 +73,12 @@ class Settings:
             port = int(env.get("CHAINDB_PORT", "5000"))
             pool = int(env.get("CHAINDB_DB_POOL_SIZE", "5"))
             token_cache = int(env.get("CHAINDB_TOKEN_CACHE_SECONDS", "10"))
+            refresh = env.get("CHAINDB_REPORTS_REFRESH_MINUTES") or None
+            refresh_minutes = int(refresh) if refresh is not None else None
         except ValueError as exc:
             raise ConfigError(
-                "CHAINDB_PORT, CHAINDB_DB_POOL_SIZE and CHAINDB_TOKEN_CACHE_SECONDS must be "
+                "CHAINDB_PORT, CHAINDB_DB_POOL_SIZE, CHAINDB_TOKEN_CACHE_SECONDS and "
+                "CHAINDB_REPORTS_REFRESH_MINUTES must be "
                 f"integers: {exc}"
             ) from exc
         settings = cls(
@@ -87,6 +93,7 @@ class Settings:
             db_pool_size=pool,
             token_cache_seconds=token_cache,
             log_level=env.get("CHAINDB_LOG_LEVEL", "INFO"),
+            reports_refresh_minutes=refresh_minutes,
             secure_cookies=_flag(env.get("CHAINDB_SECURE_COOKIES"), default=name == "production"),
         )
         settings.check()

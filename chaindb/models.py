@@ -7,6 +7,7 @@ from chaindb.db import Base
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Designation, Enterprise
 from chaindb.projects.models import Project, ProjectStageEvent
+from chaindb.reports.models import ReportRefresh
 from chaindb.supply.models import SupplyLink
 from chaindb.targets.models import Target
 
@@ -23,6 +24,7 @@ __all__ = [
     "LoginAttempt",
     "Project",
     "ProjectStageEvent",
+    "ReportRefresh",
     "SupplyLink",
     "Target",
     "User",

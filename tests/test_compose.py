@@ -67,4 +67,9 @@ def test_stack_orders_db_then_migrate_then_app(binary):
     assert services["db"]["healthcheck"]["test"][0] == "CMD-SHELL"
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert services["app"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # The reports are refreshed once the schema exists, and again and again.
+    reports = services["reports"]
+    assert reports["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "chaindb db refresh-reports" in " ".join(reports["command"])
+    assert reports["restart"] == "unless-stopped"
     assert "gunicorn" in Path(PROJECT_ROOT / "Dockerfile").read_text()

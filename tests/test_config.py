@@ -69,3 +69,12 @@ def test_production_with_secret_and_url_starts():
 def test_bad_values_name_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_the_reports_refresh_period_is_read_and_checked():
+    assert Settings.from_env({}).reports_refresh_minutes is None
+    assert (
+        Settings.from_env({"CHAINDB_REPORTS_REFRESH_MINUTES": "10"}).reports_refresh_minutes == 10
+    )
+    with pytest.raises(ConfigError, match="CHAINDB_REPORTS_REFRESH_MINUTES"):
+        Settings.from_env({"CHAINDB_REPORTS_REFRESH_MINUTES": "often"})

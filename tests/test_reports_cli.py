@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from chaindb.reports import catalog
 from chaindb.reports.cli import display_width, report_command
+from chaindb.reports.refresh import refresh_reports
 from tests import factories_sql as f
 
 
@@ -29,6 +30,7 @@ def world(conn):
     f.supply_link(conn, remote, master, auto, annual_value_cny_10k=100, status="active")
     f.project(conn, auto, district, agreed_investment_cny_100m=Decimal("12.5"))
     f.project(conn, chem, district, agreed_investment_cny_100m=Decimal("3"))
+    refresh_reports(conn)  # the materialized reports, as of now (in the test's transaction)
     return {"district": district, "auto": auto, "chem": chem, "master": master}
 
 

@@ -66,8 +66,9 @@ def test_the_reader_cannot_read_the_secrets(reader, table):
         "CREATE TABLE public.reader_was_here (id int)",
         "CREATE VIEW public.reader_view AS SELECT 1 AS one",
         "CREATE OR REPLACE VIEW report_target_progress AS SELECT 1 AS target_id",
-        "DROP VIEW report_chain_overview",
-        "COMMENT ON VIEW report_chain_overview IS 'mine'",
+        "DROP MATERIALIZED VIEW report_chain_overview",
+        "REFRESH MATERIALIZED VIEW report_chain_overview",
+        "COMMENT ON MATERIALIZED VIEW report_chain_overview IS 'mine'",
     ],
 )
 def test_the_reader_writes_nothing(reader, statement):

@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Connection, text
 
-from chaindb.reports import VIEWS, sql
+from chaindb.migrations import alembic_config
+from chaindb.reports import MATERIALIZED, VIEWS, sql
+from chaindb.reports.refresh import refresh_reports
 from tests import factories_sql as f
 
 # The column contract, in order (docs/reporting.md and the report pages rely on it).
@@ -288,6 +290,8 @@ def world(conn: Connection) -> World:
             until=PAST if link.status == "ended" else None,
         )
         w.links.append(link)
+    # The materialized views answer from their last refresh: this one, in the test's transaction.
+    refresh_reports(conn)
     return w
 
 
@@ -328,8 +332,24 @@ def test_the_sql_files_are_what_the_migrations_made(conn):
         return {
             view: (
                 conn.execute(
+                    text(
+                        "SELECT c.relkind, obj_description(c.oid, 'pg_class') FROM pg_class AS c "
+                        "WHERE c.oid = CAST(:v AS regclass)"
+                    ),
+                    {"v": view},
+                ).one(),
+                conn.execute(
                     text("SELECT pg_get_viewdef(CAST(:v AS regclass))"), {"v": view}
                 ).scalar_one(),
+                tuple(
+                    conn.execute(
+                        text(
+                            "SELECT indexname, indexdef FROM pg_indexes "
+                            "WHERE schemaname = 'public' AND tablename = :v ORDER BY indexname"
+                        ),
+                        {"v": view},
+                    ).all()
+                ),
                 tuple(
                     conn.execute(
                         text(
@@ -347,12 +367,32 @@ def test_the_sql_files_are_what_the_migrations_made(conn):
     function = "SELECT pg_get_functiondef(CAST('supplier_tiers(bigint, integer)' AS regprocedure))"
     migrated, migrated_function = definitions(), conn.execute(text(function)).scalar_one()
     savepoint = conn.begin_nested()
+    # Each materialized view's file drops it first: readers before the views they read.
+    for view in reversed(MATERIALIZED):
+        conn.exec_driver_sql(f"DROP MATERIALIZED VIEW {view}")
     for view in VIEWS:
         conn.exec_driver_sql(sql(view), execution_options={"no_parameters": True})
     current, current_function = definitions(), conn.execute(text(function)).scalar_one()
     savepoint.rollback()
     assert current == migrated
     assert current_function == migrated_function
+    kinds = {view: kind for view, ((kind, _), *_) in migrated.items()}
+    assert {view for view, kind in kinds.items() if kind == "m"} == set(MATERIALIZED)
+    assert {kind for view, kind in kinds.items() if view not in MATERIALIZED} == {"v"}
+
+
+def test_the_newest_migration_of_each_view_carries_its_file():
+    """The text a migration creates a view with is the .sql file's, in the newest migration
+    that creates it (older migrations keep the text of their time)."""
+    from alembic.script import ScriptDirectory
+
+    newest: dict[str, str] = {}
+    for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():  # head first
+        for view, statements in getattr(script.module, "VIEW_SQL", {}).items():
+            newest.setdefault(view, statements)
+    assert set(newest) == set(VIEWS)
+    for view in VIEWS:
+        assert newest[view].strip() == sql(view).strip(), view
 
 
 # --- chains, chain masters, gaps ---------------------------------------------------------------
@@ -387,6 +427,7 @@ def test_chain_overview(conn, world):
             funds_arrived_cny_100m=funds,
             **dates.get(stage, {}),
         )
+    refresh_reports(conn)
 
     (row,) = rows(conn, "SELECT * FROM report_chain_overview WHERE chain_id = :c", c=w.ids["C1"])
     c1_roles = [r for r in w.live_roles if r[1] == "C1"]

@@ -14,7 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from chaindb.reports import VIEWS, catalog
+from chaindb.reports import MATERIALIZED, VIEWS, catalog
+from chaindb.reports.refresh import refresh_reports
 from tests import factories_sql as f
 
 
@@ -70,6 +71,7 @@ def world(conn):
              target_value=900, actual_value=950)  # fmt: skip
     f.insert(conn, "designation", enterprise_id=local, type="little_giant", level="national",
              year=2024)  # fmt: skip
+    refresh_reports(conn)  # the materialized reports, as of now (in the test's transaction)
     return SimpleNamespace(
         district=district, other_district=other_district, auto=auto, chem=chem,
         battery=battery, motor=motor, master=master, local=local, remote=remote,
@@ -99,10 +101,12 @@ def read_xlsx(response) -> list[list]:
 def test_every_view_has_a_report_whose_columns_are_the_views(conn):
     assert sorted(r.view for r in catalog.REPORTS.values()) == sorted(VIEWS)
     for report in catalog.REPORTS.values():
+        # pg_attribute, not information_schema.columns: that leaves materialized views out.
         columns = conn.execute(
             text(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = :view ORDER BY ordinal_position"
+                "SELECT a.attname FROM pg_attribute AS a "
+                "WHERE a.attrelid = CAST(:view AS regclass) AND a.attnum > 0 "
+                "AND NOT a.attisdropped ORDER BY a.attnum"
             ),
             {"view": report.view},
         ).scalars()
@@ -324,6 +328,7 @@ def test_names_are_escaped_in_tables_and_charts(web, conn, world):
     f.enterprise(conn, name_zh="<script>alert(1)</script>", district_id=world.district)
     nasty = f.chain(conn, code="rpt-nasty", name_zh="<b>报表</b>链")
     f.project(conn, nasty, world.district, agreed_investment_cny_100m=Decimal("99"))
+    refresh_reports(conn)
     page = web.text("/reports/chain-overview")
     assert "<b>报表</b>" not in page
     assert "&lt;b&gt;报表&lt;/b&gt;链" in page
@@ -359,3 +364,87 @@ def test_exports_stream_on_an_engine_too(engine):
             response = export("chain-overview")
             body = response.get_data()
         assert body.startswith("\ufeffchain_id,".encode() if fmt == "csv" else b"PK")
+
+
+# --- the materialized reports: as of when, and refreshing them -------------------------------------
+
+
+def test_materialized_reports_say_as_of_when_and_editors_may_refresh(web, world):
+    for report in catalog.REPORTS.values():
+        page = web.text(f"/reports/{report.name}")
+        if report.materialized:
+            assert 'id="freshness"' in page and "数据截至" in page, report.name
+            assert f'action="/reports/{report.name}/refresh"' in page
+        else:
+            assert 'id="freshness"' not in page, report.name
+            assert "/refresh" not in page
+    assert {r.view for r in catalog.REPORTS.values() if r.materialized} == set(MATERIALIZED)
+    # The refresh keeps the page's filters.
+    page = web.text(f"/reports/chain-overview?chain_id={world.auto}")
+    assert f'action="/reports/chain-overview/refresh?chain_id={world.auto}"' in page
+
+
+def test_the_refresh_button_shows_new_figures(web, world, conn):
+    page = web.text(f"/reports/chain-overview?chain_id={world.auto}")
+    assert "42.50 亿元" in _row_of(page, "报表汽车链")
+    f.project(conn, world.auto, world.district, agreed_investment_cny_100m=Decimal("7.5"))
+    page = web.text(f"/reports/chain-overview?chain_id={world.auto}")
+    assert "42.50 亿元" in _row_of(page, "报表汽车链")  # as of the last refresh
+    before = conn.execute(
+        text("SELECT refreshed_at FROM report_refresh WHERE view_name = 'report_chain_overview'")
+    ).scalar_one()
+
+    response = web.post(f"/reports/chain-overview/refresh?chain_id={world.auto}")
+    assert response.status_code == 302
+    assert response.location.endswith(f"/reports/chain-overview?chain_id={world.auto}")
+    page = web.text(response.location)
+    assert "50.00 亿元" in _row_of(page, "报表汽车链")
+    assert "数据已刷新" in page
+    after, seconds = conn.execute(
+        text(
+            "SELECT refreshed_at, seconds FROM report_refresh "
+            "WHERE view_name = 'report_chain_overview'"
+        )
+    ).one()
+    assert after > before and seconds is not None
+
+
+def test_refreshing_the_candidates_refreshes_the_gaps_they_read(web, world, conn):
+    before = dict(conn.execute(text("SELECT view_name, refreshed_at FROM report_refresh")).all())
+    response = web.post(f"/reports/gap-candidates/refresh?chain_id={world.auto}")
+    assert response.status_code == 302
+    after = dict(conn.execute(text("SELECT view_name, refreshed_at FROM report_refresh")).all())
+    assert after["report_chain_gaps"] > before["report_chain_gaps"]
+    assert after["report_gap_candidates"] > after["report_chain_gaps"]
+    assert after["report_chain_overview"] == before["report_chain_overview"]
+
+
+def test_a_configured_schedule_is_named(web, world, app):
+    app.config["REPORTS_REFRESH_MINUTES"] = 10
+    page = web.text("/reports/supplier-tiers")
+    assert "每 10 分钟刷新一次，也可随时刷新" in page
+    del app.config["REPORTS_REFRESH_MINUTES"]
+    assert "（按需刷新）" in web.text("/reports/supplier-tiers")
+
+
+def test_viewers_see_the_time_but_may_not_refresh(web_as, world, conn):
+    viewer = web_as("viewer")
+    page = viewer.text("/reports/chain-master-suppliers")
+    assert 'id="freshness"' in page
+    assert "/refresh" not in page and "立即刷新" not in page
+    response = viewer.post("/reports/chain-master-suppliers/refresh")
+    assert response.status_code == 403
+    assert (
+        conn.execute(
+            text(
+                "SELECT seconds FROM report_refresh WHERE view_name = 'report_chain_master_suppliers'"
+            )
+        ).scalar_one()
+        is not None
+    )  # the world's refresh, not another
+
+
+def test_a_refresh_needs_the_forms_token_and_a_materialized_report(web, world):
+    assert web.client.post("/reports/chain-overview/refresh").status_code == 400  # no token
+    assert web.post("/reports/designations/refresh").status_code == 404
+    assert web.post("/reports/no-such-report/refresh").status_code == 404

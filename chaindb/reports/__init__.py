@@ -1,7 +1,8 @@
 """The reporting views: their SQL, one readable file per view in sql/.
 
 The files are the current version. A migration copies the text it creates, so that a released
-migration never changes; a change to a view is a new migration with the new text.
+migration never changes; a change to a view is a new migration with the new text. The views in
+MATERIALIZED are materialized views: their files drop and create them, with their indexes.
 """
 
 from __future__ import annotations
@@ -23,12 +24,27 @@ VIEWS = [
     "report_designations",
 ]
 
+# The views kept as materialized views, in VIEWS' order, which is also their refresh order (a
+# view after the materialized views it reads): they answer from their last refresh
+# (chaindb.reports.refresh, `chaindb db refresh-reports`); the others compute on every query.
+MATERIALIZED = (
+    "report_chain_overview",
+    "report_chain_master_suppliers",
+    "report_chain_gaps",
+    "report_gap_candidates",
+    "report_supplier_tiers",
+)
+
+# Materialized view -> the materialized views it reads: refreshing it refreshes them first.
+READS = {"report_gap_candidates": ("report_chain_gaps",)}
+
 # Functions created with the views, with their argument types (for DROP FUNCTION).
 FUNCTIONS = ["supplier_tiers(bigint, integer)"]
 
 
 def sql(name: str) -> str:
-    """The SQL that creates (or replaces) the view `name`, with its comments."""
+    """The SQL that creates (or replaces) the view `name`, with its comments (and, for a
+    materialized view, drops it first and creates its indexes)."""
     if name not in VIEWS:
         raise KeyError(f"no reporting view named {name!r}")
     return files(__name__).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")

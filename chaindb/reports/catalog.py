@@ -30,6 +30,7 @@ from chaindb.chains.forms import POSITION_LABELS, TIER_LABELS
 from chaindb.districts.forms import KIND_LABELS as DISTRICT_KIND_LABELS
 from chaindb.enterprises.forms import DESIGNATION_LEVEL_LABELS, DESIGNATION_TYPE_LABELS
 from chaindb.projects.forms import STAGE_LABELS
+from chaindb.reports import MATERIALIZED
 from chaindb.targets.forms import METRIC_LABELS, SCOPE_LABELS, UNIT_LABELS
 
 # The rows a page shows; the export and the command give them all.
@@ -154,6 +155,11 @@ class Report:
     @property
     def shown(self) -> list[Col]:
         return [c for c in self.columns if c.shown]
+
+    @property
+    def materialized(self) -> bool:
+        """Its view answers from its last refresh (chaindb.reports.refresh), not live."""
+        return self.view in MATERIALIZED
 
     def filter(self, name: str) -> Filter | None:
         return next((f for f in self.filters if f.name == name), None)

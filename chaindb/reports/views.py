@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -13,16 +14,19 @@ from flask import (
     Flask,
     Response,
     current_app,
+    flash,
+    redirect,
     render_template,
     request,
     stream_with_context,
     url_for,
 )
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -34,10 +38,12 @@ from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, Invalid, NotFound
 from chaindb.reports import catalog, charts
 from chaindb.reports.catalog import Col, Filter, Report
+from chaindb.reports.refresh import last_refresh, refresh_reports
 from chaindb.web import FILTERS
 from chaindb.web.forms import Form, RefSelectField, chain_options, district_options
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+log = logging.getLogger(__name__)
 
 
 # --- the filters form -------------------------------------------------------------------------
@@ -232,6 +238,33 @@ def chart_figure(report: Report, values: Mapping[str, Any]) -> charts.Figure | N
     )
 
 
+def refresh_minutes() -> int | None:
+    """How often the materialized reports are refreshed on a schedule, in minutes, when the
+    deployment says so (REPORTS_REFRESH_MINUTES, or the settings' reports_refresh_minutes)."""
+    minutes = current_app.config.get("REPORTS_REFRESH_MINUTES")
+    if minutes is None:
+        minutes = getattr(current_app.config["SETTINGS"], "reports_refresh_minutes", None)
+    return int(minutes) if minutes else None
+
+
+def freshness(report: Report) -> str | None:
+    """A materialized report's "figures as of" line; None for a report computed when read."""
+    if not report.materialized:
+        return None
+    found = last_refresh(db.session, report.view)
+    if found is None:
+        return _("Figures as of the last refresh (its time is not recorded).")
+    when = FILTERS["moment"](found[0])
+    minutes = refresh_minutes()
+    if minutes:
+        return _(
+            "Figures as of %(time)s (refreshed every %(minutes)s minutes, and on demand).",
+            time=when,
+            minutes=minutes,
+        )
+    return _("Figures as of %(time)s (refreshed on demand).", time=when)
+
+
 # --- routes -----------------------------------------------------------------------------------
 
 
@@ -258,6 +291,7 @@ def show(name: str):
             export_args={},
             shown_max=catalog.ROWS_SHOWN,
             cell=cell,
+            freshness=freshness(report),
         ), 422
     values = filter_values(report, form)
     rows = catalog.read(session, report, values, limit=catalog.ROWS_SHOWN)
@@ -275,7 +309,34 @@ def show(name: str):
         export_args=filter_args(report),
         shown_max=catalog.ROWS_SHOWN,
         cell=cell,
+        freshness=freshness(report),
     )
+
+
+@bp.post("/<name>/refresh")
+def refresh(name: str):
+    """Refresh a materialized report's view now (editors; the gate refuses viewers), then show
+    the report again with the same filters."""
+    report = _report(name)
+    if not report.materialized:
+        raise NotFound(
+            N_("The report %(name)s is computed when it is read: there is nothing to refresh."),
+            params={"name": name},
+        )
+    session = db.session
+    try:
+        took = refresh_reports(session.connection(), views=[report.view])
+    except DBAPIError as exc:
+        session.rollback()
+        log.exception("refreshing %s failed", report.view)
+        diag = getattr(exc.orig, "diag", None)
+        reason = getattr(diag, "message_primary", None) or str(exc.orig).strip()
+        flash(_("The figures could not be refreshed: %(reason)s", reason=reason), "error")
+    else:
+        session.commit()
+        seconds = format_decimal(took[report.view], format="#,##0.0")
+        flash(_("Figures refreshed in %(seconds)s s.", seconds=seconds), "ok")
+    return redirect(url_for("reports.show", name=report.name, **filter_args(report)))
 
 
 @bp.get("/<name>/export")

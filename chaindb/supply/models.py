@@ -64,6 +64,14 @@ class SupplyLink(Timestamped, Base):
         ),
         Index("ix_supply_link_buyer_id_chain_id", "buyer_id", "chain_id"),
         Index("ix_supply_link_chain_id_segment_id", "chain_id", "segment_id"),
+        # Each tier's suppliers from the index alone (supplier_tiers, report_supplier_tiers).
+        Index(
+            "ix_supply_link_active_buyer_id_chain_id_supplier_id",
+            "buyer_id",
+            "chain_id",
+            "supplier_id",
+            postgresql_where=text("status = 'active'"),
+        ),
         {
             "comment": "Supply links (配套关系): supplier -> chain master, for a chain. The buyer must "
             "hold the chain_master role in that chain (trigger supply_link_check_buyer)"

@@ -1,5 +1,9 @@
 -- One row per chain: its enterprises, suppliers, projects by stage and amounts.
-CREATE OR REPLACE VIEW report_chain_overview AS
+-- Materialized: as a plain view it took 350 ms at synthetic scale 1. Its rows are those of the
+-- last refresh (chaindb.reports.refresh: REFRESH ... CONCURRENTLY, which needs the unique
+-- index below). Dropped and created again, never replaced; created WITH DATA.
+DROP MATERIALIZED VIEW IF EXISTS report_chain_overview;
+CREATE MATERIALIZED VIEW report_chain_overview AS
 WITH live_role AS (
     SELECT r.chain_id, r.enterprise_id, r.role
     FROM chain_role AS r
@@ -93,7 +97,9 @@ LEFT JOIN role_counts AS r ON r.chain_id = c.id
 LEFT JOIN link_counts AS l ON l.chain_id = c.id
 LEFT JOIN project_counts AS p ON p.chain_id = c.id;
 
-COMMENT ON VIEW report_chain_overview IS
+CREATE UNIQUE INDEX uq_report_chain_overview_chain_id ON report_chain_overview (chain_id);
+
+COMMENT ON MATERIALIZED VIEW report_chain_overview IS
     'One row per industrial chain (产业链): its enterprises, chain masters, suppliers (local and '
     'non-local), projects and agreed investment by stage, funds arrived. Roles count when live '
     'today; links when active; projects and amounts leave out dropped projects unless the column '

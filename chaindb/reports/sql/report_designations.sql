@@ -7,51 +7,55 @@ WITH valid_designation AS (
     WHERE d.valid_until IS NULL
        OR d.valid_until >= current_date
 ),
-live_role AS (
+chain_member AS (
+    -- The chains of the designated enterprises (a role live today), one row per pair.
     SELECT DISTINCT r.enterprise_id, r.chain_id
     FROM chain_role AS r
-    WHERE (r.since IS NULL OR r.since <= current_date)
+    WHERE r.enterprise_id IN (SELECT v.enterprise_id FROM valid_designation AS v)
+      AND (r.since IS NULL OR r.since <= current_date)
       AND (r.until IS NULL OR r.until >= current_date)
-),
-designated AS (
-    -- One row per designation and chain of the enterprise (chain NULL when it has no role).
-    SELECT
-        v.enterprise_id,
-        v.type,
-        v.level,
-        e.district_id IS NOT NULL AS local,
-        e.district_id,
-        dist.code AS district_code,
-        r.chain_id,
-        c.code AS chain_code
-    FROM valid_designation AS v
-    JOIN enterprise AS e ON e.id = v.enterprise_id
-    LEFT JOIN district AS dist ON dist.id = e.district_id
-    LEFT JOIN live_role AS r ON r.enterprise_id = v.enterprise_id
-    LEFT JOIN chain AS c ON c.id = r.chain_id
 )
 SELECT
-    CASE
-        WHEN GROUPING(chain_id) = 0 THEN 'chain'
-        WHEN GROUPING(district_id) = 0 THEN 'district'
-        ELSE 'city'
-    END AS scope,
-    chain_id,
-    chain_code,
-    district_id,
-    district_code,
-    type AS designation_type,
-    level,
-    count(DISTINCT enterprise_id) AS enterprises
-FROM designated
-GROUP BY GROUPING SETS (
-    (local, type, level),
-    (chain_id, chain_code, type, level),
-    (district_id, district_code, type, level)
-)
-HAVING (GROUPING(local) = 0 AND local)
-    OR (GROUPING(chain_id) = 0 AND chain_id IS NOT NULL)
-    OR (GROUPING(district_id) = 0 AND district_id IS NOT NULL);
+    'city'::text AS scope,
+    NULL::bigint AS chain_id,
+    NULL::character varying(40) AS chain_code,
+    NULL::bigint AS district_id,
+    NULL::character varying(16) AS district_code,
+    v.type AS designation_type,
+    v.level,
+    count(*) AS enterprises
+FROM valid_designation AS v
+JOIN enterprise AS e ON e.id = v.enterprise_id
+WHERE e.district_id IS NOT NULL
+GROUP BY v.type, v.level
+UNION ALL
+SELECT
+    'chain'::text,
+    m.chain_id,
+    c.code,
+    NULL::bigint,
+    NULL::character varying(16),
+    v.type,
+    v.level,
+    count(*)
+FROM valid_designation AS v
+JOIN chain_member AS m ON m.enterprise_id = v.enterprise_id
+JOIN chain AS c ON c.id = m.chain_id
+GROUP BY m.chain_id, c.code, v.type, v.level
+UNION ALL
+SELECT
+    'district'::text,
+    NULL::bigint,
+    NULL::character varying(40),
+    e.district_id,
+    dist.code,
+    v.type,
+    v.level,
+    count(*)
+FROM valid_designation AS v
+JOIN enterprise AS e ON e.id = v.enterprise_id
+JOIN district AS dist ON dist.id = e.district_id
+GROUP BY e.district_id, dist.code, v.type, v.level;
 
 COMMENT ON VIEW report_designations IS
     'The quality ladder (优质企业梯度: 创新型中小企业 → 专精特新 → 小巨人, and 单项冠军, 高新技术, '

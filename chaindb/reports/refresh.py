@@ -1,0 +1,143 @@
+"""Refreshing the materialized reporting views: `chaindb db refresh-reports`.
+
+The views in chaindb.reports.MATERIALIZED answer from their last refresh. A refresh recomputes
+one with REFRESH MATERIALIZED VIEW CONCURRENTLY: readers keep reading the previous rows meanwhile
+and never wait (a plain REFRESH, used only while a view has never been populated, would lock
+them out until it commits). Each refresh is recorded in report_refresh: when it began (the figures
+are the data as of then) and how long it took; the report pages show it.
+
+Who refreshes: the compose stack's `reports` service every 10 minutes, `chaindb db
+refresh-reports` by hand or from cron, a seed run that changed rows (seeds.runner), and an
+editor's "Refresh now" on a report page. REFRESH needs the owner of the views (the user that runs
+the migrations); two refreshes of one view run one after the other.
+
+report_gap_candidates reads the materialized view report_chain_gaps: the views refresh in
+MATERIALIZED's order, and refreshing report_gap_candidates alone refreshes report_chain_gaps
+first (chaindb.reports.READS), so that the candidates are those of today's gaps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import click
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from chaindb.reports import MATERIALIZED, READS
+from chaindb.reports.models import ReportRefresh
+
+
+def refresh_order(views: Iterable[str] | None = None, *, reads: bool = True) -> list[str]:
+    """The materialized views to refresh for `views` (default all of them), in MATERIALIZED's
+    order (a view after those it reads); with `reads`, also the materialized views they read."""
+    if views is None:
+        return list(MATERIALIZED)
+    wanted = set(views)
+    unknown = wanted - set(MATERIALIZED)
+    if unknown:
+        raise ValueError(f"not a materialized reporting view: {', '.join(sorted(unknown))}")
+    while reads:
+        more = {read for view in wanted for read in READS.get(view, ())} - wanted
+        if not more:
+            break
+        wanted |= more
+    return [view for view in MATERIALIZED if view in wanted]
+
+
+def refresh_reports(
+    connection: Connection,
+    *,
+    concurrently: bool = True,
+    views: Iterable[str] | None = None,
+    reads: bool = True,
+) -> dict[str, float]:
+    """Refresh the materialized reporting views (`views`, default all of them; with `reads`,
+    also the materialized views they read) in dependency order and record each in
+    report_refresh; the seconds each took, in that order. The caller commits.
+
+    CONCURRENTLY unless `concurrently` is false or the view has never been populated (a
+    concurrent refresh needs rows to compare with).
+    """
+    chosen = refresh_order(views, reads=reads)
+    took: dict[str, float] = {}
+    for view in chosen:
+        found = connection.execute(
+            text(
+                "SELECT c.relispopulated, clock_timestamp() FROM pg_class AS c "
+                "WHERE c.oid = to_regclass(:view) AND c.relkind = 'm'"
+            ),
+            {"view": view},
+        ).one_or_none()
+        if found is None:
+            raise LookupError(f"{view} is not a materialized view here: migrate the database")
+        populated, began = found
+        how = "CONCURRENTLY " if concurrently and populated else ""
+        started = time.perf_counter()
+        connection.exec_driver_sql(f"REFRESH MATERIALIZED VIEW {how}{view}")
+        took[view] = time.perf_counter() - started
+        seconds = Decimal(f"{took[view]:.3f}")
+        record = insert(ReportRefresh).values(view_name=view, refreshed_at=began, seconds=seconds)
+        connection.execute(
+            record.on_conflict_do_update(
+                index_elements=[ReportRefresh.view_name],
+                set_={"refreshed_at": began, "seconds": seconds},
+            )
+        )
+    return took
+
+
+def last_refresh(session: Session, view: str) -> tuple[datetime, Decimal | None] | None:
+    """When the view was last refreshed and how long it took; None when not recorded."""
+    row = session.execute(
+        select(ReportRefresh.refreshed_at, ReportRefresh.seconds).where(
+            ReportRefresh.view_name == view
+        )
+    ).one_or_none()
+    return None if row is None else (row.refreshed_at, row.seconds)
+
+
+def _engine() -> Engine:
+    from chaindb.config import ConfigError, Settings
+    from chaindb.database import resolve_url
+    from chaindb.db import make_engine
+
+    try:
+        return make_engine(resolve_url(Settings.from_env()))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command(
+    "refresh-reports",
+    help="Refresh the materialized reporting views (report_chain_overview, "
+    "report_chain_master_suppliers, report_chain_gaps, report_gap_candidates, "
+    "report_supplier_tiers) concurrently: readers keep the previous figures until each is done. "
+    "Run it as the user that runs the migrations.",
+)
+@click.option(
+    "--view",
+    "views",
+    multiple=True,
+    type=click.Choice(MATERIALIZED),
+    help="Only this view (repeatable), and the materialized views it reads "
+    "(report_gap_candidates: report_chain_gaps first); all of them when left out.",
+)
+def refresh_command(views: tuple[str, ...]) -> None:
+    engine = _engine()
+    try:
+        # A transaction per view: its lock ends with it, and a failure keeps the views before.
+        for view in refresh_order(views or None):
+            with engine.begin() as connection:
+                took = refresh_reports(connection, views=[view], reads=False)
+            click.echo(f"{view} refreshed in {took[view]:.2f} s")
+    except (DBAPIError, LookupError) as exc:
+        message = str(getattr(exc, "orig", None) or exc).strip()
+        raise click.ClickException(f"refresh-reports: {message}") from None
+    finally:
+        engine.dispose()

@@ -1,0 +1,276 @@
+"""The materialized reports: a refresh picks up what changed and records when; the command, the
+seeds and the migration that made them materialized (grants kept, downgrade restores the views)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from alembic import command
+from click.testing import CliRunner
+from sqlalchemy import Connection, Engine, text
+
+from chaindb.db import make_engine
+from chaindb.migrations import alembic_config
+from chaindb.reports import MATERIALIZED, VIEWS
+from chaindb.reports import refresh as refresh_module
+from chaindb.reports.reader import READER, grant_reader_on
+from chaindb.reports.refresh import last_refresh, refresh_command, refresh_reports
+from tests import factories_sql as f
+from tests.conftest import migrate
+
+BEFORE = "e41f7c2a9b63"  # the revision whose reporting views were all plain views
+
+
+def recorded(conn: Connection) -> dict[str, tuple[datetime, Decimal | None]]:
+    return {
+        name: (at, seconds)
+        for name, at, seconds in conn.execute(
+            text("SELECT view_name, refreshed_at, seconds FROM report_refresh")
+        )
+    }
+
+
+def suppliers_of(conn: Connection, master: int, chain: int) -> int | None:
+    return conn.execute(
+        text(
+            "SELECT suppliers FROM report_chain_master_suppliers "
+            "WHERE chain_master_id = :m AND chain_id = :c"
+        ),
+        {"m": master, "c": chain},
+    ).scalar_one_or_none()
+
+
+@pytest.fixture
+def master(conn):
+    """A chain master with one local supplier, refreshed into the reports."""
+    district = f.district(conn)
+    chain = f.chain(conn)
+    buyer = f.enterprise(conn, district_id=district, size="large")
+    f.chain_role(conn, buyer, chain, "chain_master")
+    supplier = f.enterprise(conn, district_id=district, size="small")
+    f.supply_link(conn, supplier, buyer, chain, annual_value_cny_10k=100, status="active")
+    refresh_reports(conn)
+    return {"district": district, "chain": chain, "buyer": buyer, "supplier": supplier}
+
+
+def test_a_refresh_picks_up_a_new_supply_link_and_records_when(conn, master):
+    m, c = master["buyer"], master["chain"]
+    assert suppliers_of(conn, m, c) == 1
+    before = recorded(conn)
+    assert set(before) == set(MATERIALIZED)
+
+    newcomer = f.enterprise(conn, region_code="320500")
+    f.supply_link(conn, newcomer, m, c, annual_value_cny_10k=50, status="active")
+    assert suppliers_of(conn, m, c) == 1  # as of the last refresh
+    tiers = "SELECT count(*) FROM report_supplier_tiers WHERE chain_master_id = :m"
+    assert conn.execute(text(tiers), {"m": m}).scalar_one() == 1
+
+    took = refresh_reports(conn)
+    assert list(took) == list(MATERIALIZED)
+    assert all(seconds >= 0 for seconds in took.values())
+    assert suppliers_of(conn, m, c) == 2
+    assert conn.execute(text(tiers), {"m": m}).scalar_one() == 2
+    (overview,) = conn.execute(
+        text("SELECT suppliers, nonlocal_suppliers FROM report_chain_overview WHERE chain_id = :c"),
+        {"c": c},
+    ).all()
+    assert tuple(overview) == (2, 1)
+
+    after = recorded(conn)
+    for view in MATERIALIZED:
+        at, seconds = after[view]
+        assert at > before[view][0], view  # clock time of this refresh, not of the transaction
+        assert seconds is not None and seconds >= 0
+    assert last_refresh_of(conn, "report_chain_overview") == after["report_chain_overview"]
+
+
+def last_refresh_of(conn: Connection, view: str):
+    from sqlalchemy.orm import Session
+
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+        return last_refresh(session, view)
+
+
+def test_one_view_at_a_time_and_only_materialized_ones(conn, master):
+    before = recorded(conn)
+    took = refresh_reports(conn, views=["report_supplier_tiers"])
+    assert list(took) == ["report_supplier_tiers"]
+    after = recorded(conn)
+    assert after["report_chain_overview"] == before["report_chain_overview"]
+    assert after["report_supplier_tiers"] != before["report_supplier_tiers"]
+    with pytest.raises(ValueError, match="report_designations"):
+        refresh_reports(conn, views=["report_designations"])
+    assert refresh_reports(conn, views=[]) == {}
+
+
+def test_gap_candidates_refresh_after_the_gaps_they_read(conn, master):
+    """report_gap_candidates reads the materialized report_chain_gaps: refreshing it alone
+    refreshes the gaps first, and a full refresh does them in that order."""
+    assert list(MATERIALIZED).index("report_chain_gaps") < list(MATERIALIZED).index(
+        "report_gap_candidates"
+    )
+    chain = master["chain"]
+    segment = f.segment(conn, chain)
+    buyer = master["buyer"]
+    outsider = f.enterprise(conn, region_code="320500")
+    f.supply_link(conn, outsider, buyer, chain, segment_id=segment, status="active")
+    gaps = "SELECT count(*) FROM report_chain_gaps WHERE segment_id = :s"
+    candidates = "SELECT supplier_id FROM report_gap_candidates WHERE segment_id = :s"
+    assert conn.execute(text(gaps), {"s": segment}).scalar_one() == 0  # as of the last refresh
+
+    before = recorded(conn)
+    took = refresh_reports(conn, views=["report_gap_candidates"])
+    assert list(took) == ["report_chain_gaps", "report_gap_candidates"]
+    assert conn.execute(text(gaps), {"s": segment}).scalar_one() == 1
+    assert conn.execute(text(candidates), {"s": segment}).scalars().all() == [outsider]
+    after = recorded(conn)
+    assert after["report_chain_overview"] == before["report_chain_overview"]
+
+    # Without the views it reads, only the one asked for.
+    took = refresh_reports(conn, views=["report_gap_candidates"], reads=False)
+    assert list(took) == ["report_gap_candidates"]
+
+
+def test_a_view_never_populated_is_refreshed_plainly(conn, master):
+    conn.execute(text("REFRESH MATERIALIZED VIEW report_chain_overview WITH NO DATA"))
+    refresh_reports(conn)  # CONCURRENTLY would be refused on an unpopulated view
+    populated = conn.execute(
+        text("SELECT relispopulated FROM pg_class WHERE oid = 'report_chain_overview'::regclass")
+    ).scalar_one()
+    assert populated
+    refresh_reports(conn, concurrently=False)
+    assert suppliers_of(conn, master["buyer"], master["chain"]) == 1
+
+
+def test_only_the_materialized_views_are_materialized(conn):
+    kinds = dict(
+        conn.execute(
+            text("SELECT relname, relkind FROM pg_class WHERE relname = ANY(:views)"),
+            {"views": VIEWS},
+        ).all()
+    )
+    assert {v for v, kind in kinds.items() if kind == "m"} == set(MATERIALIZED)
+    assert len(kinds) == len(VIEWS)
+    # Each has the unique index a concurrent refresh needs.
+    for view in MATERIALIZED:
+        assert conn.execute(
+            text(
+                "SELECT count(*) FROM pg_index WHERE indrelid = CAST(:v AS regclass) "
+                "AND indisunique AND indpred IS NULL"
+            ),
+            {"v": view},
+        ).scalar_one(), view
+
+
+def test_the_command_refreshes_each_view_and_commits(scratch_database, monkeypatch):
+    url = scratch_database()
+    migrate(url)
+    engine = make_engine(url)
+    monkeypatch.setattr(refresh_module, "_engine", lambda: engine)
+    try:
+        result = CliRunner().invoke(refresh_command, [])
+        assert result.exit_code == 0, result.output
+        for view in MATERIALIZED:
+            assert f"{view} refreshed in" in result.output
+        result = CliRunner().invoke(refresh_command, ["--view", "report_chain_overview"])
+        assert result.exit_code == 0, result.output
+        assert result.output.count("refreshed in") == 1
+        with engine.connect() as conn:
+            timed = conn.execute(
+                text("SELECT count(*) FROM report_refresh WHERE seconds IS NOT NULL")
+            ).scalar_one()
+        assert timed == len(MATERIALIZED)
+        result = CliRunner().invoke(refresh_command, ["--view", "report_gap_candidates"])
+        assert result.exit_code == 0, result.output
+        refreshed = [line.split()[0] for line in result.output.splitlines()]
+        assert refreshed == ["report_chain_gaps", "report_gap_candidates"]
+        bad = CliRunner().invoke(refresh_command, ["--view", "report_designations"])
+        assert bad.exit_code == 2
+    finally:
+        engine.dispose()
+
+
+def test_a_seed_run_that_changes_rows_refreshes_the_reports(scratch_database):
+    from seeds import reference
+    from seeds.runner import run
+
+    url = scratch_database()
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        run(engine, reference.load)
+        with engine.connect() as conn:
+            chains = conn.execute(text("SELECT count(*) FROM report_chain_overview")).scalar_one()
+            first = recorded(conn)
+        assert chains == 13  # the iconic chains, in the same transaction as the seed
+        assert all(seconds is not None for _, seconds in first.values())
+        run(engine, reference.load)  # nothing changed: nothing to refresh
+        with engine.connect() as conn:
+            assert recorded(conn) == first
+    finally:
+        engine.dispose()
+
+
+def _state(engine: Engine) -> dict[str, tuple]:
+    """Each reporting view's kind, definition and whether the reader may read it; the jit
+    setting of the database."""
+    with engine.connect() as conn:
+        views = {
+            view: tuple(
+                conn.execute(
+                    text(
+                        "SELECT c.relkind, pg_get_viewdef(c.oid), "
+                        "has_table_privilege(:role, c.oid, 'SELECT') "
+                        "FROM pg_class AS c WHERE c.oid = CAST(:v AS regclass)"
+                    ),
+                    {"v": view, "role": READER},
+                ).one()
+            )
+            for view in VIEWS
+        }
+        views["jit"] = tuple(
+            conn.execute(
+                text(
+                    "SELECT s.setconfig FROM pg_db_role_setting AS s "
+                    "JOIN pg_database AS d ON d.oid = s.setdatabase "
+                    "WHERE d.datname = current_database() AND s.setrole = 0"
+                )
+            ).scalars()
+        )
+    return views
+
+
+def _alembic(url: str, action: str, revision: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        cfg.attributes["configure_logger"] = False
+        getattr(command, action)(cfg, revision)
+    engine.dispose()
+
+
+def test_the_migration_keeps_grants_and_its_downgrade_restores_the_views(scratch_database):
+    url = scratch_database()
+    migrate(url, BEFORE)
+    engine = make_engine(url)
+    try:
+        grant_reader_on(engine, password=None)
+        before = _state(engine)
+        assert {kind for kind, _, _ in (before[v] for v in VIEWS)} == {"v"}
+        assert all(readable for _, _, readable in (before[v] for v in VIEWS))
+
+        _alembic(url, "upgrade", "head")
+        upgraded = _state(engine)
+        for view in VIEWS:
+            kind, _, readable = upgraded[view]
+            assert kind == ("m" if view in MATERIALIZED else "v"), view
+            assert readable, view  # chaindb_reader's grant carried over
+        assert upgraded["jit"] == (["jit=off"],)
+
+        _alembic(url, "downgrade", BEFORE)
+        assert _state(engine) == before
+    finally:
+        engine.dispose()
