@@ -111,8 +111,9 @@ def test_csv_and_xlsx_files_read_back(run, world, tmp_path):
         "chain-overview", "--format", "xlsx", "--output", str(target), "--chain", "cli-auto"
     )
     assert result.exit_code == 0, result.output
-    sheet = load_workbook(target, read_only=True).active
-    got = [list(r) for r in sheet.iter_rows(values_only=True)]
+    workbook = load_workbook(target, read_only=True)
+    got = [list(r) for r in workbook.active.iter_rows(values_only=True)]
+    workbook.close()  # read-only workbooks keep their file open until closed
     assert got[0] == report.names
     assert len(got) == 2
     row = dict(zip(report.names, got[1], strict=True))
