@@ -30,21 +30,18 @@ from chaindb.chains.forms import (
     SegmentForm,
 )
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind, SegmentPosition
-from chaindb.db import db, is_id
+from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
-from chaindb.enterprises.search import search_clause
 from chaindb.projects.models import Project
 from chaindb.supply import service as supply
 from chaindb.supply.models import LinkStatus, SupplyLink
-from chaindb.web.forms import PICKED
+from chaindb.web.forms import typed_enterprise_ids
 from chaindb.web.pages import Column, Link, Pages
 from chaindb.web.pages import register as register_pages
 
 MAP_COLUMN = "map"
 # Enterprises named in one segment's box on the map; the segment's page lists them all.
 MAP_MEMBERS_SHOWN = 8  # per segment; "and N more" links to the segment
-# Enterprises a typed name in the roles filter may stand for.
-FILTER_ENTERPRISES = 200
 POSITIONS = [p.value for p in SegmentPosition]
 POSITION_HEADINGS = {
     "upstream": _l("Upstream (上游)"),
@@ -390,24 +387,8 @@ class ChainRolePages(Pages):
         out = super().api_args(args)
         typed = out.poplist("enterprise_id")
         if typed:
-            out["enterprise_id__in"] = _enterprise_ids(typed[0])
+            out["enterprise_id__in"] = typed_enterprise_ids(typed[0])
         return out
-
-
-def _enterprise_ids(text: str) -> str:
-    """The ids a typed enterprise stands for, comma-separated ("0" for none)."""
-    picked = PICKED.search(text)
-    if picked:
-        return picked[1]
-    if is_id(text) and len(text) < 18:
-        return text
-    ids = db.session.scalars(
-        select(Enterprise.id)
-        .where(search_clause(text))
-        .order_by(Enterprise.id)
-        .limit(FILTER_ENTERPRISES)
-    ).all()
-    return ",".join(str(i) for i in ids) or "0"
 
 
 def _name_of(model: type, column: str, key: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, url_for
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -12,7 +12,6 @@ from werkzeug.datastructures import MultiDict
 
 from chaindb.chains.forms import ROLE_LABELS
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
-from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.enterprises.api import designations, enterprises
 from chaindb.enterprises.forms import (
@@ -26,27 +25,17 @@ from chaindb.enterprises.forms import (
     EnterpriseForm,
 )
 from chaindb.enterprises.models import Designation, Enterprise
-from chaindb.enterprises.search import search_clause
 from chaindb.projects.forms import STAGE_LABELS
 from chaindb.projects.models import Project
 from chaindb.supply.forms import STATUS_LABELS as LINK_STATUS_LABELS
 from chaindb.supply.models import SupplyLink
-from chaindb.web.forms import PICKED
+from chaindb.web.forms import typed_enterprise_ids
 from chaindb.web.pages import Column, Link, Pages
 from chaindb.web.pages import register as register_pages
 
 # An enterprise's page lists this many of each kind of related record, then links to the rest.
 RELATED_LIMIT = 200
-# A typed enterprise filter matching more enterprises than this is read as "these first ones".
-FILTER_MATCHES = 1000
 STATUS_ORDER = {"active": 0, "proposed": 1, "ended": 2}
-
-
-def href(endpoint: str, **values: Any) -> str | None:
-    """The URL of a page, or None while that page does not exist (a read-only install, say)."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
 
 
 def _count(session: Session, model: type, *where: Any) -> int:
@@ -177,7 +166,6 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
         .where(SupplyLink.buyer_id == eid, SupplyLink.status == "active")
     ).one()
     return {
-        "href": href,
         "roles": roles,
         "role_count": _count(session, ChainRole, ChainRole.enterprise_id == eid),
         # The chains it is a chain master of today (the supplier form preselects a single one).
@@ -204,22 +192,6 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _enterprise_ids(text: str) -> list[int]:
-    """The enterprises a typed filter names: a pick from the suggestions ("name #id"), or
-    every enterprise the search finds (Chinese, pinyin initials, credit-code prefix)."""
-    picked = PICKED.search(text)
-    if picked:
-        return [int(picked[1])]
-    return list(
-        db.session.scalars(
-            select(Enterprise.id)
-            .where(search_clause(text))
-            .order_by(Enterprise.id)
-            .limit(FILTER_MATCHES)
-        )
-    )
-
-
 class DesignationPages(Pages):
     """The designation list takes the enterprise as typed (?enterprise=) as well as by id."""
 
@@ -227,8 +199,7 @@ class DesignationPages(Pages):
         out = super().api_args(args)
         typed = out.pop("enterprise", None)
         if typed:
-            ids = _enterprise_ids(typed)
-            out["enterprise_id__in"] = ",".join(str(i) for i in ids) or "0"  # 0: nobody
+            out["enterprise_id__in"] = typed_enterprise_ids(typed)
         return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, text
 
@@ -18,18 +18,11 @@ from chaindb.enterprises.models import Enterprise
 from chaindb.projects.forms import STAGE_LABELS
 from chaindb.projects.models import Project, Stage
 from chaindb.supply.models import SupplyLink
-from chaindb.web import may
+from chaindb.web import href, may
 
 bp = Blueprint("home", __name__)
 
 RECENT_CHANGES = 15
-
-
-def link(endpoint: str, **args: Any) -> str | None:
-    """The page's address, or None while no such page exists."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **args)
 
 
 def _counts() -> dict[str, int]:
@@ -62,17 +55,17 @@ def _counts() -> dict[str, int]:
 def _cards(counts: dict[str, int]) -> list[dict[str, Any]]:
     return [
         {"figure": counts["enterprises"], "what": _l("enterprises"),
-         "href": link("enterprises.list")},
+         "href": href("enterprises.list")},
         {"figure": counts["chain_masters"], "what": _l("chain masters (链主)"),
-         "href": link("supply.masters")},
+         "href": href("supply.masters")},
         {"figure": counts["suppliers"], "what": _l("suppliers in active supply links"),
-         "href": link("supply_links.list", status="active")},
+         "href": href("supply_links.list", status="active")},
         {"figure": counts["supply_links"], "what": _l("active supply links"),
-         "href": link("supply_links.list", status="active")},
-        {"figure": counts["projects"], "what": _l("projects"), "href": link("projects.list")},
-        {"figure": counts["chains"], "what": _l("chains"), "href": link("chains.list")},
+         "href": href("supply_links.list", status="active")},
+        {"figure": counts["projects"], "what": _l("projects"), "href": href("projects.list")},
+        {"figure": counts["chains"], "what": _l("chains"), "href": href("chains.list")},
         {"figure": counts["districts"], "what": _l("planning units"),
-         "href": link("districts.list")},
+         "href": href("districts.list")},
     ]  # fmt: skip
 
 
@@ -90,7 +83,7 @@ def _by_stage() -> list[dict[str, Any]]:
             "label": STAGE_LABELS.get(stage.value, stage.value),
             "count": found.get(stage.value, (0, None))[0],
             "investment": found.get(stage.value, (0, None))[1],
-            "href": link("projects.list", stage=stage.value),
+            "href": href("projects.list", stage=stage.value),
         }
         for stage in Stage
     ]
@@ -112,7 +105,7 @@ def _by_chain() -> list[dict[str, Any]]:
             "name": name,
             "count": n,
             "investment": amount,
-            "href": link("projects.list", chain_id=chain_id),
+            "href": href("projects.list", chain_id=chain_id),
         }
         for chain_id, name, n, amount in result
     ]
@@ -146,7 +139,6 @@ def index() -> str:
         links=record_links(changes),
         table_labels=TABLE_LABELS,
         record_name=record_name,
-        link=link,
     )
 
 

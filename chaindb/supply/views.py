@@ -9,7 +9,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     g,
     redirect,
@@ -30,7 +29,6 @@ from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
 from chaindb.db import db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
-from chaindb.enterprises.search import search_clause
 from chaindb.errors import N_, DomainError, Forbidden
 from chaindb.supply import service
 from chaindb.supply.api import supply_links
@@ -46,22 +44,13 @@ from chaindb.supply.forms import (
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import SupplierLinkCreate
 from chaindb.web import may, safe_next
-from chaindb.web.forms import PICKED
+from chaindb.web.forms import typed_enterprise_ids
 from chaindb.web.pages import Column, Link, Pages, show_errors
 from chaindb.web.pages import register as register_pages
 
 LINK = SupplyLink.__table__
 # Enough for the largest chain master (BYD's Jinan base: some 400 suppliers in the province).
 SUPPLIERS_SHOWN = 2000
-# A supplier or buyer filter typed as text matches at most this many enterprises.
-FILTER_MATCHES = 1000
-
-
-def href(endpoint: str, **values: Any) -> str | None:
-    """The page's URL, or None while no page of that name exists (a domain without pages)."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
 
 
 # --- supply links: the generic pages -------------------------------------------------------------
@@ -87,21 +76,6 @@ def link_label(row: dict[str, Any]) -> str:
     return f"{supplier} → {buyer}"
 
 
-def enterprise_ids(text: str) -> list[int]:
-    """The enterprises a typed filter names: one picked ("name #id"), or those it matches."""
-    picked = PICKED.search(text)
-    if picked:
-        return [int(picked[1])]
-    return list(
-        db.session.scalars(
-            select(Enterprise.id)
-            .where(or_(Enterprise.name_zh == text, search_clause(text)))
-            .order_by(Enterprise.id)
-            .limit(FILTER_MATCHES)
-        )
-    )
-
-
 class SupplyLinkPages(Pages):
     def api_args(self, args: MultiDict) -> MultiDict:
         """The supplier and buyer filters are typed text: they become lists of ids."""
@@ -109,8 +83,7 @@ class SupplyLinkPages(Pages):
         for name, column in (("supplier", "supplier_id"), ("buyer", "buyer_id")):
             text = out.pop(name, None)
             if text:
-                ids = enterprise_ids(text)
-                out[f"{column}__in"] = ",".join(str(i) for i in ids) or "0"
+                out[f"{column}__in"] = typed_enterprise_ids(text)
         return out
 
     def labels(self, session: Session, rows: list[dict[str, Any]], columns):
@@ -146,7 +119,7 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _helpers() -> dict[str, Any]:
-    return {"href": href, "status_labels": STATUS_LABELS}
+    return {"status_labels": STATUS_LABELS}
 
 
 def _end_route(bp: Blueprint, pages: Pages) -> None:

@@ -52,7 +52,7 @@ def init_web(app: Flask) -> None:
     for name, function in FILTERS.items():
         app.add_template_filter(function, name)
     # Globals, not context: macros imported without context see them too.
-    app.jinja_env.globals.update(action_labels=ACTION_LABELS, role_labels=ROLE_LABELS)
+    app.jinja_env.globals.update(action_labels=ACTION_LABELS, role_labels=ROLE_LABELS, href=href)
 
 
 def load_user(value: str) -> User | None:
@@ -141,6 +141,16 @@ def url_with(path: str, args: MultiDict) -> str:
     """path?args, every value kept: query keys never become url_for's own arguments."""
     query = urlencode(list(args.items(multi=True)))
     return f"{path}?{query}" if query else path
+
+
+def href(endpoint: str, **values: Any) -> str | None:
+    """The URL of a page, or None when the app has no page of that name (a table without
+    pages, say): links to it are left out rather than broken."""
+    from flask import current_app
+
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
 
 
 def may(role: str) -> bool:

@@ -19,9 +19,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
 from chaindb.chains.models import Chain, ChainSegment
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
+from chaindb.enterprises.search import search_clause
 from chaindb.errors import VALUE_LABELS
 
 USCC = re.compile(r"^[0-9A-HJ-NP-RT-UWXY]{18}$")
@@ -209,6 +210,28 @@ class EnterpriseField(StringField):
 
     def api_value(self) -> int | str | None:
         return self.resolved
+
+
+# A typed enterprise filter matching more enterprises than this is read as "these first ones".
+FILTER_MATCHES = 1000
+
+
+def typed_enterprise_ids(text: str) -> str:
+    """A list filter's enterprise as typed, as the API's `__in` value: the pick from the
+    suggestions ("name #id"), an id, or every enterprise the name, pinyin initials or
+    credit-code prefix finds ("0", which matches nothing, when none does)."""
+    picked = PICKED.search(text)
+    if picked:
+        return picked[1]
+    if is_id(text) and len(text) < 18:  # 18 digits may be a credit code
+        return text
+    ids = db.session.scalars(
+        select(Enterprise.id)
+        .where(or_(Enterprise.name_zh == text, search_clause(text)))
+        .order_by(Enterprise.id)
+        .limit(FILTER_MATCHES)
+    )
+    return ",".join(str(i) for i in ids) or "0"
 
 
 def picker_hint() -> Markup:
