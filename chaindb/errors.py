@@ -290,6 +290,8 @@ CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str | Message]] = {
     "fk_chain_segment_parent_same_chain": (
         422, "parent_id", N_("the parent segment belongs to another chain")),
     "ck_chain_role_period_order": (422, "until", N_("until is before since")),
+    "ck_chain_only_key_chain_has_parent": (
+        422, "parent_id", N_("only a key chain sits under a parent (an iconic chain)")),
     "ck_project_stage_dates_ordered": (422, "signed_on", N_("the stage dates are out of order")),
     "ck_district_code_format": (
         422, "code",

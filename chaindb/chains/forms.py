@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from chaindb.chains.models import Chain, ChainGroup, ChainTier, RoleKind, SegmentPosition
 from chaindb.db import db, is_id
@@ -140,11 +140,6 @@ class ChainForm(RecordForm):
     )
     sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional()])
-
-    def validate_parent_id(self, field: RefSelectField) -> None:
-        # The database says so too (only_key_chain_has_parent), but not beside the field.
-        if field.data is not None and self.tier.data != ChainTier.KEY:
-            raise ValidationError(_l("Only a key chain sits under an iconic chain."))
 
 
 class SegmentForm(PrefilledForm):
