@@ -27,7 +27,6 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
@@ -357,14 +356,12 @@ def export(name: str):
     values = filter_values(report, form)
     filename = f"{report.view}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    session = _export_session()
+    # The server-side cursor that streams the rows needs a transaction (closed at teardown).
+    session = db.streaming_session
     if fmt == "csv":
 
         def lines() -> Iterator[str]:
-            try:
-                yield from catalog.csv_chunks(report.names, catalog.stream(session, report, values))
-            finally:
-                session.close()
+            yield from catalog.csv_chunks(report.names, catalog.stream(session, report, values))
 
         return Response(stream_with_context(lines()), mimetype="text/csv", headers=disposition)
     spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed by chunks() once sent)
@@ -375,8 +372,6 @@ def export(name: str):
     except BaseException:
         spool.close()
         raise
-    finally:
-        session.close()
     spool.seek(0)
 
     def chunks() -> Iterator[bytes]:
@@ -385,12 +380,6 @@ def export(name: str):
                 yield chunk
 
     return Response(chunks(), mimetype=catalog.XLSX_TYPE, headers=disposition)
-
-
-def _export_session() -> Session:
-    """A session with a transaction of its own: the server-side cursor that streams the rows
-    needs one, and the pages' session for GET requests reads in autocommit (no transaction)."""
-    return current_app.extensions["chaindb.db"]["sessionmaker"]()
 
 
 def register(app: Flask) -> None:
