@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
@@ -38,6 +40,17 @@ class ReadSchema(BaseModel):
 # no boolean, false no number, 0 no date (pydantic alone would convert all three). Spreadsheet
 # cells are all text: an import turns the check off for its rows, so that "12" may be a number.
 strict_input: ContextVar[bool] = ContextVar("strict_input", default=True)
+
+
+@contextmanager
+def lax_input() -> Iterator[None]:
+    """Values that are not JSON (spreadsheet cells, form fields) are checked by type only."""
+    token = strict_input.set(False)
+    try:
+        yield
+    finally:
+        strict_input.reset(token)
+
 
 JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
               dict: "object", type(None): "null"}  # fmt: skip

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from chaindb.api.schemas import strict_input
+from chaindb.api.schemas import lax_input
 from chaindb.errors import BadRequest, DomainError, Invalid, UnsupportedMediaType
 
 if TYPE_CHECKING:
@@ -221,11 +221,8 @@ def import_rows(
         )
 
     report: list[dict[str, Any]] = []
-    lax = strict_input.set(False)  # cells are text
-    try:
+    with lax_input():  # cells are text
         return _apply(resource, session, rows, writable, report, dry_run=dry_run)
-    finally:
-        strict_input.reset(lax)
 
 
 def _apply(

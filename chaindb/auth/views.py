@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import (
@@ -22,7 +20,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
-from chaindb.api.schemas import parse_body, strict_input
+from chaindb.api.schemas import lax_input, parse_body
 from chaindb.auth.api import TOKEN_STATUS, revoke, update_user, users
 from chaindb.auth.forms import (
     LanguageForm,
@@ -148,16 +146,6 @@ def _admins_only() -> None:
         raise Forbidden(N_("This page is for the %(role)s role."), params={"role": "admin"})
 
 
-@contextmanager
-def _lax() -> Iterator[None]:
-    """Form values are typed by their fields already, as an import's are."""
-    token = strict_input.set(False)
-    try:
-        yield
-    finally:
-        strict_input.reset(token)
-
-
 @users_bp.get("", endpoint="list")
 def users_list():
     filters = UserFilters(request.args, meta={"csrf": False})
@@ -207,7 +195,7 @@ def user_new():
     if form.validate_on_submit():
         session = db.session
         try:
-            with _lax():
+            with lax_input():
                 values = parse_body(UserCreate, form_body(form))
             user = create_user(session=session, **values)
         except DomainError as exc:
@@ -280,7 +268,7 @@ def user_edit(id: str):
                         "Reload the page to see their change, then edit again."
                     )
                 )
-            with _lax():
+            with lax_input():
                 changes = parse_body(UserUpdate, form_body(form), exclude_unset=True)
             row = update_user(session, str(current["id"]), changes)
         except DomainError as exc:
@@ -311,7 +299,7 @@ def user_password(id: str):
     status = 200
     if form.validate_on_submit():
         try:
-            with _lax():
+            with lax_input():
                 changes = parse_body(UserUpdate, {"password": form.password.data})
             update_user(session, str(current["id"]), {"password": changes["password"]})
         except DomainError as exc:
@@ -338,7 +326,7 @@ def token_new(id: str):
     if not form.validate_on_submit():
         return _detail_page(row, token_form=form, status=422)
     try:
-        with _lax():
+        with lax_input():
             values = parse_body(TokenCreate, form_body(form))
         user = session.get(User, row["id"])
         assert user is not None

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
-from chaindb.api.schemas import parse_body, strict_input
+from chaindb.api.schemas import lax_input, parse_body
 from chaindb.auth.models import Role
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
 from chaindb.db import db, is_id
@@ -414,9 +414,9 @@ def link():
             "verified": form.verified.data,
             "notes": (form.notes.data or "").strip() or None,
         }
-        lax = strict_input.set(False)
         try:
-            values = parse_body(SupplierLinkCreate, body)
+            with lax_input():
+                values = parse_body(SupplierLinkCreate, body)
             row, _role = service.link_supplier(session, chain_master=str(buyer_id), body=values)
         except DomainError as exc:
             session.rollback()
@@ -434,8 +434,6 @@ def link():
                 "ok",
             )
             return redirect(url_for("supply.master", id=buyer_id, _anchor=f"chain-{chain_id}"))
-        finally:
-            strict_input.reset(lax)
     elif request.method == "POST":
         status = 422
     pair = parse_pair(form.master.data)

@@ -39,7 +39,7 @@ from wtforms import HiddenField
 
 from chaindb.api import transfer
 from chaindb.api.resource import Resource
-from chaindb.api.schemas import strict_input
+from chaindb.api.schemas import lax_input
 from chaindb.auth.models import Role
 from chaindb.changes.models import Change
 from chaindb.db import Base, db
@@ -271,12 +271,8 @@ class Pages:
 
     def write(self, session: Session, form: FlaskForm, action: Callable[[dict], dict]) -> dict:
         """Run a write with the form's values; its refusal lands beside the fields."""
-        body = form_body(form)
-        lax = strict_input.set(False)
-        try:
-            return action(body)
-        finally:
-            strict_input.reset(lax)
+        with lax_input():
+            return action(form_body(form))
 
     def new_view(self):
         self._check_write()
@@ -391,13 +387,9 @@ class Pages:
                     table = transfer.parse_table(data, upload.filename or "", upload.mimetype)
                     form.upload.data = _keep_upload(data)
                     dry_run = True
-                lax = strict_input.set(False)
-                try:
-                    status, report = transfer.import_rows(
-                        self.resource, session, dry_run=dry_run, table=table
-                    )
-                finally:
-                    strict_input.reset(lax)
+                status, report = transfer.import_rows(
+                    self.resource, session, dry_run=dry_run, table=table
+                )
             except DomainError as exc:
                 session.rollback()
                 show_errors(form, exc, default="file")
