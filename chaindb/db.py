@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import select as _select
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g, has_request_context, request
+from psycopg.rows import dict_row
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Connection,
     DateTime,
     Engine,
+    Executable,
     Identity,
     MetaData,
     create_engine,
+    event,
+    exc,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -68,9 +74,74 @@ def one_of(column: str, values: Iterable[str] | type[StrEnum], *, name: str) -> 
     return CheckConstraint(f"{column} IN ({allowed})", name=name)
 
 
+# A pooled connection is checked for life on checkout without a round trip: a server that closed
+# it (restart, pg_terminate_backend, idle timeout) has sent its farewell or EOF, so its socket reads
+# as ready while the connection is idle. Such a connection, and one idle for longer than this (a
+# silent network loss sends nothing), gets a real ping; a dead one is replaced before use.
+PING_AFTER_IDLE_SECONDS = 30.0
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    """An engine whose pool replaces dead connections, without a ping before every checkout."""
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.driver == "psycopg":
+        dialect = engine.dialect
+        event.listen(engine, "checkin", _note_idle)
+        event.listen(
+            engine, "checkout", lambda dbapi, record, proxy: _check_alive(dialect, dbapi, record)
+        )
+    return engine
+
+
+def _note_idle(dbapi_connection: Any, record: Any) -> None:
+    if dbapi_connection is not None:
+        record.info["idle_since"] = time.monotonic()
+
+
+def _check_alive(dialect: Any, dbapi_connection: Any, record: Any) -> None:
+    idle_since = record.info.pop("idle_since", None)
+    if idle_since is None:
+        return  # a new connection
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise exc.DisconnectionError("connection closed")
+    ready, _, _ = _select.select([dbapi_connection.fileno()], [], [], 0)
+    if ready or time.monotonic() - idle_since > PING_AFTER_IDLE_SECONDS:
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure means: do not hand this connection out
+            raise exc.DisconnectionError(str(error)) from error
+
+
+def core_connection(session: Session | Connection) -> Connection:
+    """The Core connection behind a session (or the connection itself)."""
+    return session.connection() if isinstance(session, Session) else session
+
+
+def fetch_prebuilt(
+    session: Session | Connection, stmt: Executable, params: dict[str, Any]
+) -> list[dict]:
+    """The rows of a statement built once and run often (a read by key), as dicts.
+
+    SQLAlchemy compiles it once per dialect; psycopg runs it on the session's connection (same
+    transaction) and makes the dicts. That skips SQLAlchemy's per-execution machinery, which cost
+    more than the query itself for one row. For statements of plain columns only: psycopg
+    returns their Python values (int, str, Decimal, date, aware datetime, JSON) as SQLAlchemy
+    would (tests/test_api_reads.py compares the two for every resource).
+    """
+    connection = core_connection(session)
+    dialect = connection.dialect
+    compiled = _PREBUILT.get((id(stmt), dialect.name))
+    if compiled is None or compiled[0] is not stmt:
+        sql = str(stmt.compile(dialect=dialect))
+        compiled = _PREBUILT[(id(stmt), dialect.name)] = (stmt, sql)
+    with connection.connection.driver_connection.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(compiled[1], params)
+        return cursor.fetchall()
+
+
+# (id of a statement, dialect) -> (the statement, its SQL); the statement is kept so its id
+# is never reused by another while in here. Only statements built once go in, so it stays small.
+_PREBUILT: dict[tuple[int, str], tuple[Executable, str]] = {}
 
 
 class Database:
@@ -83,26 +154,48 @@ class Database:
     def init_app(self, app: Flask, *, engine: Engine | Connection | None = None) -> None:
         """`engine` may be a Connection: tests bind the app to their rolled-back transaction."""
         settings: Settings = app.config["SETTINGS"]
+        read_engine: Engine | Connection
         if engine is None:
-            engine = make_engine(app.config["SQLALCHEMY_URL"], pool_size=settings.db_pool_size)
+            url = app.config["SQLALCHEMY_URL"]
+            engine = make_engine(url, pool_size=settings.db_pool_size)
+            # Reads need no transaction: in autocommit they save the BEGIN and ROLLBACK round
+            # trips. Their own pool keeps its connections in autocommit (switching a shared
+            # connection back and forth costs on every checkout), and a connection that is never
+            # rolled back keeps psycopg's prepared statements.
+            read_engine = make_engine(
+                url, pool_size=settings.db_pool_size, isolation_level="AUTOCOMMIT"
+            )
+        elif isinstance(engine, Engine):
+            read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            read_engine = engine  # a test's Connection keeps its one transaction for both
         maker = sessionmaker(
             bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
-        # Reads need no transaction of their own: in autocommit they save the BEGIN and the
-        # ROLLBACK round trips. (A test's Connection keeps its one transaction for both.)
         reader = (
-            sessionmaker(
-                bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-            )
-            if isinstance(engine, Engine)
-            else maker
+            maker
+            if read_engine is engine
+            else sessionmaker(bind=read_engine, expire_on_commit=False)
         )
-        app.extensions["chaindb.db"] = {"engine": engine, "sessionmaker": maker, "reader": reader}
+        app.extensions["chaindb.db"] = {
+            "engine": engine,
+            "read_engine": read_engine,
+            "sessionmaker": maker,
+            "reader": reader,
+        }
         app.teardown_appcontext(self._close_session)
 
     @staticmethod
     def engine(app: Flask) -> Engine:
         return app.extensions["chaindb.db"]["engine"]
+
+    @staticmethod
+    def dispose(app: Flask) -> None:
+        """Close the pools' connections (an app made for a while, e.g. in a test or a command)."""
+        for name in ("engine", "read_engine"):
+            engine = app.extensions["chaindb.db"][name]
+            if isinstance(engine, Engine):
+                engine.dispose()
 
     @property
     def session(self) -> Session:
@@ -113,6 +206,19 @@ class Database:
             read_only = request.method in ("GET", "HEAD") if has_request_context() else False
             g.db_session = makers["reader" if read_only else "sessionmaker"]()
         return g.db_session
+
+    @property
+    def reader(self) -> Connection:
+        """A Core connection for reads that need no ORM (the API's lists and reads by key):
+        autocommit on the read pool, no Session to make and close. A test's Connection serves
+        as it is, inside its transaction."""
+        from flask import current_app
+
+        if "db_reader" not in g:
+            read_engine = current_app.extensions["chaindb.db"]["read_engine"]
+            g.db_reader = read_engine.connect() if isinstance(read_engine, Engine) else read_engine
+            g.db_reader_owned = isinstance(read_engine, Engine)
+        return g.db_reader
 
     @property
     def streaming_session(self) -> Session:
@@ -129,6 +235,9 @@ class Database:
 
     @staticmethod
     def _close_session(exc: BaseException | None) -> None:
+        reader: Connection | None = g.pop("db_reader", None)
+        if reader is not None and g.pop("db_reader_owned", False):
+            reader.close()
         for name in ("db_session", "db_streaming_session"):
             session: Session | None = g.pop(name, None)
             if session is not None:

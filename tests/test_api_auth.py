@@ -432,7 +432,7 @@ def test_the_cli_makes_users_and_tokens_that_the_api_accepts(scratch_database):
     from chaindb import create_app
     from chaindb.auth.service import authenticate_token
     from chaindb.config import Settings
-    from chaindb.db import make_engine
+    from chaindb.db import db, make_engine
 
     url = scratch_database()
     migrate(url)
@@ -501,7 +501,7 @@ def test_the_cli_makes_users_and_tokens_that_the_api_accepts(scratch_database):
             )
             assert created.status_code == 201, created.get_json()
         finally:
-            app.extensions["chaindb.db"]["engine"].dispose()
+            db.dispose(app)
         with engine.connect() as conn:
             actors = conn.execute(
                 text("SELECT table_name, actor, request_id FROM change_log ORDER BY id")

@@ -45,7 +45,7 @@ def live(admin_url):
     settings_ = Settings(env="test", database_url=url, secret_key="s" * 40)
     app = create_app({"TESTING": True, "SQLALCHEMY_URL": url}, settings=settings_)
     yield app, token
-    db.engine(app).dispose()
+    db.dispose(app)
     drop_database(admin_url, name)
 
 
