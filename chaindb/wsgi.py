@@ -1,5 +1,11 @@
 """The WSGI entry point for gunicorn: `gunicorn chaindb.wsgi:app`."""
 
+import gc
+
 from chaindb import create_app
 
 app = create_app()
+# What start-up made (the app, its OpenAPI document, SQLAlchemy's metadata, the catalogs) lives
+# as long as the process: moved out of the collector's sight, a full collection no longer walks
+# it, which paused a request for several milliseconds now and then (bench/RESULTS.md, p99).
+gc.freeze()

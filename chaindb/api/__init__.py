@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from chaindb.api.docs import PUBLIC_PREFIXES as DOCS_PAGE
 from chaindb.auth.models import Role
-from chaindb.auth.service import Principal, TokenCache, authenticate_token
+from chaindb.auth.service import Principal, TokenCache, authenticate_token, hash_token
 from chaindb.db import db
 from chaindb.errors import BadRequest, Forbidden, Unauthorized, UnsupportedMediaType
 
@@ -25,9 +25,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def init_api(app: OpenAPI) -> None:
     app.extensions["chaindb.token_cache"] = TokenCache(app.config["SETTINGS"].token_cache_seconds)
-    app.before_request(_assign_request_id)
-    app.before_request(_authenticate)
-    app.before_request(_check_body)
+    app.before_request(_before_request)
     app.after_request(_echo_request_id)
     # A listener on the Session class serves every app; each create_app must not add another.
     if not event.contains(Session, "after_begin", _stamp_transaction):
@@ -39,6 +37,13 @@ def init_api(app: OpenAPI) -> None:
     app.register_blueprint(docs)
     for domain in (districts, chains, enterprises, supply, projects, targets, changes, auth):
         import_module(f"{domain.__name__}.api").register(app)
+
+
+def _before_request() -> None:
+    """One hook, not three: Flask pays for each hook it calls on every request."""
+    _assign_request_id()
+    _authenticate()
+    _check_body()
 
 
 def _assign_request_id() -> None:
@@ -70,17 +75,22 @@ def _authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API token: Authorization: Bearer <token>")
-    session = db.session
     cache: TokenCache = current_app.extensions["chaindb.token_cache"]
-    principal = authenticate_token(session=session, plain=token.strip(), cache=cache)
-    if session.info.pop("token_stamped", False):
-        session.commit()  # keep the last_used_at stamp, whatever becomes of the request
+    # A token checked a moment ago needs no database (nor a session) to be trusted again.
+    principal = cache.get(hash_token(token.strip()))
+    if principal is None:
+        session = db.session
+        principal = authenticate_token(session=session, plain=token.strip(), cache=cache)
+        if session.info.pop("token_stamped", False):
+            session.commit()  # keep the last_used_at stamp, whatever becomes of the request
+        writes = request.method not in READ_METHODS
+        if principal is not None and writes and session.in_transaction():
+            # The lookup began this transaction before anyone knew who asks: stamp it now.
+            g.principal = principal
+            _stamp(session.connection())
     if principal is None:
         raise Unauthorized("the token is unknown, expired or revoked")
     g.principal = principal
-    if request.method not in READ_METHODS and session.in_transaction():
-        # The lookup began this transaction before anyone knew who asks: stamp it now.
-        _stamp(session.connection())
     needed = Role.VIEWER if request.method in READ_METHODS else Role.EDITOR
     if not principal.may(needed):
         raise Forbidden(

@@ -8,18 +8,38 @@ bulk creation, and errors in the one shape of chaindb.errors.
 
 import base64
 import binascii
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import orjson
 from flask import Response, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, RootModel, TypeAdapter, ValidationError, create_model
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Float,
+    Numeric,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -28,7 +48,7 @@ from chaindb.api import transfer
 from chaindb.api.schemas import CachedSchema, Page, PathId, parse_body, partial
 from chaindb.changes.models import Change
 from chaindb.changes.schemas import ChangeRead
-from chaindb.db import Base, db, is_id
+from chaindb.db import Base, core_connection, db, fetch_prebuilt, is_id
 from chaindb.errors import (
     N_,
     BadRequest,
@@ -126,7 +146,11 @@ class Resource:
     import_key: Sequence[str] | None = None
     import_scope: Callable[[], ColumnElement] | None = None  # e.g. only live links match
 
+    # Every resource made, by its URL segment (for tests that check all of them alike).
+    registry: ClassVar[dict[str, "Resource"]] = {}
+
     def __post_init__(self) -> None:
+        Resource.registry[self.name] = self
         self.table = self.model.__table__
         self.singular = self.name.rstrip("s").replace("-", "_")
         if self.update is None:
@@ -224,7 +248,7 @@ class Resource:
                 values = [parse_value(typ, v.strip(), param) for v in raw.split(",") if v.strip()]
                 return column.in_(values) if lookup == "in" else column.not_in(values)
             if lookup == "isnull":
-                flag = TypeAdapter(bool).validate_python(raw)
+                flag = adapter(bool).validate_python(raw)
                 return column.is_(None) if flag else column.is_not(None)
             if lookup == "contains":
                 if typ is not str:
@@ -282,41 +306,76 @@ class Resource:
     def select(self) -> Select:
         return select(*self.columns)
 
-    def list_page(self, session: Session, args: MultiDict) -> dict[str, Any]:
+    def list_page(self, session: Session | Connection, args: MultiDict) -> dict[str, Any]:
+        """A page of rows as dicts (for the pages and the CLI; the API writes list_json)."""
         limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         clauses = self.where(args)
         if self.keyset and "cursor" in args:
             return self._keyset_page(session, args, clauses, limit)
         offset = _int_param(args, "offset", 0, 0, None)
-        count = session.scalar(select(func.count()).select_from(self.table).where(*clauses))
-        rows = session.execute(
-            self.select()
+        # On the session's Core connection: the ORM's execution layer adds nothing to a SELECT of
+        # columns, and costs as much as the query on a page of 50.
+        connection = core_connection(session)
+        count = connection.scalar(select(func.count()).select_from(self.table).where(*clauses))
+        page = self.select().where(*clauses).order_by(*self.order_by(args.get("ordering")))
+        rows = as_dicts(connection.execute(page.limit(limit).offset(offset)))
+        return {**self._links(args, count, offset, limit), "results": rows}
+
+    def list_json(self, session: Session | Connection, args: MultiDict) -> bytes:
+        """A page as the API's JSON, the rows written by PostgreSQL (json_agg over the page, as
+        PostgREST does): no Python object per row or value. Same content as list_page's rows
+        written by to_json (tests/test_api_reads.py compares them for every resource)."""
+        limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        clauses = self.where(args)
+        if self.keyset and "cursor" in args:
+            return to_json(self._keyset_page(session, args, clauses, limit))
+        offset = _int_param(args, "offset", 0, 0, None)
+        connection = core_connection(session)
+        count = connection.scalar(select(func.count()).select_from(self.table).where(*clauses))
+        page = (
+            select(*self.json_columns())
             .where(*clauses)
             .order_by(*self.order_by(args.get("ordering")))
             .limit(limit)
             .offset(offset)
-        ).mappings()
+            .subquery("page")
+        )
+        rows = connection.scalar(select(json_array(page)))
+        return orjson.dumps(
+            {**self._links(args, count, offset, limit), "results": orjson.Fragment(rows)}
+        )
+
+    def json_columns(self) -> list[ColumnElement]:
+        """The columns of select() as PostgreSQL expressions of their JSON form (see json_form)."""
+        cached = self.__dict__.get("_json_columns")
+        if cached is None:
+            cached = self.__dict__["_json_columns"] = [
+                json_form(column).label(column.key) for column in self.select().selected_columns
+            ]
+        return cached
+
+    @staticmethod
+    def _links(args: MultiDict, count: int | None, offset: int, limit: int) -> dict[str, Any]:
         return {
             "count": count,
             "next": _page_url(args, offset=offset + limit)
             if offset + limit < (count or 0)
             else None,
             "previous": _page_url(args, offset=max(offset - limit, 0)) if offset > 0 else None,
-            "results": list(rows),
         }
 
     def _keyset_page(
-        self, session: Session, args: MultiDict, clauses: list, limit: int
+        self, session: Session | Connection, args: MultiDict, clauses: list, limit: int
     ) -> dict[str, Any]:
         if args.get("ordering"):
             raise Invalid("keyset pagination orders by id; leave out ordering", field="ordering")
         after = _decode_cursor(args.get("cursor") or "")
         if after is not None:
             clauses = [*clauses, self.table.c.id > after]
-        rows = list(
-            session.execute(
+        rows = as_dicts(
+            core_connection(session).execute(
                 self.select().where(*clauses).order_by(self.table.c.id).limit(limit + 1)
-            ).mappings()
+            )
         )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -327,30 +386,55 @@ class Resource:
             "results": rows,
         }
 
-    def key_conditions(self, key: str) -> list[ColumnElement]:
-        """How `key` in a URL may name a row, tried in order: the natural key, then the id."""
-        conditions = []
+    def key_lookups(self, key: str) -> list[tuple[str, Any]]:
+        """How `key` in a URL may name a row, tried in order: (lookup, value) pairs, the natural
+        key first, then the id. Each lookup is a prebuilt statement (see lookup_clause)."""
+        lookups: list[tuple[str, Any]] = []
         if self.key is not None and (self.key_matches is None or self.key_matches(key)):
-            conditions.append(self.table.c[self.key] == key)
+            lookups.append(("key", key))
         if is_id(key):
-            conditions.append(self.table.c.id == int(key))
-        return conditions
+            lookups.append(("id", int(key)))
+        return lookups
+
+    def lookup_clause(self, lookup: str) -> ColumnElement:
+        """The condition of a lookup, on the bound parameter "value"."""
+        column = self.table.c.id if lookup == "id" else self.table.c[self.key]  # type: ignore[index]
+        return column == bindparam("value")
+
+    def _lookup_statement(self, lookup: str, kind: str) -> Select:
+        """Built once per resource: a request then skips building and keying the statement."""
+        cache = self.__dict__.setdefault("_lookup_statements", {})
+        stmt = cache.get((lookup, kind))
+        if stmt is None:
+            base = select(self.table.c.id) if kind == "id" else self.select()
+            stmt = base.where(self.lookup_clause(lookup))
+            if kind == "lock":
+                stmt = stmt.with_for_update()
+            cache[(lookup, kind)] = stmt
+        return stmt
 
     def find_id(self, session: Session, key: str) -> int:
         """The id of the row named by `key`: its natural key where that applies, else its id."""
-        for condition in self.key_conditions(key):
-            found = session.scalar(select(self.table.c.id).where(condition))
+        for lookup, value in self.key_lookups(key):
+            found = session.scalar(self._lookup_statement(lookup, "id"), {"value": value})
             if found is not None:
                 return found
         raise self.not_found(key)
 
     def get(self, session: Session, key: str, *, lock: bool = False) -> dict[str, Any]:
         """The row named by `key`, in one query when the key names it at the first try."""
-        for condition in self.key_conditions(key):
-            stmt = self.select().where(condition)
-            row = session.execute(stmt.with_for_update() if lock else stmt).mappings().first()
-            if row is not None:
-                return dict(row)
+        for lookup, value in self.key_lookups(key):
+            if lock:
+                stmt = self._lookup_statement(lookup, "lock")
+                row = session.execute(stmt, {"value": value}).mappings().first()
+                if row is not None:
+                    return dict(row)
+            else:
+                rows = fetch_prebuilt(
+                    session, self._lookup_statement(lookup, "row"), {"value": value}
+                )
+                if rows:
+                    return rows[0]
         raise self.not_found(key)
 
     def _messages(self) -> tuple[str, str]:
@@ -529,10 +613,8 @@ class Resource:
         def list_(query: query_model = None):  # type: ignore[valid-type]
             if request.args.get("format", "json") != "json":
                 return transfer.export(resource, db.streaming_session, request.args["format"])
-            page = resource.list_page(db.session, request.args)
             return Response(
-                to_json(page),
-                mimetype="application/json",
+                resource.list_json(db.reader, request.args), mimetype="application/json"
             )
 
         def create_(body: create_body = None):  # type: ignore[valid-type]
@@ -553,7 +635,7 @@ class Resource:
             return resource.detail_response(row, 201)
 
         def read_(path: PathId):
-            row = resource.get(db.session, path.id)
+            row = resource.get(db.reader, path.id)
             tag = resource.etag(row)
             if request.if_none_match and request.if_none_match.contains(tag.strip('"')):
                 return Response(status=304, headers={"ETag": tag})
@@ -667,6 +749,33 @@ def to_json(value: Any) -> bytes:
     )
 
 
+def json_form(column: ColumnElement) -> ColumnElement:
+    """A column as PostgreSQL's to_json must see it to write what to_json() here writes:
+    decimals as strings, and aware times in ISO 8601 with microseconds only when there are some
+    and Z for UTC (as orjson writes a datetime); everything else is written alike by both."""
+    kind = column.type
+    if isinstance(kind, Numeric) and not isinstance(kind, Float):
+        return cast(column, Text)
+    if isinstance(kind, DateTime) and kind.timezone:
+        whole = 'YYYY-MM-DD"T"HH24:MI:SS'
+        fraction = case(
+            (cast(func.extract("microseconds", column), BigInteger) % 1_000_000 == 0, whole),
+            else_=whole + ".US",
+        )
+        offset = case(
+            (func.extract("timezone", column) == 0, "Z"), else_=func.to_char(column, "TZH:TZM")
+        )
+        return func.to_char(column, fraction).op("||")(offset)
+    return column
+
+
+def json_array(page: Any) -> ColumnElement:
+    """The rows of a subquery as one JSON array (text), in the subquery's order."""
+    return cast(
+        func.coalesce(func.json_agg(page.table_valued()), literal_column("'[]'::json")), Text
+    )
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -687,7 +796,19 @@ def parse_value(typ: Any, raw: str, param: str) -> Any:
                 prefix=param,
                 field=param,
             ) from None
-    return TypeAdapter(typ).validate_python(raw)
+    return adapter(typ).validate_python(raw)
+
+
+@functools.cache
+def adapter(typ: Any) -> TypeAdapter:
+    """One TypeAdapter per type: building one costs more than the validation it does."""
+    return TypeAdapter(typ)
+
+
+def as_dicts(result: Any) -> list[dict[str, Any]]:
+    """A result's rows as plain dicts (written as JSON without a conversion per row)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def json_body() -> Any:
@@ -734,12 +855,11 @@ def _int_param(args: MultiDict, name: str, default: int, low: int, high: int | N
 
 
 def _page_url(args: MultiDict, **changes: Any) -> str:
+    """This request's URL with some query parameters changed (the link to another page)."""
     params = MultiDict(args)
     for key, value in changes.items():
         params.setlist(key, [str(value)])
-    return url_for(
-        request.endpoint, _external=True, **request.view_args, **params.to_dict(flat=False)
-    )  # type: ignore[arg-type]
+    return f"{request.base_url}?{urlencode(list(params.items(multi=True)))}"
 
 
 def _encode_cursor(last_id: int) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, g, request, url_for
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -44,12 +44,17 @@ class Users(Resource):
     def by_id(self, session: Session, user_id: int) -> dict[str, Any]:
         return dict(session.execute(self.select().where(User.id == user_id)).mappings().one())
 
-    def key_conditions(self, key: str) -> list:
+    def key_lookups(self, key: str) -> list[tuple[str, Any]]:
         """By username (regardless of case), else by id."""
-        conditions = [func.lower(User.username) == key.lower()]
+        lookups: list[tuple[str, Any]] = [("username", key.lower())]
         if is_id(key):
-            conditions.append(User.id == int(key))
-        return conditions
+            lookups.append(("id", int(key)))
+        return lookups
+
+    def lookup_clause(self, lookup: str) -> ColumnElement:
+        if lookup == "username":
+            return func.lower(User.username) == bindparam("value")
+        return super().lookup_clause(lookup)
 
 
 users = Users(

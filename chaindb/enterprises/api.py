@@ -74,10 +74,10 @@ class EnterpriseResource(Resource):
             )
         return found[0] if found else None
 
-    def key_conditions(self, key: str) -> list:
+    def key_lookups(self, key: str) -> list[tuple[str, Any]]:
         if USCC_KEY.match(key.strip()):
             key = key.strip().upper()
-        return super().key_conditions(key)
+        return super().key_lookups(key)
 
     def _query_model(self) -> type:
         base = super()._query_model()

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, g, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
@@ -33,7 +34,18 @@ SELF_SERVICE = {"auth.logout", "auth.language", "auth.password"}
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+class PagesSessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie is for the pages: an API request authenticates by its bearer
+    token, so it neither reads nor writes the cookie (nor pays for signing it)."""
+
+    def open_session(self, app, request):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
 def init_web(app: Flask) -> None:
+    app.session_interface = PagesSessionInterface()
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _gate: the API has none
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
     # An import of 50,000 rows is a few MB; nothing larger is read into memory.
