@@ -1,6 +1,6 @@
 """Time each reporting view warm on synthetic data; print median, p95 and the indexes used.
 
-    .venv/bin/python bench/synthetic_load.py --scale 1 --keep     # once: chaindb_bench at scale 1
+    .venv/bin/python bench/load.py --scales 1 --keep chaindb_bench   # once: data at scale 1
     .venv/bin/python bench/report_views.py \
         --database-url postgresql://postgres@127.0.0.1:5432/chaindb_bench [--markdown FILE]
 
@@ -202,7 +202,7 @@ def main() -> None:
         if not synthetic:
             sys.exit(
                 "no synthetic data here: load it first (chaindb seed synthetic --scale 1, or "
-                "bench/synthetic_load.py --scale 1 --keep)"
+                "bench/load.py --scales 1 --keep chaindb_bench)"
             )
         params = fixture(conn)
         scale = describe(conn)

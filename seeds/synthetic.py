@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 import random
+import tempfile
+from array import array
 from bisect import bisect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import IO, Any
 
 import psycopg
 from sqlalchemy import Engine
@@ -57,6 +60,7 @@ END = date(2026, 6, 30)
 CST = timezone(timedelta(hours=8))
 
 LINK_CHUNK = 200_000  # rows per COPY statement: bounds the server's after-trigger queue
+FETCH_BATCH = 10_000  # rows per fetch when reading back generated ids
 
 # Non-local regions (GB/T 2260), none in 3701, with rough weights.
 REGIONS = {
@@ -325,6 +329,23 @@ class Picker:
         return self._items[bisect(self._cum, self._rng.random() * self._total)]
 
 
+def _add_one_to_largest_remainders(counts: array, exact: array, short: int) -> None:
+    """counts[i] += 1 for the `short` indices of the largest remainders exact[i] - counts[i],
+    the earlier of equal ones first: those sorted(range(n), key=lambda i: counts[i] - exact[i])
+    puts first, without building that list of n indices."""
+    if short <= 0:
+        return
+    keys = array("d", (c - x for c, x in zip(counts, exact, strict=True)))
+    threshold = sorted(keys)[short - 1]
+    ties = short - sum(1 for k in keys if k < threshold)
+    for i, k in enumerate(keys):
+        if k < threshold:
+            counts[i] += 1
+        elif k == threshold and ties:
+            counts[i] += 1
+            ties -= 1
+
+
 def _sub_word(index: int) -> str:
     return SUB_WORDS[index] if index < len(SUB_WORDS) else f"{index + 1}类"
 
@@ -370,6 +391,56 @@ class Ent:
     backbone: bool
 
 
+SIZE_CODES = tuple(SIZES)
+MAX_CHAINS = 3  # chains an enterprise supplies at most
+
+
+class Ents:
+    """The synthetic enterprises, by serial, in flat typed arrays: under 40 bytes each rather
+    than some 400 as objects (100,000 at scale 1). Indexing and iterating rebuild Ent objects
+    one at a time."""
+
+    def __init__(self, n_masters: int) -> None:
+        self.n_masters = n_masters
+        self._size = array("b")  # index in SIZE_CODES
+        self._founded = array("i")
+        self._backbone = array("b")
+        self._n_chains = array("b")
+        self._chain = array("h")  # MAX_CHAINS slots per enterprise
+        self._segment = array("q")
+
+    def append(self, ent: Ent) -> None:
+        if ent.serial != len(self._size) or (ent.master_of is not None) != (
+            ent.serial < self.n_masters
+        ):
+            raise ValueError("enterprises are appended by serial, chain masters first")
+        pad = [0] * (MAX_CHAINS - len(ent.chains))
+        self._size.append(SIZE_CODES.index(ent.size))
+        self._founded.append(ent.founded)
+        self._backbone.append(ent.backbone)
+        self._n_chains.append(len(ent.chains))
+        self._chain.extend([c for c, _ in ent.chains] + pad)
+        self._segment.extend([seg for _, seg in ent.chains] + pad)
+
+    def __len__(self) -> int:
+        return len(self._size)
+
+    def __getitem__(self, serial: int) -> Ent:
+        lo = serial * MAX_CHAINS
+        hi = lo + self._n_chains[serial]
+        return Ent(
+            serial,
+            SIZE_CODES[self._size[serial]],
+            self._founded[serial],
+            serial // MASTERS_PER_CHAIN if serial < self.n_masters else None,
+            tuple(zip(self._chain[lo:hi], self._segment[lo:hi], strict=True)),
+            bool(self._backbone[serial]),
+        )
+
+    def __iter__(self) -> Iterator[Ent]:
+        return map(self.__getitem__, range(len(self._size)))
+
+
 @dataclass(slots=True)
 class NewProject:
     serial: int
@@ -381,6 +452,59 @@ class NewProject:
     rank: int  # highest pipeline rank reached
     dropped: bool
     last: int  # ordinal of its latest date, or 0
+
+
+def investor_of(number: int) -> str:
+    return f"合成投资方{number:05d}有限公司"
+
+
+class NewProjects:
+    """The new projects, by serial, in flat typed arrays (as Ents): what follow-ons take from
+    the project they follow. An investor registered in chaindb is stored as its id, another as
+    the number in its name; None as 0 or -1."""
+
+    def __init__(self) -> None:
+        self._chain = array("h")
+        self._segment = array("q")  # 0: none
+        self._district = array("h")
+        self._investor_id = array("q")  # 0: none
+        self._investor_number = array("i")  # -1: none
+        self._rank = array("b")
+        self._dropped = array("b")
+        self._last = array("i")
+
+    def append(self, p: NewProject, investor_number: int | None) -> None:
+        """Keep p, whose investor_name is investor_of(investor_number) (None if None)."""
+        if p.serial != len(self._chain):
+            raise ValueError("projects are appended by serial")
+        self._chain.append(p.chain)
+        self._segment.append(p.segment or 0)
+        self._district.append(p.district)
+        self._investor_id.append(p.investor_id or 0)
+        self._investor_number.append(-1 if investor_number is None else investor_number)
+        self._rank.append(p.rank)
+        self._dropped.append(p.dropped)
+        self._last.append(p.last)
+
+    def __len__(self) -> int:
+        return len(self._chain)
+
+    def __getitem__(self, serial: int) -> NewProject:
+        number = self._investor_number[serial]
+        return NewProject(
+            serial,
+            self._chain[serial],
+            self._segment[serial] or None,
+            self._district[serial],
+            self._investor_id[serial] or None,
+            None if number < 0 else investor_of(number),
+            self._rank[serial],
+            bool(self._dropped[serial]),
+            self._last[serial],
+        )
+
+    def __iter__(self) -> Iterator[NewProject]:
+        return map(self.__getitem__, range(len(self._chain)))
 
 
 # --- the generator ------------------------------------------------------------------------------
@@ -438,27 +562,46 @@ class Generator:
         self.counts[table] = self.counts.get(table, 0) + total
         return total
 
+    def fetch(self, query: str, params: tuple) -> Iterator[tuple]:
+        """The rows of a query, a batch at a time (a server-side cursor), not all at once."""
+        with self.cur.connection.cursor("synthetic_fetch") as cur:
+            cur.itersize = FETCH_BATCH
+            yield from cur.execute(query, params)
+
     def copy_projects(
         self, columns: Sequence[str], rows: Iterable[tuple[str | None, tuple]]
     ) -> None:
         """COPY projects; dropped ones afterwards, grouped by the reason their stage event needs.
 
         The stage-event trigger takes the reason from the transaction setting
-        chaindb.stage_reason, read row by row: it is set around the COPY of each group.
+        chaindb.stage_reason, read when the COPY's after-triggers fire: it is set around the COPY
+        of each group. The held rows wait in a temporary file, not in memory.
         """
-        held: dict[str, list[tuple]] = {}
+        reasons: dict[str, None] = {}  # in the order met
 
-        def live() -> Iterator[tuple]:
+        def live(spill: IO[bytes]) -> Iterator[tuple]:
             for reason, row in rows:
                 if reason is None:
                     yield row
                 else:
-                    held.setdefault(reason, []).append(row)
+                    reasons[reason] = None
+                    pickle.dump((reason, row), spill, pickle.HIGHEST_PROTOCOL)
 
-        self.copy("project", columns, live())
-        for reason, group in held.items():
-            self.cur.execute("SELECT set_config('chaindb.stage_reason', %s, true)", (reason,))
-            self.copy("project", columns, group)
+        def held(spill: IO[bytes], wanted: str) -> Iterator[tuple]:
+            spill.seek(0)
+            while True:
+                try:
+                    reason, row = pickle.load(spill)
+                except EOFError:
+                    return
+                if reason == wanted:
+                    yield row
+
+        with tempfile.TemporaryFile() as spill:
+            self.copy("project", columns, live(spill))
+            for reason in reasons:
+                self.cur.execute("SELECT set_config('chaindb.stage_reason', %s, true)", (reason,))
+                self.copy("project", columns, held(spill, reason))
         self.cur.execute("SELECT set_config('chaindb.stage_reason', '', true)")
 
     # -- segments: a two-level tree per chain --
@@ -539,7 +682,7 @@ class Generator:
         chain_weights = [(c, rng.uniform(0.5, 2.0)) for c in range(n_chains)]
         chain_pick = Picker(rng, chain_weights)
         n_masters = n_chains * MASTERS_PER_CHAIN
-        ents: list[Ent] = []
+        ents = Ents(n_masters)
 
         def rows() -> Iterator[tuple]:
             for serial in range(plan.enterprises):
@@ -599,11 +742,11 @@ class Generator:
             rows(),
         )  # fmt: skip
         self.ents = ents
-        ids = [0] * plan.enterprises
-        for serial, ent_id in self.cur.execute(
+        ids = array("q", bytes(8 * plan.enterprises))
+        for serial, ent_id in self.fetch(
             "SELECT substr(uscc, 12, 6)::int, id FROM enterprise WHERE uscc LIKE %s", (USCC_LIKE,)
         ):
-            ids[serial] = int(ent_id)
+            ids[serial] = ent_id
         if 0 in ids:
             raise RuntimeError("synthetic enterprises missing after COPY")
         self.ids = ids
@@ -677,19 +820,22 @@ class Generator:
 
     def make_links(self) -> None:
         rng, ids, plan = self.rng, self.ids, self.plan
-        suppliers = [ent for ent in self.ents if ent.master_of is None and ent.chains]
+        # Links per supplier: heavy-tailed (a few suppliers serve many lines), summing exactly.
+        # Arrays of the suppliers' serials and weights, here and below: a few bytes a supplier.
+        suppliers, weights = array("i"), array("d")
+        for ent in self.ents:
+            if ent.master_of is None and ent.chains:
+                suppliers.append(ent.serial)
+                weights.append(rng.lognormvariate(0.0, 1.0) * (3.0 if ent.size == "large" else 1.0))
         if not suppliers:
             raise RuntimeError("no synthetic suppliers")
-        # Links per supplier: heavy-tailed (a few suppliers serve many lines), summing exactly.
-        weights = [rng.lognormvariate(0.0, 1.0) * (3.0 if ent.size == "large" else 1.0)
-                   for ent in suppliers]  # fmt: skip
         total_w = sum(weights)
-        exact = [plan.links * w / total_w for w in weights]
-        counts = [int(x) for x in exact]
+        exact = array("d", (plan.links * w / total_w for w in weights))
+        del weights
+        counts = array("i", (int(x) for x in exact))
         short = plan.links - sum(counts)
-        by_remainder = sorted(range(len(exact)), key=lambda i: counts[i] - exact[i])
-        for i in by_remainder[:short]:
-            counts[i] += 1
+        _add_one_to_largest_remainders(counts, exact, short)
+        del exact
 
         # The first chain masters of a chain get more of its supply.
         master_pick = [
@@ -705,9 +851,10 @@ class Generator:
         randint = rng.randint
 
         def rows() -> Iterator[tuple]:
-            for ent, k in zip(suppliers, counts, strict=True):
+            for serial, k in zip(suppliers, counts, strict=True):
                 if not k:
                     continue
+                ent = self.ents[serial]
                 supplier_id = ids[ent.serial]
                 lo = min(max(ent.founded, link_floor), E_ORD)
                 shares = chain_share[min(len(ent.chains), 3) - 1]
@@ -778,7 +925,7 @@ class Generator:
             "construction_started_on", "production_started_on", "capacity_reached_on",
             "dropped_on", "is_key", "responsible_unit", "responsible_person", "source",
         ]  # fmt: skip
-        parents: list[NewProject] = []
+        parents = NewProjects()
 
         def stage_fields(stage: str, floor: int) -> tuple[int, bool, list[date | None], int]:
             """Rank reached, dropped?, the six dates (signed .. dropped), latest ordinal."""
@@ -845,46 +992,55 @@ class Generator:
             return (rng.choice(DROP_REASONS) if dropped else None, row), rank, dropped, last
 
         # Investors registered in chaindb: mostly the larger enterprises.
-        big = [ids[e.serial] for e in self.ents if e.size in ("large", "medium")] or ids
+        big = array("q", (ids[e.serial] for e in self.ents if e.size in ("large", "medium")))
+        big = big or ids
 
         def new_rows() -> Iterator[tuple[str | None, tuple]]:
             for serial in range(n_new):
                 chain = chain_pick()
                 segment = self.leaf_pickers[chain]()[0] if rng.random() < 0.8 else None
                 district = self.district_pick()
+                investor_number = None
                 if rng.random() < 0.55:
                     pool = big if rng.random() < 0.7 else ids
                     investor_id = pool[rng.randrange(len(pool))]
-                    investor_name = None
+                    investor = None
                 else:
                     investor_id = None
-                    investor_name = f"合成投资方{rng.randrange(100_000):05d}有限公司"
+                    investor_number = rng.randrange(100_000)
+                    investor = investor_of(investor_number)
                 name = (f"{PROJECT_PREFIX}{serial:06d}{self.chains[chain][2]}"
                         f"{rng.choice(PROJECT_WORDS)}")  # fmt: skip
                 row, rank, dropped, last = common(
-                    serial, name, chain, segment, district, investor_id, investor_name, "new",
+                    serial, name, chain, segment, district, investor_id, investor, "new",
                     None, new_stage(), S_ORD,
                 )  # fmt: skip
                 parents.append(NewProject(serial, chain, segment, district, investor_id,
-                                          investor_name, rank, dropped, last))  # fmt: skip
+                                          investor, rank, dropped, last),
+                               investor_number)  # fmt: skip
                 yield row
 
         self.copy_projects(columns, new_rows())
-        project_ids = [0] * n_new
-        for serial, project_id in self.cur.execute(
+        project_ids = array("q", bytes(8 * n_new))
+        for serial, project_id in self.fetch(
             "SELECT substr(name, 5, 6)::int, id FROM project WHERE name LIKE %s", (PROJECT_LIKE,)
         ):
-            project_ids[serial] = int(project_id)
+            project_ids[serial] = project_id
         if 0 in project_ids:
             raise RuntimeError("synthetic projects missing after COPY")
 
         # Follow-ons build on projects that are already being built or producing.
-        eligible = [p for p in parents if p.rank >= 4 and not p.dropped] or parents
+        # Serials; rng.choice only takes len() and an index, so an array gives the same picks.
+        eligible: Sequence[int] = array(
+            "i", (p.serial for p in parents if p.rank >= 4 and not p.dropped)
+        )
+        if not eligible:
+            eligible = range(len(parents))
 
         def follow_rows() -> Iterator[tuple[str | None, tuple]]:
             for k in range(n_follow):
                 serial = n_new + k
-                parent = rng.choice(eligible)
+                parent = parents[rng.choice(eligible)]
                 kind = "expansion" if rng.random() < 0.65 else "capital_increase"
                 word = "二期项目" if kind == "expansion" else "增资项目"
                 name = (f"{PROJECT_PREFIX}{serial:06d}{self.chains[parent.chain][2]}{word}"
