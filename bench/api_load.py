@@ -1,152 +1,191 @@
-"""Load-test three API calls under gunicorn, beside a minimal hand-written psycopg endpoint.
+"""Load-test three API calls at 32 connections: chaindb, a hand-written endpoint, Platformatic DB
+and pgbench (the database's ceiling), on the same data, one after another.
 
-    .venv/bin/python bench/synthetic_load.py --scale 1 --keep     # once: chaindb_bench at scale 1
-    .venv/bin/python bench/api_load.py [--connections 32] [--duration 15] [--workers 4]
+    .venv/bin/python bench/load.py --scales 1 --keep chaindb_bench   # once: data at scale 1
+    .venv/bin/python bench/api_load.py [--database chaindb_bench] [--duration 15]
 
-Needs wrk (apt-get install wrk). Both servers run under gunicorn with the same worker count on
-127.0.0.1; wrk drives each scenario at the given connections. Prints req/s and p99 for chaindb
-and the baseline (bench/baseline_app.py), and their ratio. Only loopback traffic.
+The calls: list 50 projects of one chain (with the total count), read one project (ids cycle
+through 10,000), create a supply link (a new product each time). The systems:
+
+- chaindb: `gunicorn chaindb.wsgi:app` with the repository's gunicorn.conf.py (the deployment's
+  own settings), a bearer token of an editor, in production mode;
+- baseline: bench/baseline_app.py (Flask + psycopg, no validation, no authentication) under the
+  same gunicorn settings;
+- Platformatic DB (bench/peers.py): its automatic REST API over the same schema, on 127.0.0.1
+  only (checked);
+- pgbench: the SQL chaindb runs for each call (bench/pgbench/*.sql), no HTTP at all.
+
+wrk drives the HTTP servers (-t2 -c32 by default); each scenario runs once for --warmup seconds
+unmeasured, then --duration seconds measured. Prints a table of req/s, p50, p99 and the ratios
+(chaindb / baseline, chaindb / Platformatic, chaindb / pgbench). Only loopback traffic. Needs wrk
+(apt-get install wrk), pgbench and Node.js 20 (for Platformatic; --no-platformatic skips it).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
-import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
-
-from sqlalchemy import text
-from sqlalchemy.orm import Session
-
-from chaindb.auth.service import create_token, create_user
-from chaindb.config import Settings, normalize_database_url
-from chaindb.database import resolve_url, with_database
-from chaindb.db import make_engine
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import peers  # noqa: E402
+
 BIN = Path(sys.executable).parent
 WRK = ROOT / "bench" / "wrk"
+CHAINDB_PORT, BASELINE_PORT, PLATFORMATIC_PORT = 8101, 8102, 8103
+CALLS = ("list 50 projects of a chain", "read one project", "create a supply link")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="chaindb_bench")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--duration", type=int, default=15, help="seconds per scenario")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--duration", type=int, default=15, help="measured seconds per run")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds first")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--no-platformatic", action="store_true")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is missing: apt-get install -y wrk")
+    rows = run(
+        database_url(args.database),
+        connections=args.connections,
+        duration=args.duration,
+        warmup=args.warmup,
+        threads=args.threads,
+        platformatic=not args.no_platformatic,
+    )
+    print(markdown(rows))
 
-    url = with_database(resolve_url(Settings.from_env()), args.database)
-    fixture = prepare(url)
-    env = {
+
+def database_url(name: str) -> str:
+    """DATABASE_URL's server (else the local one on 127.0.0.1:5432), database `name`."""
+    base = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+    from chaindb.config import normalize_database_url
+    from chaindb.database import with_database
+
+    return with_database(normalize_database_url(base), name)
+
+
+def run(
+    url: str,
+    *,
+    connections: int = 32,
+    duration: int = 15,
+    warmup: int = 3,
+    threads: int = 2,
+    platformatic: bool = True,
+) -> list[dict[str, Any]]:
+    """One row per (call, system): rps, p50_ms, p99_ms, errors."""
+    fixture = peers.fixture_ids(url)
+    token = make_token(url)
+    common = {
+        "CHAIN_ID": str(fixture["chain"]),
+        "FIRST_ID": str(fixture["project"]),
+        "BUYER_ID": str(fixture["buyer"]),
+        "FIRST_SUPPLIER": str(fixture["supplier"]),
+    }
+    ours = [
+        ("list_projects.lua", {"PREFIX": "/api/v1/projects"}),
+        ("read_project.lua", {"PREFIX": "/api/v1/projects"}),
+        ("create_link.lua",
+         {"PREFIX": f"/api/v1/chain-masters/{fixture['buyer']}/suppliers", "BODY": "api"}),
+    ]  # fmt: skip
+    theirs = [
+        ("list_projects.lua", {"PREFIX": "/projects"}),
+        ("read_project.lua", {"PREFIX": "/projects"}),
+        ("create_link.lua", {"PREFIX": "/links", "BODY": "baseline"}),
+    ]
+    plt = [
+        ("platformatic_list.lua", {"TOTAL": "1"}),
+        ("platformatic_read.lua", {}),
+        ("platformatic_create_link.lua", {}),
+    ]
+    rows: list[dict[str, Any]] = []
+
+    def wrk(system: str, call: str, base: str, script: str, env: dict[str, str]) -> None:
+        env = {**common, **env}
+        if warmup:
+            peers.run_wrk(base, WRK / script, env, connections, threads, warmup)
+        result = peers.run_wrk(base, WRK / script, env, connections, threads, duration)
+        rows.append({"call": call, "system": system, **result})
+        print(f"  {system:<13} {call:<28} {result['rps']:>8.0f} req/s", file=sys.stderr)
+
+    env = server_env(url)
+    for system, app, port, scripts, extra in (
+        ("chaindb", "chaindb.wsgi:app", CHAINDB_PORT, ours, {"TOKEN": token}),
+        ("hand-written", "bench.baseline_app:app", BASELINE_PORT, theirs, {"TOKEN": ""}),
+    ):
+        server = gunicorn(app, port, env)
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/healthz" if system == "chaindb" else
+                          f"http://127.0.0.1:{port}/projects/{fixture['project']}")  # fmt: skip
+            for call, (script, script_env) in zip(CALLS, scripts, strict=True):
+                wrk(system, call, f"http://127.0.0.1:{port}", script, {**script_env, **extra})
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    if platformatic:
+        peers.ensure_platformatic()
+        with peers.platformatic(url, PLATFORMATIC_PORT) as base:
+            for call, (script, script_env) in zip(CALLS, plt, strict=True):
+                wrk("Platformatic", call, str(base), script, script_env)
+    for call, (_, script, variables) in zip(CALLS, peers.pgbench_scenarios(fixture), strict=True):
+        peers.run_pgbench(url, script, variables, connections, threads, warmup or 1)
+        result = peers.run_pgbench(url, script, variables, connections, threads, duration)
+        rows.append({"call": call, "system": "pgbench", **result})
+        print(f"  {'pgbench':<13} {call:<28} {result['rps']:>8.0f} tx/s", file=sys.stderr)
+    return rows
+
+
+def make_token(url: str) -> str:
+    """A new editor and a token for it (what a client of the API holds)."""
+    from sqlalchemy.orm import Session
+
+    from chaindb.auth.service import create_token, create_user
+    from chaindb.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            name = f"bench-{secrets.token_hex(3)}"
+            user = create_user(session=session, username=name, role="editor", password=None)
+            _, token = create_token(session=session, user=user, name="bench/api_load.py")
+            session.commit()
+    finally:
+        engine.dispose()
+    return token
+
+
+def server_env(url: str) -> dict[str, str]:
+    return {
         **os.environ,
         "DATABASE_URL": url,
         "CHAINDB_ENV": "production",
         "CHAINDB_SECRET_KEY": secrets.token_urlsafe(48),
         "CHAINDB_LOG_LEVEL": "WARNING",
+        "CHAINDB_HOST": "127.0.0.1",
         "PYTHONPATH": str(ROOT),
     }
-    servers = [
-        serve("chaindb.wsgi:app", 8101, args.workers, env),
-        serve("bench.baseline_app:app", 8102, args.workers, env),
-    ]
-    try:
-        wait_until_up("http://127.0.0.1:8101/healthz")
-        wait_until_up(f"http://127.0.0.1:8102/projects/{fixture['project']}")
-        scenarios = [
-            ("list 50 projects of one chain", "list_projects.lua",
-             {"PREFIX": "/api/v1/projects"}, {"PREFIX": "/projects"}),
-            ("read one project", "read_project.lua",
-             {"PREFIX": "/api/v1/projects"}, {"PREFIX": "/projects"}),
-            ("create a supply link", "create_link.lua",
-             {"PREFIX": f"/api/v1/chain-masters/{fixture['buyer']}/suppliers", "BODY": "api"},
-             {"PREFIX": "/links", "BODY": "baseline"}),
-        ]  # fmt: skip
-        common = {
-            "CHAIN_ID": str(fixture["chain"]),
-            "FIRST_ID": str(fixture["project"]),
-            "BUYER_ID": str(fixture["buyer"]),
-            "FIRST_SUPPLIER": str(fixture["supplier"]),
-        }
-        print(
-            f"gunicorn {args.workers} sync workers each; wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
-        )
-        print(
-            f"{'scenario':<32} {'chaindb req/s':>14} {'p99':>9} {'baseline req/s':>15} {'p99':>9} {'ratio':>6}"
-        )
-        for name, script, ours, theirs in scenarios:
-            mine = run_wrk(8101, script, {**common, **ours, "TOKEN": fixture["token"]}, args)
-            base = run_wrk(8102, script, {**common, **theirs, "TOKEN": ""}, args)
-            ratio = mine["rps"] / base["rps"] if base["rps"] else float("nan")
-            print(
-                f"{name:<32} {mine['rps']:>14.0f} {mine['p99']:>9} {base['rps']:>15.0f} {base['p99']:>9} {ratio:>6.2f}"
-                + (
-                    f"  (non-2xx: chaindb {mine['errors']}, baseline {base['errors']})"
-                    if mine["errors"] or base["errors"]
-                    else ""
-                )
-            )
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
 
 
-def prepare(url: str) -> dict:
-    """A token, and ids the scenarios use: a chain with projects, a chain master, suppliers."""
-    engine = make_engine(normalize_database_url(url))
-    with Session(engine) as session:
-        name = f"bench-{secrets.token_hex(3)}"
-        user = create_user(session=session, username=name, role="editor", password=None)
-        _, token = create_token(session=session, user=user, name="bench/api_load.py")
-        row = session.execute(
-            text(
-                "SELECT r.chain_id, r.enterprise_id FROM chain_role r "
-                "WHERE r.role = 'chain_master' AND r.until IS NULL "
-                "ORDER BY (SELECT count(*) FROM project p WHERE p.chain_id = r.chain_id) DESC LIMIT 1"
-            )
-        ).one()
-        project = session.scalar(
-            text("SELECT min(id) FROM project WHERE chain_id = :c"), {"c": row[0]}
-        )
-        supplier = session.scalar(
-            text("SELECT min(id) FROM enterprise WHERE id <> :b AND uscc LIKE '91______XYN%'"),
-            {"b": row[1]},
-        )
-        session.commit()
-    engine.dispose()
-    if project is None:
-        sys.exit(
-            "no projects: load synthetic data first (bench/synthetic_load.py --scale 1 --keep)"
-        )
-    return {
-        "token": token,
-        "chain": row[0],
-        "buyer": row[1],
-        "project": project,
-        "supplier": supplier,
-    }
-
-
-def serve(app: str, port: int, workers: int, env: dict) -> subprocess.Popen:
+def gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    """gunicorn with the repository's gunicorn.conf.py (it is read from the working directory),
+    bound to loopback."""
     return subprocess.Popen(
-        [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning", app],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
+        [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", app],
+        env={**env, "CHAINDB_PORT": str(port)},
+        cwd=ROOT,
+    )
 
 
-def wait_until_up(url: str, timeout: float = 30) -> None:
+def wait_until_up(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -158,17 +197,29 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
             time.sleep(0.3)
 
 
-def run_wrk(port: int, script: str, env: dict, args: argparse.Namespace) -> dict:
-    result = subprocess.run(
-        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-         "-s", str(WRK / script), f"http://127.0.0.1:{port}"],
-        env={**os.environ, **env}, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    out = result.stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"\s99%\s+(\S+)", out).group(1)
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"rps": rps, "p99": p99, "errors": int(errors.group(1)) if errors else 0}
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The table: per call and system, req/s, p50, p99, errors, and chaindb's ratio to each."""
+    by = {(r["call"], r["system"]): r for r in rows}
+    lines = [
+        "| call | system | req/s | p50 ms | p99 ms | errors | chaindb ÷ this |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for call in CALLS:
+        ours = by.get((call, "chaindb"))
+        for system in ("chaindb", "hand-written", "Platformatic", "pgbench"):
+            row = by.get((call, system))
+            if row is None:
+                continue
+            ratio = (
+                f"{ours['rps'] / row['rps']:.2f}"
+                if ours and system != "chaindb" and row["rps"]
+                else ""
+            )
+            lines.append(
+                f"| {call} | {system} | {row['rps']:,.0f} | {row['p50_ms']:.1f} | "
+                f"{row['p99_ms']:.1f} | {row['errors']} | {ratio} |"
+            )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,22 @@
-"""The yardstick for bench/api_load.py: the same three queries, hand-written on psycopg.
+"""The yardstick for bench/api_load.py: the same three calls, hand-written on Flask + psycopg.
 
-No framework, no validation, no authentication, no change-log context: what a request costs
-at the least. Served by gunicorn exactly like chaindb (`gunicorn bench.baseline_app:app`).
+What the issue calls "a minimal hand-written Flask + psycopg endpoint": Flask routing and
+request parsing, one psycopg connection per worker thread (autocommit, psycopg's automatic
+prepared statements), the JSON written by orjson as chaindb writes it, and nothing else: no
+validation, no authentication, no change-log context, no ETag. Served by gunicorn exactly like
+chaindb (`gunicorn bench.baseline_app:app` with the same worker settings).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
-from datetime import date, datetime
+import threading
 from decimal import Decimal
 
+import orjson
 import psycopg
+from flask import Flask, Response, request
+from psycopg.rows import dict_row
 
 PROJECT_COLUMNS = (
     "id, name, chain_id, segment_id, district_id, investor_id, investor_name, chain_master_id, kind, "
@@ -24,72 +28,70 @@ LINK_COLUMNS = (
     "id, supplier_id, buyer_id, chain_id, segment_id, product, annual_value_cny_10k, since, until, "
     "status, reported_by, verified, verified_at, notes, created_at, updated_at"
 )
-_conn: psycopg.Connection | None = None
+
+app = Flask(__name__)
+_local = threading.local()
 
 
 def conn() -> psycopg.Connection:
-    global _conn
-    if _conn is None or _conn.closed:
+    connection = getattr(_local, "conn", None)
+    if connection is None or connection.closed:
         url = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-        _conn = psycopg.connect(url, autocommit=True)
-    return _conn
+        connection = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+        _local.conn = connection
+    return connection
 
 
-def default(value: object) -> object:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
+def _default(value: object) -> object:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(type(value))
 
 
-def respond(start_response, status: str, body: object) -> list[bytes]:
-    data = json.dumps(body, default=default, ensure_ascii=False).encode()
-    start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
-    )
-    return [data]
+def respond(body: object, status: int = 200) -> Response:
+    data = orjson.dumps(body, default=_default, option=orjson.OPT_UTC_Z)
+    return Response(data, status=status, mimetype="application/json")
 
 
-def rows(cursor: psycopg.Cursor) -> list[dict]:
-    names = [d.name for d in cursor.description or ()]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def app(environ, start_response):
-    path, method = environ["PATH_INFO"], environ["REQUEST_METHOD"]
-    query = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
+@app.get("/projects")
+def list_projects() -> Response:
+    chain_id, limit = int(request.args["chain_id"]), int(request.args.get("limit", 50))
     c = conn()
-    if method == "GET" and path == "/projects":
-        chain_id, limit = int(query["chain_id"]), int(query.get("limit", 50))
-        count = c.execute(
-            "SELECT count(*) FROM project WHERE chain_id = %s", (chain_id,)
-        ).fetchone()[0]
-        cur = c.execute(
-            f"SELECT {PROJECT_COLUMNS} FROM project WHERE chain_id = %s ORDER BY id LIMIT %s",
-            (chain_id, limit),
+    count = c.execute("SELECT count(*) AS n FROM project WHERE chain_id = %s", (chain_id,))
+    total = count.fetchone()["n"]
+    rows = c.execute(
+        f"SELECT {PROJECT_COLUMNS} FROM project WHERE chain_id = %s ORDER BY id LIMIT %s",
+        (chain_id, limit),
+    ).fetchall()
+    return respond({"count": total, "results": rows})
+
+
+@app.get("/projects/<int:project_id>")
+def read_project(project_id: int) -> Response:
+    row = conn().execute(f"SELECT {PROJECT_COLUMNS} FROM project WHERE id = %s", (project_id,))
+    found = row.fetchone()
+    return respond(found, 200) if found else respond({}, 404)
+
+
+@app.post("/links")
+def create_link() -> Response:
+    body = request.get_json()
+    with conn().transaction():
+        row = (
+            conn()
+            .execute(
+                "INSERT INTO supply_link (supplier_id, buyer_id, chain_id, product, "
+                "annual_value_cny_10k, since) VALUES (%s, %s, %s, %s, %s, %s) "
+                f"RETURNING {LINK_COLUMNS}",
+                (
+                    body["supplier"],
+                    body["buyer"],
+                    body["chain"],
+                    body["product"],
+                    body.get("annual_value_cny_10k"),
+                    body.get("since"),
+                ),
+            )
+            .fetchone()
         )
-        return respond(start_response, "200 OK", {"count": count, "results": rows(cur)})
-    if method == "GET" and (m := re.fullmatch(r"/projects/(\d+)", path)):
-        cur = c.execute(f"SELECT {PROJECT_COLUMNS} FROM project WHERE id = %s", (int(m.group(1)),))
-        found = rows(cur)
-        return respond(
-            start_response, "200 OK" if found else "404 Not Found", found[0] if found else {}
-        )
-    if method == "POST" and path == "/links":
-        size = int(environ.get("CONTENT_LENGTH") or 0)
-        body = json.loads(environ["wsgi.input"].read(size))
-        cur = c.execute(
-            f"INSERT INTO supply_link (supplier_id, buyer_id, chain_id, product, annual_value_cny_10k, since) "
-            f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {LINK_COLUMNS}",
-            (
-                body["supplier"],
-                body["buyer"],
-                body["chain"],
-                body["product"],
-                body.get("annual_value_cny_10k"),
-                body.get("since"),
-            ),
-        )
-        return respond(start_response, "201 Created", rows(cur)[0])
-    return respond(start_response, "404 Not Found", {})
+    return respond(row, 201)

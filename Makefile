@@ -1,0 +1,13 @@
+# Shortcuts; scripts/ holds the real commands (README: Quick start, Tests, Benchmarks).
+.PHONY: run test bench
+
+run:
+	./scripts/run
+
+test:
+	./scripts/test
+
+# The benchmark suite (about 20 minutes on 2 cores): writes bench/RESULTS.md.
+bench:
+	./scripts/setup
+	.venv/bin/python bench/run.py

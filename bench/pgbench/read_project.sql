@@ -1,0 +1,6 @@
+-- GET /api/v1/projects/{id}, as chaindb runs it (autocommit, one statement), for an id drawn
+-- at random from first_id .. first_id + 9999 (wrk's read_project.lua cycles through the same range).
+-- Variables: first_id (-D first_id=ID).
+\set id random(:first_id, :first_id + 9999)
+SELECT name, segment_id, investor_name, kind, parent_id, channel, agreed_investment_cny_100m, funds_arrived_cny_100m, stage, signed_on, agreed_start_on, construction_started_on, production_started_on, capacity_reached_on, dropped_on, is_key, responsible_unit, responsible_person, source, notes, id, created_at, updated_at, chain_id, district_id, investor_id, chain_master_id
+  FROM project WHERE project.id = :id;
