@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml README.md babel.cfg alembic.ini ./
+COPY pyproject.toml README.md babel.cfg alembic.ini gunicorn.conf.py ./
 COPY alembic ./alembic
 COPY chaindb ./chaindb
 COPY seeds ./seeds
@@ -24,4 +24,5 @@ ENV CHAINDB_ENV=production \
     CHAINDB_ALEMBIC_INI=/app/alembic.ini \
     CHAINDB_DATA_DIR=/app/data
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-", "chaindb.wsgi:app"]
+# Workers and threads: gunicorn.conf.py (read from /app), CHAINDB_WORKERS / CHAINDB_THREADS.
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "chaindb.wsgi:app"]

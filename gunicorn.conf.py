@@ -11,7 +11,7 @@ them (threads > 1 switches to the gthread worker).
 import multiprocessing
 import os
 
-bind = f"{os.environ.get('CHAINDB_HOST', '127.0.0.1')}:{os.environ.get('CHAINDB_PORT', '8000')}"
+bind = f"{os.environ.get('CHAINDB_HOST', '127.0.0.1')}:{os.environ.get('CHAINDB_PORT', '5000')}"
 workers = int(os.environ.get("CHAINDB_WORKERS") or 2 * multiprocessing.cpu_count())
 threads = int(os.environ.get("CHAINDB_THREADS") or 1)
 worker_class = "gthread" if threads > 1 else "sync"

@@ -9,8 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from flask import Flask, g, has_request_context, request
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -134,9 +135,21 @@ def fetch_prebuilt(
     if compiled is None or compiled[0] is not stmt:
         sql = str(stmt.compile(dialect=dialect))
         compiled = _PREBUILT[(id(stmt), dialect.name)] = (stmt, sql)
-    with connection.connection.driver_connection.cursor(row_factory=dict_row) as cursor:
-        cursor.execute(compiled[1], params)
-        return cursor.fetchall()
+    return run_sql(connection, compiled[1], params)
+
+
+def run_sql(
+    connection: Connection, sql: str, params: dict[str, Any], *, dicts: bool = True
+) -> list[Any]:
+    """Run compiled SQL on the connection's psycopg connection: rows as dicts (or tuples). A
+    refusal is raised as SQLAlchemy raises it (DBAPIError), so it is answered alike."""
+    driver = connection.connection.driver_connection
+    try:
+        with driver.cursor(row_factory=dict_row if dicts else tuple_row) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    except psycopg.Error as error:
+        raise exc.DBAPIError.instance(sql, params, error, psycopg.Error) from error
 
 
 # (id of a statement, dialect) -> (the statement, its SQL); the statement is kept so its id

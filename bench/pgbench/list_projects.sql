@@ -1,10 +1,8 @@
--- GET /api/v1/projects?chain_id=:chain&limit=50, as chaindb runs it (Resource.list_json): the
--- total count, then the page written as JSON by PostgreSQL (json_agg over the page; decimals as
--- text, times in ISO 8601 with Z). Compiled from chaindb's SQLAlchemy statements, the constants
--- that chaindb binds as parameters written inline. Reads run in autocommit in chaindb (the read
--- pool of chaindb/db.py): no BEGIN/ROLLBACK here either.
+-- GET /api/v1/projects?chain_id=:chain&limit=50, as chaindb runs it: the total count, then
+-- the page (ProjectRead's columns, in the order chaindb selects them). Reads run in
+-- autocommit in chaindb (chaindb/db.py, the read pool): no BEGIN/ROLLBACK here either.
 -- Variables: chain (-D chain=ID).
 SELECT count(*) AS count_1 FROM project WHERE project.chain_id = :chain;
-SELECT CAST(coalesce(json_agg(page), '[]'::json) AS TEXT) AS coalesce_1 FROM (SELECT project.name AS name, project.segment_id AS segment_id, project.investor_name AS investor_name, project.kind AS kind, project.parent_id AS parent_id, project.channel AS channel, CAST(project.agreed_investment_cny_100m AS TEXT) AS agreed_investment_cny_100m, CAST(project.funds_arrived_cny_100m AS TEXT) AS funds_arrived_cny_100m, project.stage AS stage, project.signed_on AS signed_on, project.agreed_start_on AS agreed_start_on, project.construction_started_on AS construction_started_on, project.production_started_on AS production_started_on, project.capacity_reached_on AS capacity_reached_on, project.dropped_on AS dropped_on, project.is_key AS is_key, project.responsible_unit AS responsible_unit, project.responsible_person AS responsible_person, project.source AS source, project.notes AS notes, project.id AS id, to_char(project.created_at, CASE WHEN (CAST(EXTRACT(microseconds FROM project.created_at) AS BIGINT) % 1000000 = 0) THEN 'YYYY-MM-DD"T"HH24:MI:SS' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US' END) || CASE WHEN (EXTRACT(timezone FROM project.created_at) = 0) THEN 'Z' ELSE to_char(project.created_at, 'TZH:TZM') END AS created_at, to_char(project.updated_at, CASE WHEN (CAST(EXTRACT(microseconds FROM project.updated_at) AS BIGINT) % 1000000 = 0) THEN 'YYYY-MM-DD"T"HH24:MI:SS' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US' END) || CASE WHEN (EXTRACT(timezone FROM project.updated_at) = 0) THEN 'Z' ELSE to_char(project.updated_at, 'TZH:TZM') END AS updated_at, project.chain_id AS chain_id, project.district_id AS district_id, project.investor_id AS investor_id, project.chain_master_id AS chain_master_id
+SELECT name, segment_id, investor_name, kind, parent_id, channel, agreed_investment_cny_100m, funds_arrived_cny_100m, stage, signed_on, agreed_start_on, construction_started_on, production_started_on, capacity_reached_on, dropped_on, is_key, responsible_unit, responsible_person, source, notes, id, created_at, updated_at, chain_id, district_id, investor_id, chain_master_id
   FROM project WHERE project.chain_id = :chain
-  ORDER BY project.id ASC NULLS LAST LIMIT 50 OFFSET 0) AS page;
+  ORDER BY project.id ASC NULLS LAST LIMIT 50 OFFSET 0;

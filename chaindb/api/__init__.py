@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 from importlib import import_module
+from typing import Any
 
-from flask import current_app, g, request
+from flask import Request, current_app, g, request
 from flask_openapi3 import OpenAPI
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
@@ -40,62 +41,61 @@ def init_api(app: OpenAPI) -> None:
 
 
 def _before_request() -> None:
-    """One hook, not three: Flask pays for each hook it calls on every request."""
-    _assign_request_id()
-    _authenticate()
-    _check_body()
+    """One hook, not three: Flask pays for each hook it calls on every request. The request and
+    g are looked up once (each use of Flask's context proxies costs a lookup)."""
+    req, ctx = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
+    _assign_request_id(req, ctx)
+    path = req.path
+    if not path.startswith("/api/"):
+        return
+    if path not in PUBLIC_PATHS and not path.startswith(DOCS_PAGE):
+        _authenticate(req, ctx)
+    if req.method not in READ_METHODS and req.method != "DELETE":
+        _check_body(req)
 
 
-def _assign_request_id() -> None:
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+def _assign_request_id(req: Request, ctx: Any) -> None:
+    given = req.headers.get("X-Request-ID", "")
+    ctx.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 def _echo_request_id(response):
-    if "request_id" in g:
-        response.headers["X-Request-ID"] = g.request_id
-    if (
-        request.method not in READ_METHODS
-        and request.path.startswith(USER_PATHS)
-        and response.status_code < 400
-    ):
+    ctx = g._get_current_object()  # type: ignore[attr-defined]
+    if "request_id" in ctx:
+        response.headers["X-Request-ID"] = ctx.request_id
+    changed = response.status_code < 400 and request.method not in READ_METHODS
+    if changed and request.path.startswith(USER_PATHS):
         # Users, roles or tokens changed: this worker forgets the tokens it trusted.
         current_app.extensions["chaindb.token_cache"].clear()
     return response
 
 
-def _authenticate() -> None:
-    if (
-        not request.path.startswith("/api/")
-        or request.path in PUBLIC_PATHS
-        or request.path.startswith(DOCS_PAGE)
-    ):
-        return
-    header = request.headers.get("Authorization", "")
+def _authenticate(req: Request, ctx: Any) -> None:
+    header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API token: Authorization: Bearer <token>")
     cache: TokenCache = current_app.extensions["chaindb.token_cache"]
     # A token checked a moment ago needs no database (nor a session) to be trusted again.
     principal = cache.get(hash_token(token.strip()))
+    reads = req.method in READ_METHODS
     if principal is None:
         session = db.session
         principal = authenticate_token(session=session, plain=token.strip(), cache=cache)
         if session.info.pop("token_stamped", False):
             session.commit()  # keep the last_used_at stamp, whatever becomes of the request
-        writes = request.method not in READ_METHODS
-        if principal is not None and writes and session.in_transaction():
+        if principal is not None and not reads and session.in_transaction():
             # The lookup began this transaction before anyone knew who asks: stamp it now.
-            g.principal = principal
+            ctx.principal = principal
             _stamp(session.connection())
     if principal is None:
         raise Unauthorized("the token is unknown, expired or revoked")
-    g.principal = principal
-    needed = Role.VIEWER if request.method in READ_METHODS else Role.EDITOR
+    ctx.principal = principal
+    needed = Role.VIEWER if reads else Role.EDITOR
     if not principal.may(needed):
         raise Forbidden(
             "your role (%(role)s) may not %(method)s here; it needs %(needed)s",
-            params={"role": principal.role, "method": request.method, "needed": needed},
+            params={"role": principal.role, "method": req.method, "needed": needed},
         )
 
 
@@ -105,26 +105,16 @@ def require(role: Role) -> None:
         raise Forbidden("this needs the %(role)s role", params={"role": role})
 
 
-def _check_body() -> None:
-    if (
-        not request.path.startswith("/api/")
-        or request.method in READ_METHODS
-        or request.method == "DELETE"
-    ):
+def _check_body(req: Request) -> None:
+    if req.content_length == 0 or (not req.data and req.content_type is None):
         return
-    if request.content_length == 0 or (not request.data and request.content_type is None):
-        return
-    if request.mimetype != "application/json" and not request.path.endswith("/import"):
+    if req.mimetype != "application/json" and not req.path.endswith("/import"):
         raise UnsupportedMediaType(
             "send JSON (Content-Type: application/json), not %(type)s",
-            params={"type": request.mimetype or "no type"},
+            params={"type": req.mimetype or "no type"},
             field="Content-Type",
         )
-    if (
-        request.mimetype == "application/json"
-        and request.get_json(silent=True) is None
-        and request.data
-    ):
+    if req.mimetype == "application/json" and req.get_json(silent=True) is None and req.data:
         raise BadRequest("the body is not valid JSON", field="body")
 
 

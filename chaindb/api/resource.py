@@ -22,21 +22,14 @@ from flask import Response, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, RootModel, TypeAdapter, ValidationError, create_model
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Connection,
-    DateTime,
-    Float,
-    Numeric,
+    Integer,
     Select,
-    Text,
     bindparam,
-    case,
-    cast,
     delete,
     func,
     insert,
-    literal_column,
     select,
     update,
 )
@@ -48,7 +41,7 @@ from chaindb.api import transfer
 from chaindb.api.schemas import CachedSchema, Page, PathId, parse_body, partial
 from chaindb.changes.models import Change
 from chaindb.changes.schemas import ChangeRead
-from chaindb.db import Base, core_connection, db, fetch_prebuilt, is_id
+from chaindb.db import Base, core_connection, db, fetch_prebuilt, is_id, run_sql
 from chaindb.errors import (
     N_,
     BadRequest,
@@ -120,6 +113,22 @@ class Ref:
     target: type[Base]
     key: str  # the natural key column of the target, e.g. code
     what: str  # how to name it in messages, e.g. chain
+
+
+@dataclass
+class Filters:
+    """Filter clauses whose values are named bound parameters (f0, f1, ...), those values, and
+    the shape: what the SQL's text depends on besides the code (filters, lookups, searches)."""
+
+    clauses: list[ColumnElement] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    shape: list[tuple[str, Any]] = field(default_factory=list)
+
+    def bind(self, param: str, value: Any) -> Any:
+        key = f"f{len(self.values)}"
+        self.values[key] = value
+        self.shape.append((param, key))
+        return bindparam(key, value)
 
 
 @dataclass
@@ -224,7 +233,12 @@ class Resource:
         return self.table.c[name]
 
     def where(self, args: MultiDict) -> list[ColumnElement]:
-        clauses: list[ColumnElement] = []
+        return self.filter_clauses(args).clauses
+
+    def filter_clauses(self, args: MultiDict) -> Filters:
+        """The query string's filters as clauses whose values are named bound parameters, with
+        the shape of the SQL they make (which filters and lookups, not their values)."""
+        found = Filters()
         for param in args:
             if param in RESERVED:
                 continue
@@ -234,32 +248,37 @@ class Resource:
             if name not in self.filter_types:
                 raise Invalid("unknown filter %(param)r", params={"param": param}, field=param)
             for raw in args.getlist(param):
-                clauses.append(self._clause(param, name, lookup, raw))
+                found.clauses.append(self._clause(param, name, lookup, raw, found))
         search = args.get("q")
         if search and self.search is not None:
-            clauses.append(self.search(search))
-        return clauses
+            found.clauses.append(self.search(search))
+            found.shape.append(("q", search))  # its values are inside its SQL
+        return found
 
-    def _clause(self, param: str, name: str, lookup: str, raw: str) -> ColumnElement:
+    def _clause(
+        self, param: str, name: str, lookup: str, raw: str, found: Filters
+    ) -> ColumnElement:
         typ = self.filter_types[name]
         column = self._column(name)
         try:
             if lookup in ("in", "not_in"):
                 values = [parse_value(typ, v.strip(), param) for v in raw.split(",") if v.strip()]
+                found.shape.append((param, len(values)))
                 return column.in_(values) if lookup == "in" else column.not_in(values)
             if lookup == "isnull":
                 flag = adapter(bool).validate_python(raw)
+                found.shape.append((param, flag))
                 return column.is_(None) if flag else column.is_not(None)
             if lookup == "contains":
                 if typ is not str:
                     raise Invalid("contains works on text fields only", prefix=param, field=param)
                 escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                return column.ilike(f"%{escaped}%")
+                return column.ilike(found.bind(param, f"%{escaped}%"))
             value = parse_value(typ, raw, param)
         except ValidationError as exc:
             raise from_validation_error(exc, prefix=param) from None
         if lookup == "not":
-            return column.is_distinct_from(value)
+            return column.is_distinct_from(found.bind(param, value))
         if lookup in ("gte", "lte", "gt", "lt"):
             if typ not in (int, float, Decimal, date, datetime):
                 raise Invalid(
@@ -268,13 +287,14 @@ class Resource:
                     prefix=param,
                     field=param,
                 )
+            bound = found.bind(param, value)
             return {
-                "gte": column >= value,
-                "lte": column <= value,
-                "gt": column > value,
-                "lt": column < value,
+                "gte": column >= bound,
+                "lte": column <= bound,
+                "gt": column > bound,
+                "lt": column < bound,
             }[lookup]
-        return column == value
+        return column == found.bind(param, value)
 
     def order_column(self, name: str) -> ColumnElement:
         """What ordering by `name` sorts on (a subclass may rank a vocabulary, say)."""
@@ -307,52 +327,67 @@ class Resource:
         return select(*self.columns)
 
     def list_page(self, session: Session | Connection, args: MultiDict) -> dict[str, Any]:
-        """A page of rows as dicts (for the pages and the CLI; the API writes list_json)."""
+        """A page of rows as dicts, with its count and the links to the pages around it."""
         limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        clauses = self.where(args)
+        # A subclass's own where() may put values anywhere: its SQL is never reused.
+        reusable = type(self).where is Resource.where
+        found = self.filter_clauses(args) if reusable else Filters(self.where(args))
         if self.keyset and "cursor" in args:
-            return self._keyset_page(session, args, clauses, limit)
+            return self._keyset_page(session, args, found.clauses, limit)
         offset = _int_param(args, "offset", 0, 0, None)
-        # On the session's Core connection: the ORM's execution layer adds nothing to a SELECT of
-        # columns, and costs as much as the query on a page of 50.
         connection = core_connection(session)
-        count = connection.scalar(select(func.count()).select_from(self.table).where(*clauses))
-        page = self.select().where(*clauses).order_by(*self.order_by(args.get("ordering")))
-        rows = as_dicts(connection.execute(page.limit(limit).offset(offset)))
+        ordering = args.get("ordering")
+        plan = self._list_plan(connection, found, ordering) if reusable else None
+        if plan is not None:
+            # The SQL of this shape of request was compiled before: only the values are new.
+            count_sql, count_params, page_sql, page_params = plan
+            values = {**found.values, "page_limit": limit, "page_offset": offset}
+            count = run_sql(connection, count_sql, {**count_params, **values}, dicts=False)[0][0]
+            rows = run_sql(connection, page_sql, {**page_params, **values})
+        else:
+            # On the Core connection: the ORM's execution layer adds nothing to a SELECT.
+            count = connection.scalar(self._count(found.clauses))
+            page = self._page(found.clauses, ordering)
+            rows = as_dicts(connection.execute(page, {"page_limit": limit, "page_offset": offset}))
         return {**self._links(args, count, offset, limit), "results": rows}
 
-    def list_json(self, session: Session | Connection, args: MultiDict) -> bytes:
-        """A page as the API's JSON, the rows written by PostgreSQL (json_agg over the page, as
-        PostgREST does): no Python object per row or value. Same content as list_page's rows
-        written by to_json (tests/test_api_reads.py compares them for every resource)."""
-        limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        clauses = self.where(args)
-        if self.keyset and "cursor" in args:
-            return to_json(self._keyset_page(session, args, clauses, limit))
-        offset = _int_param(args, "offset", 0, 0, None)
-        connection = core_connection(session)
-        count = connection.scalar(select(func.count()).select_from(self.table).where(*clauses))
-        page = (
-            select(*self.json_columns())
+    def _count(self, clauses: list[ColumnElement]) -> Select:
+        return select(func.count()).select_from(self.table).where(*clauses)
+
+    def _page(self, clauses: list[ColumnElement], ordering: str | None) -> Select:
+        return (
+            self.select()
             .where(*clauses)
-            .order_by(*self.order_by(args.get("ordering")))
-            .limit(limit)
-            .offset(offset)
-            .subquery("page")
-        )
-        rows = connection.scalar(select(json_array(page)))
-        return orjson.dumps(
-            {**self._links(args, count, offset, limit), "results": orjson.Fragment(rows)}
+            .order_by(*self.order_by(ordering))
+            .limit(bindparam("page_limit", type_=Integer))
+            .offset(bindparam("page_offset", type_=Integer))
         )
 
-    def json_columns(self) -> list[ColumnElement]:
-        """The columns of select() as PostgreSQL expressions of their JSON form (see json_form)."""
-        cached = self.__dict__.get("_json_columns")
-        if cached is None:
-            cached = self.__dict__["_json_columns"] = [
-                json_form(column).label(column.key) for column in self.select().selected_columns
-            ]
-        return cached
+    def _list_plan(
+        self, connection: Connection, found: Filters, ordering: str | None
+    ) -> tuple[str, dict, str, dict] | None:
+        """The compiled SQL of a list of this shape (count, page) and the constants the code put
+        in it, compiled once; None when the SQL holds a list of values (IN), which it cannot be
+        reused for."""
+        key = (connection.dialect.name, tuple(found.shape), ordering)
+        plans = self.__dict__.setdefault("_list_plans", {})
+        if key in plans:
+            return plans[key]
+        plan = None
+        count = self._count(found.clauses).compile(dialect=connection.dialect)
+        page = self._page(found.clauses, ordering).compile(dialect=connection.dialect)
+        if "POSTCOMPILE" not in count.string + page.string:
+            ours = {*found.values, "page_limit", "page_offset"}
+            plan = (
+                count.string,
+                {k: v for k, v in count.params.items() if k not in ours},
+                page.string,
+                {k: v for k, v in page.params.items() if k not in ours},
+            )
+        if len(plans) >= 512:  # shapes are few; a flood of searches must not grow it forever
+            plans.clear()
+        plans[key] = plan
+        return plan
 
     @staticmethod
     def _links(args: MultiDict, count: int | None, offset: int, limit: int) -> dict[str, Any]:
@@ -614,7 +649,7 @@ class Resource:
             if request.args.get("format", "json") != "json":
                 return transfer.export(resource, db.streaming_session, request.args["format"])
             return Response(
-                resource.list_json(db.reader, request.args), mimetype="application/json"
+                to_json(resource.list_page(db.reader, request.args)), mimetype="application/json"
             )
 
         def create_(body: create_body = None):  # type: ignore[valid-type]
@@ -749,33 +784,6 @@ def to_json(value: Any) -> bytes:
     )
 
 
-def json_form(column: ColumnElement) -> ColumnElement:
-    """A column as PostgreSQL's to_json must see it to write what to_json() here writes:
-    decimals as strings, and aware times in ISO 8601 with microseconds only when there are some
-    and Z for UTC (as orjson writes a datetime); everything else is written alike by both."""
-    kind = column.type
-    if isinstance(kind, Numeric) and not isinstance(kind, Float):
-        return cast(column, Text)
-    if isinstance(kind, DateTime) and kind.timezone:
-        whole = 'YYYY-MM-DD"T"HH24:MI:SS'
-        fraction = case(
-            (cast(func.extract("microseconds", column), BigInteger) % 1_000_000 == 0, whole),
-            else_=whole + ".US",
-        )
-        offset = case(
-            (func.extract("timezone", column) == 0, "Z"), else_=func.to_char(column, "TZH:TZM")
-        )
-        return func.to_char(column, fraction).op("||")(offset)
-    return column
-
-
-def json_array(page: Any) -> ColumnElement:
-    """The rows of a subquery as one JSON array (text), in the subquery's order."""
-    return cast(
-        func.coalesce(func.json_agg(page.table_valued()), literal_column("'[]'::json")), Text
-    )
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -855,11 +863,13 @@ def _int_param(args: MultiDict, name: str, default: int, low: int, high: int | N
 
 
 def _page_url(args: MultiDict, **changes: Any) -> str:
-    """This request's URL with some query parameters changed (the link to another page)."""
+    """This request's URL with some query parameters changed (the link to another page). Put
+    together from its parts: request.base_url re-encodes the whole URL, slowly."""
     params = MultiDict(args)
     for key, value in changes.items():
         params.setlist(key, [str(value)])
-    return f"{request.base_url}?{urlencode(list(params.items(multi=True)))}"
+    base = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
+    return f"{base}?{urlencode(list(params.items(multi=True)))}"
 
 
 def _encode_cursor(last_id: int) -> str:
