@@ -388,6 +388,12 @@ def from_database_error(exc: DBAPIError) -> DomainError:
         if column is None:
             return Invalid("field is required", field="field")
         return Invalid("%(column)s is required", params={"column": column}, field=column)
+    if isinstance(orig, (pg.DeadlockDetected, pg.SerializationFailure)):
+        # Another request changed the same rows at the same moment; nothing of this one stayed.
+        return Conflict(
+            N_("another change to the same records happened at the same moment; send it again"),
+            field="body",
+        )
     if isinstance(orig, (pg.ExclusionViolation,)):
         return Conflict(
             "refused by rule %(constraint)s: overlaps an existing record",

@@ -354,6 +354,16 @@ def ensure_supplier_role(
     The new role starts on `since` (today when unknown), after any earlier supplier role of the
     enterprise in the chain, so that periods never overlap. Returns the new role's id, or None.
     """
+    # One request at a time per enterprise and chain: two links made at once for a new supplier
+    # would otherwise each insert its role and wait for the other's (a deadlock, found by
+    # bench/api_load.py); the second now waits, then sees the first one's role.
+    session.execute(
+        select(
+            func.pg_advisory_xact_lock(
+                func.hashtextextended(f"supplier role {chain_id}", enterprise_id)
+            )
+        )
+    )
     day = today(session)
     mine = and_(
         ChainRole.enterprise_id == enterprise_id,
