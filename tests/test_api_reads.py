@@ -114,3 +114,14 @@ def test_lists_with_value_lists_and_searches_still_filter(api, data):
     assert any(p["name"] == name for p in found["results"]) or not one["results"]
     other = api.get("/api/v1/projects?q=no-such-project-anywhere").get_json()
     assert other["count"] == 0
+
+
+def test_a_read_answers_304_when_the_client_holds_the_current_etag(api, data):
+    project_id = data.execute(text("SELECT min(id) FROM project")).scalar_one()
+    first = api.get(f"/api/v1/projects/{project_id}")
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('"')
+    same = api.get(f"/api/v1/projects/{project_id}", headers={"If-None-Match": tag})
+    assert same.status_code == 304 and same.headers["ETag"] == tag and same.data == b""
+    other = api.get(f"/api/v1/projects/{project_id}", headers={"If-None-Match": '"stale"'})
+    assert other.status_code == 200 and other.get_json() == first.get_json()

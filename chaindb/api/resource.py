@@ -670,11 +670,11 @@ class Resource:
             return resource.detail_response(row, 201)
 
         def read_(path: PathId):
-            row = resource.get(db.reader, path.id)
-            tag = resource.etag(row)
+            response = resource.detail_response(resource.get(db.reader, path.id))
+            tag = response.headers["ETag"]  # the representation is written (and hashed) once
             if request.if_none_match and request.if_none_match.contains(tag.strip('"')):
                 return Response(status=304, headers={"ETag": tag})
-            return resource.detail_response(row)
+            return response
 
         def patch_(id: str, path: PathId = None, body: update_model = None):  # type: ignore[valid-type]
             # Validated here rather than by flask-openapi3, so that errors take the API's shape.
