@@ -274,6 +274,15 @@ class Web:
     def post(self, path: str, data: dict | None = None, **kw):
         return self.client.post(path, data={"csrf_token": self.token(), **(data or {})}, **kw)
 
+    def submit(self, path: str, typed: dict[str, str | None] | None = None, **kw):
+        """Open the page at `path` and send its form as a browser does: every field it offers,
+        with what a person typed (see tests/forms.py)."""
+        from tests.forms import filled, record_form
+
+        page = self.text(path)
+        action = record_form(page)["action"] or path
+        return self.client.post(action, data=filled(page, typed or {}), **kw)
+
     def text(self, path: str, status: int = 200) -> str:
         response = self.client.get(path)
         assert response.status_code == status, (response.status_code, path, response.location)

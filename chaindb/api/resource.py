@@ -149,7 +149,6 @@ class Resource:
     keyset: bool = False
     # Business rules that a column check cannot say: (session, values, current row or None).
     check: Callable[[Session, dict[str, Any], Any], None] | None = None
-    read_only_fields: Sequence[str] = ()
     update: type[BaseModel] | None = None
     # Natural key an import matches existing rows by; None = no import for this resource.
     import_key: Sequence[str] | None = None
@@ -178,6 +177,11 @@ class Resource:
             **{name: typ for name, (typ, _) in self.expressions.items()},
         }
         self.query_model = self._query_model()
+        # What a read holds that no write takes (id, times, derived columns): a record read
+        # from the API may be sent back as it is, and these are ignored.
+        self.read_only_fields = frozenset(self.read.model_fields) - frozenset(
+            self.create.model_fields
+        )
 
     # --- the query string -------------------------------------------------------------------
 
@@ -511,6 +515,8 @@ class Resource:
         return values
 
     def validate(self, schema: type[BaseModel], body: Any) -> dict[str, Any]:
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k not in self.read_only_fields}
         return parse_body(schema, body, exclude_unset=schema is self.update)
 
     def create_one(self, session: Session, body: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from werkzeug.routing import BaseConverter
@@ -57,10 +57,19 @@ JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", l
 
 
 def parse_body(schema: type[M], body: Any, **dump: Any) -> dict[str, Any]:
-    """Validate a JSON body against `schema`; its values, as pydantic dumps them."""
+    """Validate a JSON body against `schema`; its values, as pydantic dumps them.
+
+    Blank is blank: an optional field given as null or as empty text is no value (NULL), and one
+    that has a default instead of NULL (sort_order 0, active true) takes its default."""
     from chaindb.errors import Invalid, from_validation_error
 
-    wrong = _wrong_json_types(schema, body) if strict_input.get() and isinstance(body, dict) else {}
+    wrong: dict[str, str] = {}
+    if isinstance(body, dict):
+        cleaned = blank_as_absent(schema, body)
+        if strict_input.get():
+            given = {k: v for k, v in body.items() if k in cleaned and cleaned[k] is v}
+            wrong = _wrong_json_types(schema, given)
+        body = cleaned
     details = [{"field": f, "message": m} for f, m in sorted(wrong.items())]
     try:
         parsed = schema.model_validate(body)
@@ -71,6 +80,56 @@ def parse_body(schema: type[M], body: Any, **dump: Any) -> dict[str, Any]:
         fields = ", ".join(sorted({d["field"] for d in details}))
         raise Invalid("invalid values: %(fields)s", params={"fields": fields}, details=details)
     return parsed.model_dump(**dump)
+
+
+_NO_DEFAULT = object()
+
+
+def blank_as_absent(schema: type[BaseModel], body: dict[str, Any]) -> dict[str, Any]:
+    """The body with every optional field left empty (null, "", whitespace) as no value: NULL
+    where the field takes null, else the field's default (in a PATCH: left as it is). Required
+    fields keep what was sent, so that their refusal says they are required."""
+    rules = _blank_rules(schema)
+    partial = hasattr(schema, "__partial_of__")
+    cleaned = dict(body)
+    for name, value in body.items():
+        blank = value is None or (isinstance(value, str) and not value.strip())
+        if not blank or name not in rules or rules[name] is _NO_DEFAULT:
+            continue  # a value, an unknown field, or a required one (refused as required)
+        default = rules[name]
+        if default is None:
+            cleaned[name] = None
+        elif partial:
+            del cleaned[name]  # PATCH: a field that cannot be NULL left empty stays as it is
+        else:
+            cleaned[name] = default() if callable(default) else default
+    return cleaned
+
+
+@cache
+def _blank_rules(schema: type[BaseModel]) -> dict[str, Any]:
+    """field -> what an empty value means: None (NULL), a default (or its factory), or
+    _NO_DEFAULT for a required field. A partial model (PATCH) follows the model it was made from."""
+    source = getattr(schema, "__partial_of__", schema)
+    rules: dict[str, Any] = {}
+    for name, info in source.model_fields.items():
+        nullable = _admits_none(info.annotation)
+        if nullable:
+            rules[name] = None
+        elif info.default_factory is not None:
+            rules[name] = info.default_factory
+        elif info.is_required():
+            rules[name] = _NO_DEFAULT
+        else:
+            rules[name] = info.default
+    return {name: rule for name, rule in rules.items() if name in schema.model_fields}
+
+
+def _admits_none(annotation: Any) -> bool:
+    args = get_args(annotation)
+    if get_origin(annotation) is Annotated:
+        return _admits_none(args[0])
+    return annotation is None or type(None) in args
 
 
 def _wrong_json_types(schema: type[BaseModel], body: dict[str, Any]) -> dict[str, str]:
@@ -152,6 +211,8 @@ def partial(model: type[BaseModel], name: str) -> type[BaseModel]:
         if info.metadata:  # keep constraints such as ge=0 on the value when one is given
             annotation = Annotated.__class_getitem__((annotation, *info.metadata))  # type: ignore[attr-defined]
         fields[field_name] = (annotation | None, Field(None, description=info.description))
-    return create_model(
+    made = create_model(
         name, __base__=Schema, __doc__=f"Partial update of {model.__name__}", **fields
     )
+    made.__partial_of__ = model  # type: ignore[attr-defined]  # what an empty value means
+    return made

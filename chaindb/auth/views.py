@@ -251,7 +251,7 @@ def _detail_page(row: dict[str, Any], *, token_form: TokenForm | None = None,
 @users_bp.route("/<key:id>/edit", methods=["GET", "POST"], endpoint="edit")
 def user_edit(id: str):
     session = db.session
-    current = users.get(session, id)
+    current = users.get(session, id, lock=request.method == "POST")  # see Pages.edit_view
     version = users.etag(current).strip('"')
     if request.method == "GET":
         form = UserEditForm(data=current)

@@ -199,6 +199,7 @@ class ProjectEditForm(RecordForm):
     district_id = RefSelectField(_l("Planning unit"), [DataRequired()], options=district_options)
     investor_id = EnterpriseField(
         _l("Investor"),
+        [DataRequired()],
         allow_new=True,
         description=_l(
             "An enterprise in chaindb (pick it from the suggestions), or the name of an investor "

@@ -75,6 +75,9 @@ class SupplyLinkUpdate(Schema):
         return _verified_now(data)
 
 
+SupplyLinkUpdate.__partial_of__ = SupplyLinkCreate  # type: ignore[attr-defined]
+
+
 class SupplyLinkRead(ReadSchema):
     supplier_id: int
     buyer_id: int

@@ -4,6 +4,7 @@ pickers (enterprises by name, pinyin initials or credit code; chains, segments, 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from enum import Enum
@@ -27,6 +28,7 @@ from chaindb.errors import VALUE_LABELS
 
 USCC = re.compile(r"^[0-9A-HJ-NP-RT-UWXY]{18}$")
 PICKED = re.compile(r"#(\d{1,18})\s*$")
+THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
 
 
 class Form(FlaskForm):
@@ -75,11 +77,20 @@ def _int_or_none(value: Any) -> int | None:
 
 
 class DecimalField(wtforms.DecimalField):
-    """WTForms' DecimalField for finite numbers only: NaN and Infinity are not amounts (and
-    would pass a CHECK (x >= 0) in PostgreSQL, where NaN sorts above every number)."""
+    """An amount as people type it: empty is no value (NULL, never 0), full-width digits and
+    thousands separators are read (１２.５, 1,200), and only finite numbers pass: NaN and
+    Infinity are not amounts (and would pass a CHECK (x >= 0) in PostgreSQL, where NaN sorts
+    above every number)."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        super().process_formdata(valuelist)
+        if not valuelist:
+            return
+        text = unicodedata.normalize("NFKC", str(valuelist[0])).strip()
+        text = THOUSANDS.sub("", text)
+        if not text:
+            self.data = None
+            return
+        super().process_formdata([text])
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))

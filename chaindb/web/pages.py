@@ -303,7 +303,9 @@ class Pages:
         self._check_write()
         assert self.edit_form is not None
         session = db.session
-        current = self.resource.get(session, id)
+        # Locked on a submit: a second submit of the same version waits for this one, then
+        # finds the version changed (412) instead of saving over it.
+        current = self.resource.get(session, id, lock=request.method == "POST")
         if request.method == "GET":
             form = self.edit_form(data=current)
             form.version.data = self.resource.etag(current).strip('"')
