@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +40,31 @@ def _flag(raw: str | None, *, default: bool) -> bool:
     raise ConfigError(f"expected true or false, got {raw!r}")
 
 
+def _amount(env: Mapping[str, str], name: str, default: str) -> Decimal:
+    raw = env.get(name) or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def current_settings() -> Settings:
+    """The running app's settings; outside an app (the command line, a seed), the environment's."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "SETTINGS" in current_app.config:
+        return current_app.config["SETTINGS"]
+    return _environment_settings()
+
+
+@functools.cache
+def _environment_settings() -> Settings:
+    return Settings.from_env()
+
+
 def _default_data_dir() -> Path:
     return Path(os.environ.get("CHAINDB_DATA_DIR") or PROJECT_ROOT / ".chaindb")
 
@@ -61,6 +89,15 @@ class Settings:
     # How often the deployment refreshes the materialized reports (the pages say so); None =
     # on demand only (the refresh button, seeds, `chaindb db refresh-reports`).
     reports_refresh_minutes: int | None = None
+    # Amounts beyond these are saved only once confirmed (a slip between 元, 万元 and 亿元?):
+    # a project's amounts in 亿元, a supply link's annual value in 万元.
+    confirm_project_above_cny_100m: Decimal = Decimal(500)
+    confirm_link_above_cny_10k: Decimal = Decimal(100_000)
+    # A new enterprise whose name is this alike (pg_trgm similarity of the name keys, 0-1) to
+    # an existing one is saved only once confirmed.
+    duplicate_similarity: float = 0.6
+    # The office running this chaindb, named on what it exports (导出单位), e.g. 济南市投资促进局.
+    organization: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -81,6 +118,13 @@ class Settings:
                 "CHAINDB_REPORTS_REFRESH_MINUTES must be "
                 f"integers: {exc}"
             ) from exc
+        project_limit = _amount(env, "CHAINDB_CONFIRM_PROJECT_ABOVE_CNY_100M", "500")
+        link_limit = _amount(env, "CHAINDB_CONFIRM_LINK_ABOVE_CNY_10K", "100000")
+        similarity = _amount(env, "CHAINDB_DUPLICATE_SIMILARITY", "0.6")
+        if not 0 < similarity <= 1:
+            raise ConfigError(
+                f"CHAINDB_DUPLICATE_SIMILARITY must be above 0 and at most 1, got {similarity}"
+            )
         settings = cls(
             env=name,
             database_url=normalize_database_url(url) if url else None,
@@ -95,6 +139,10 @@ class Settings:
             log_level=env.get("CHAINDB_LOG_LEVEL", "INFO"),
             reports_refresh_minutes=refresh_minutes,
             secure_cookies=_flag(env.get("CHAINDB_SECURE_COOKIES"), default=name == "production"),
+            confirm_project_above_cny_100m=project_limit,
+            confirm_link_above_cny_10k=link_limit,
+            duplicate_similarity=float(similarity),
+            organization=env.get("CHAINDB_ORGANIZATION", "").strip(),
         )
         settings.check()
         return settings

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from flask import Flask, Response, jsonify, render_template, request
 from psycopg import errors as pg
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -111,7 +111,13 @@ class DomainError(Exception):
     def _copy(self, details: list[dict[str, Any]], prefix: str) -> DomainError:
         """The same message (under `prefix`), with these details (their Messages kept)."""
         sourced = [{**d, "message": self._sources.get(d["message"], d["message"])} for d in details]
-        return type(self)(Message(self.template, self.params, prefix=prefix), details=sourced)
+        copy = type(self)(Message(self.template, self.params, prefix=prefix), details=sourced)
+        copy.extra = self.extra
+        return copy
+
+    # What the error body carries besides code, message and details (a confirmation to send,
+    # the records a new one may duplicate).
+    extra: dict[str, Any] = {}  # noqa: RUF012  (replaced, never mutated)
 
     def at(self, where: str) -> DomainError:
         """The same error, its fields placed inside `where` (e.g. [3] of a bulk request).
@@ -169,6 +175,47 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+# What a client sends in "confirm" to have a write saved despite a warning.
+CONFIRM_LARGE_AMOUNT = "large_amount"
+CONFIRM_POSSIBLE_DUPLICATE = "possible_duplicate"
+CONFIRMATIONS = (CONFIRM_LARGE_AMOUNT, CONFIRM_POSSIBLE_DUPLICATE)
+
+
+class ConfirmRequired(DomainError):
+    """A value the rules let through once a person confirms it (an amount far beyond the usual:
+    a slip between 万元 and 亿元?). The body names the confirmation to send."""
+
+    status = 422
+    code = "confirm_required"
+
+    def __init__(self, message: str | Message, *, confirm: str = CONFIRM_LARGE_AMOUNT, **kw: Any):
+        super().__init__(message, **kw)
+        self.extra = {"confirm": confirm}
+
+
+class PossibleDuplicate(DomainError):
+    """A new record looks like records that exist; saved once a person confirms it is another.
+    The body lists the records it resembles."""
+
+    status = 409
+    code = "possible_duplicate"
+
+    def __init__(
+        self,
+        message: str | Message,
+        *,
+        candidates: list[dict[str, Any]] | None = None,
+        of: str = "",
+        **kw: Any,
+    ):
+        super().__init__(message, **kw)
+        self.extra = {
+            "confirm": CONFIRM_POSSIBLE_DUPLICATE,
+            "candidates_of": of,  # the resource the candidates are records of
+            "candidates": candidates or [],
+        }
+
+
 def N_(message: str) -> str:
     """Marks a message for the translation catalogs; it is translated where it is shown."""
     return message
@@ -216,6 +263,17 @@ class ErrorInfo(BaseModel):
     code: str
     message: str
     details: list[ErrorDetail]
+    confirm: str | None = Field(
+        None,
+        description="With confirm_required and possible_duplicate: send the request again with "
+        "this value in the body's confirm list to save it anyway",
+    )
+    candidates_of: str | None = Field(
+        None, description="With possible_duplicate: the resource the candidates belong to"
+    )
+    candidates: list[dict[str, Any]] | None = Field(
+        None, description="With possible_duplicate: the existing records the new one resembles"
+    )
 
 
 class ErrorBody(BaseModel):
@@ -224,8 +282,13 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
-def error_body(code: str, message: str, details: list[dict[str, str]] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details or []}}
+def error_body(
+    code: str,
+    message: str,
+    details: list[dict[str, str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or [], **(extra or {})}}
 
 
 # --- translation ---------------------------------------------------------------------------------
@@ -247,9 +310,10 @@ CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str | Message]] = {
     "supply_link_buyer_is_chain_master": (
         422, "buyer_id", N_("the buyer does not hold the chain-master role in this chain")),
     "ck_supply_link_not_self_supply": (422, "supplier_id", N_("an enterprise cannot supply itself")),
-    "uq_supply_link_active": (
+    "uq_supply_link_live": (
         409, "supplier_id",
-        N_("an active link for this supplier, chain master, chain and product already exists")),
+        N_("a live link (active or proposed) for this supplier, chain master, chain and product "
+           "already exists")),
     "chain_role_master_has_live_links": (
         409, "until",
         N_("the chain master still has live supply links in this chain; end them first")),
@@ -438,9 +502,10 @@ def respond(
     headers: dict[str, str] | None = None,
     *,
     localized: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> tuple[Response, int]:
     if _wants_json():
-        response = jsonify(error_body(code, message, details))
+        response = jsonify(error_body(code, message, details, extra))
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="chaindb"'
         response.headers.update(headers or {})
@@ -471,7 +536,7 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         if _wants_json():
-            return respond(exc.status, exc.code, exc.message, exc.details)
+            return respond(exc.status, exc.code, exc.message, exc.details, extra=exc.extra)
         return respond(
             exc.status, exc.code, exc.message, exc.localized_details(), localized=exc.localized()
         )

@@ -5,7 +5,7 @@ from chaindb.chains.models import Chain, ChainRole, ChainSegment
 from chaindb.changes.models import Change
 from chaindb.db import Base
 from chaindb.districts.models import District
-from chaindb.enterprises.models import Designation, Enterprise
+from chaindb.enterprises.models import Designation, Enterprise, EnterpriseMerge
 from chaindb.projects.models import Project, ProjectStageEvent
 from chaindb.reports.models import ReportRefresh
 from chaindb.supply.models import SupplyLink
@@ -21,6 +21,7 @@ __all__ = [
     "Designation",
     "District",
     "Enterprise",
+    "EnterpriseMerge",
     "LoginAttempt",
     "Project",
     "ProjectStageEvent",

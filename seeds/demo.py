@@ -9,9 +9,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, any_, literal, select, update
 from sqlalchemy import text as sql_text
 
+from chaindb.enterprises.merge import merged_into, merged_name_into
 from chaindb.enterprises.search import name_initials
 from chaindb.enterprises.uscc import with_check_character
 from chaindb.models import (
@@ -99,12 +100,46 @@ class SegmentLookup:
         return found
 
 
-def enterprise_by_name(conn: Connection) -> Lookup:
-    return Lookup(conn, Enterprise.__table__, "name_zh", "enterprise")
+class EnterpriseLookup(Lookup):
+    """Registered name -> enterprise id: the first enterprise of that name, else the one that
+    has it as an alias or took it over in a merge (chaindb.enterprises.merge)."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn, Enterprise.__table__, "name_zh", "enterprise")
+
+    def find(self, name: str) -> tuple[int | None, bool]:
+        """(id, whether the name is that enterprise's own) of the enterprise named `name`."""
+        own = self.conn.execute(
+            select(Enterprise.id).where(Enterprise.name_zh == name).order_by(Enterprise.id).limit(1)
+        ).scalar()
+        if own is not None:
+            return own, True
+        other = self.conn.execute(
+            select(Enterprise.id)
+            .where(literal(name) == any_(Enterprise.aliases))
+            .order_by(Enterprise.id)
+            .limit(1)
+        ).scalar() or merged_name_into(self.conn, name)
+        return other, False
+
+    def __call__(self, value: Any, row: Row, column: str) -> int | None:
+        if value is None:
+            return None
+        if value not in self._cache:
+            found, _ = self.find(value)
+            if found is None:
+                raise row.error(f"{column}: no enterprise named {value!r}")
+            self._cache[value] = found
+        return self._cache[value]
+
+
+def enterprise_by_name(conn: Connection) -> EnterpriseLookup:
+    return EnterpriseLookup(conn)
 
 
 def load_enterprises(conn: Connection, report: Report) -> None:
     districts = Lookup(conn, District.__table__, "code", "planning unit")
+    enterprises = enterprise_by_name(conn)
     columns = {
         "name_zh": required, "name_en": text, "short_name": text, "district": text,
         "region_code": text, "size": text, "ownership": text, "notes": text,
@@ -116,15 +151,14 @@ def load_enterprises(conn: Connection, report: Report) -> None:
         }
         values["district_id"] = districts(v["district"], row, "district")
         values["name_initials"] = name_initials(v["name_zh"], v["short_name"])
-        # The anchors' registered names and codes are not in the sources: keyed by name, no code.
-        upsert(
-            conn,
-            Enterprise.__table__,
-            {"name_zh": v["name_zh"], "uscc": None},
-            values,
-            report=report,
-            row=row,
-        )
+        # The anchors' registered names and codes are not in the sources: keyed by name. An
+        # anchor merged into another enterprise (its name now an alias there) is that one's.
+        found, own = enterprises.find(v["name_zh"])
+        if found is not None and not own:
+            report.add(Enterprise.__tablename__, "unchanged")
+            continue
+        key = {"id": found} if found is not None else {"name_zh": v["name_zh"], "uscc": None}
+        upsert(conn, Enterprise.__table__, key, values, report=report, row=row)
 
 
 def load_roles(conn: Connection, report: Report) -> None:
@@ -189,19 +223,23 @@ def load_projects(conn: Connection, report: Report) -> None:
             "source", "notes",
         ):  # fmt: skip
             values[column] = v[column]
-        existing = conn.execute(select(table.c.id).where(table.c.name == v["name"])).scalar()
+        # The first project of that name is the seed's (another entered later with the same
+        # name, on purpose, is left alone).
+        existing = conn.execute(
+            select(table.c.id).where(table.c.name == v["name"]).order_by(table.c.id).limit(1)
+        ).scalar()
         if existing is None:
             # A new project walks through the stages the sources date, so its history is real.
             first, *later = _dated_path(values)
-            upsert(
+            existing = upsert(
                 conn, table, {"name": v["name"]}, _at_stage(values, first), report=report, row=row
             )
             for stage in later:
                 conn.execute(
-                    update(table).where(table.c.name == v["name"]).values(_at_stage(values, stage))
+                    update(table).where(table.c.id == existing).values(_at_stage(values, stage))
                 )
         else:
-            upsert(conn, table, {"name": v["name"]}, values, report=report, row=row)
+            upsert(conn, table, {"id": existing}, values, report=report, row=row)
 
 
 def _dated_path(values: dict[str, Any]) -> list[Stage]:
@@ -341,6 +379,10 @@ def load_fictional_suppliers(conn: Connection, report: Report) -> None:
     verified_at = conn.execute(sql_text("SELECT timestamptz '2025-12-31 12:00+08'")).scalar()
     for item in fictional_suppliers():
         row = Row(path, item["n"], item)
+        if merged_into(conn, item["uscc"]) is not None:
+            # Merged into another enterprise, which now holds its roles and links.
+            report.add(Enterprise.__tablename__, "unchanged")
+            continue
         chain_id = chains("automotive", row, "chain")
         segment_id = segments(chain_id, item["segment"], row)
         supplier_id = upsert(
@@ -356,7 +398,7 @@ def load_fictional_suppliers(conn: Connection, report: Report) -> None:
                 "size": item["size"],
                 "ownership": item["ownership"],
                 "founded_on": item["founded_on"],
-                "notes": "Fictional enterprise for demonstration (示例数据)",
+                "notes": "演示用虚构企业（示例数据）",
             },
             report=report,
             row=row,

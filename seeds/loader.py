@@ -233,9 +233,14 @@ class Lookup:
         if value is None:
             return None
         if value not in self._cache:
+            # The first row with that key: a record entered twice on purpose (a project of
+            # the same name, confirmed) does not stop the seed.
             found = self.conn.execute(
-                select(self.table.c.id).where(self.table.c[self.key] == value)
-            ).scalar_one_or_none()
+                select(self.table.c.id)
+                .where(self.table.c[self.key] == value)
+                .order_by(self.table.c.id)
+                .limit(1)
+            ).scalar()
             if found is None:
                 raise row.error(f"{column}: no {self.what} with {self.key} {value!r}")
             self._cache[value] = found

@@ -3,6 +3,8 @@ prefix, role filters, keyset pages; designations; an enterprise's designations a
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import text
 
@@ -38,7 +40,8 @@ def enterprise_log(conn) -> int:
 
 
 def create(api, **fields) -> dict:
-    body = {"name_zh": f"测试企业{f.next_number()}有限公司", **fields}
+    # Names unlike each other: two made in one test are not possible duplicates.
+    body = {"name_zh": f"测试企业{uuid.uuid4().hex[:10]}有限公司", **fields}
     response = api.post("/api/v1/enterprises", body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()

@@ -56,7 +56,7 @@ CASES: dict[str, tuple[str, Make, tuple[str, ...], dict[str, Any]]] = {
         lambda conn: {"name_zh": "接口最小企业"},
         ("uscc", "uscc_override_reason", "name_en", "short_name", "district_id", "region_code",
          "size", "ownership", "founded_on", "notes"),
-        {"name_zh": "接口最小企业副本"}),
+        {"name_zh": "济南鑫源新材料科技有限公司"}),
     "designations": ("designation",
         lambda conn: {"enterprise_id": f.enterprise(conn), "type": "gazelle", "level": "city",
                       "year": 2024},

@@ -590,21 +590,25 @@ def test_supply_link_buyer_whose_role_has_not_started(conn):
         supply_link(conn, supplier, future, c)
 
 
-def test_supply_link_one_active_link_per_supplier_buyer_chain_product(conn, market):
+def test_supply_link_one_live_link_per_supplier_buyer_chain_product(conn, market):
     c, buyer, supplier = market
     supply_link(conn, supplier, buyer, c, product="电芯")
-    with refused(conn, "uq_supply_link_active"):
+    with refused(conn, "uq_supply_link_live"):
         supply_link(conn, supplier, buyer, c, product="电芯")
     supply_link(conn, supplier, buyer, c, product="电池包")
-    # another supplier, or a proposed (not yet active) link, is fine
+    # another supplier is fine; a proposal of a link that is live is the same link twice
     supply_link(conn, enterprise(conn), buyer, c, product="电芯")
-    supply_link(conn, supplier, buyer, c, product="电芯", status="proposed")
+    with refused(conn, "uq_supply_link_live"):
+        supply_link(conn, supplier, buyer, c, product="电芯", status="proposed")
+    supply_link(conn, supplier, buyer, c, product="齿轮", status="proposed")
+    with refused(conn, "uq_supply_link_live"):
+        supply_link(conn, supplier, buyer, c, product="齿轮", status="proposed")
 
 
 def test_supply_link_missing_product_counts_as_one_product(conn, market):
     c, buyer, supplier = market
     supply_link(conn, supplier, buyer, c)
-    with refused(conn, "uq_supply_link_active"):
+    with refused(conn, "uq_supply_link_live"):
         supply_link(conn, supplier, buyer, c, product=None)
     supply_link(conn, supplier, buyer, c, product="电芯")
 
@@ -612,7 +616,7 @@ def test_supply_link_missing_product_counts_as_one_product(conn, market):
 def test_supply_link_second_active_link_once_the_first_ended(conn, market):
     c, buyer, supplier = market
     first = supply_link(conn, supplier, buyer, c, product="电芯", since="2021-01-01")
-    with refused(conn, "uq_supply_link_active"):
+    with refused(conn, "uq_supply_link_live"):
         supply_link(conn, supplier, buyer, c, product="电芯")
     run_sql(
         conn,

@@ -8,7 +8,7 @@
 -- per client, kept between transactions).
 -- The supplier cycles through first_supplier .. first_supplier + 4999, skipping the buyer, as
 -- bench/wrk/create_link.lua does; the product is unique per transaction (run, client, counter),
--- so every link is new and uq_supply_link_active never refuses one.
+-- so every link is new and uq_supply_link_live never refuses one.
 \set n :n + 1
 \set supplier :first_supplier + (:n % 5000)
 \if :supplier = :buyer

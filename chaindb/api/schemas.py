@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from werkzeug.routing import BaseConverter
@@ -26,6 +26,17 @@ class Schema(BaseModel):
     """Inputs refuse unknown fields, so that a typo is an error rather than silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Confirmable(Schema):
+    """A write that warnings may stop until the client confirms it has checked them."""
+
+    confirm: list[Literal["large_amount", "possible_duplicate"]] = Field(
+        default_factory=list,
+        description="Warnings checked and confirmed: large_amount (an amount far beyond the "
+        "usual range, answered 422 confirm_required), possible_duplicate (a record like existing "
+        "ones, answered 409 possible_duplicate with the candidates). Not stored",
+    )
 
 
 class ReadSchema(BaseModel):

@@ -14,16 +14,19 @@ from typing import Any
 from flask import Response
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from pydantic import Field, RootModel, TypeAdapter, create_model
-from sqlalchemy import ColumnElement, case, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, any_, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from chaindb.api.resource import ERRORS, Ref, Resource
-from chaindb.api.schemas import PathId
+from chaindb.api import require
+from chaindb.api.resource import ERRORS, Ref, Resource, follow_moves, json_body
+from chaindb.api.schemas import PathId, parse_body
+from chaindb.auth.models import Role
 from chaindb.chains.models import Chain, ChainRole, RoleKind
 from chaindb.chains.schemas import ChainRoleRead
 from chaindb.db import db, is_id
 from chaindb.districts.models import District
+from chaindb.enterprises.merge import merge, merged_into, merged_name_into
 from chaindb.enterprises.models import (
     Designation,
     DesignationLevel,
@@ -37,11 +40,13 @@ from chaindb.enterprises.schemas import (
     DesignationRead,
     EnterpriseCreate,
     EnterpriseRead,
+    MergeRequest,
+    MergeResult,
 )
 from chaindb.enterprises.search import search_clause
-from chaindb.enterprises.service import check_designation, prepare_enterprise
+from chaindb.enterprises.service import check_designation, check_duplicates, prepare_enterprise
 from chaindb.enterprises.uscc import normalize
-from chaindb.errors import Invalid
+from chaindb.errors import Invalid, NotFound
 
 USCC_KEY = re.compile(r"^[0-9A-Za-z]{18}$")
 # Filters on the enterprise's roles (one EXISTS on chain_role, so that chain_id and role given
@@ -59,7 +64,9 @@ class EnterpriseResource(Resource):
     # --- reading ---
 
     def import_match(self, session: Session, body: dict[str, Any]) -> int | None:
-        """By credit code; a row without one by its name among the enterprises without one."""
+        """By credit code; a row without one by its name among the enterprises without one.
+        A row naming a merged duplicate (its credit code, or a name that is now an alias)
+        updates the enterprise it became part of, keeping that one's name."""
         code = body.get("uscc")
         if code:
             condition = Enterprise.uscc == normalize(str(code))
@@ -72,7 +79,19 @@ class EnterpriseResource(Resource):
                 params={"count": len(found), "name": body.get("name_zh")},
                 field="name_zh",
             )
-        return found[0] if found else None
+        if found:
+            return found[0]
+        moved = merged_into(session, normalize(str(code))) if code else None
+        if moved is None and not code and body.get("name_zh"):
+            moved = session.scalar(
+                select(Enterprise.id)
+                .where(literal(body["name_zh"]) == any_(Enterprise.aliases))
+                .order_by(Enterprise.id)
+                .limit(1)
+            ) or merged_name_into(session, body["name_zh"])
+        if moved is not None:
+            _as_alias_of(session, moved, body)
+        return moved
 
     def key_lookups(self, key: str) -> list[tuple[str, Any]]:
         if USCC_KEY.match(key.strip()):
@@ -110,7 +129,9 @@ class EnterpriseResource(Resource):
 
     def create_one(self, session: Session, body: Any) -> dict[str, Any]:
         values = self.resolve(session, self.validate(self.create, body))
+        confirmed = set(values.pop("confirm", None) or ())
         values = prepare_enterprise(values, None)
+        check_duplicates(session, values, None, confirmed)
         return self._write(session, insert(self.table).values(values).returning(*self.columns))
 
     def update_one(self, session: Session, key: str, body: Any, *, replace: bool) -> dict[str, Any]:
@@ -118,7 +139,9 @@ class EnterpriseResource(Resource):
         self.check_if_match(current)
         schema = self.create if replace else self.update
         values = self.resolve(session, self.validate(schema, body))
+        confirmed = set(values.pop("confirm", None) or ())
         values = prepare_enterprise(values, current)
+        check_duplicates(session, values, current, confirmed)
         if not values:
             return current
         stmt = (
@@ -128,6 +151,21 @@ class EnterpriseResource(Resource):
             .returning(*self.columns)
         )
         return self._write(session, stmt)
+
+
+def _as_alias_of(session: Session, enterprise_id: int, body: dict[str, Any]) -> None:
+    """A row that names an enterprise by a former name or code: it keeps its own name and code,
+    and the row's name joins its aliases."""
+    row = session.execute(
+        select(Enterprise.name_zh, Enterprise.uscc, Enterprise.aliases).where(
+            Enterprise.id == enterprise_id
+        )
+    ).one()
+    names = [*row.aliases]
+    for name in (body.get("name_zh"), *(body.get("aliases") or ())):
+        if name and name != row.name_zh and name not in names:
+            names.append(name)
+    body.update(name_zh=row.name_zh, uscc=row.uscc, aliases=names)
 
 
 def _size_rank() -> ColumnElement:
@@ -200,6 +238,10 @@ enterprises = EnterpriseResource(
     keyset=True,
     import_key=("uscc",),
 )  # fmt: skip
+
+
+# A merged enterprise's id and credit code lead to the enterprise it became part of.
+follow_moves(Enterprise, merged_into)
 
 
 class DesignationResource(Resource):
@@ -289,6 +331,31 @@ def _relations_blueprint() -> APIBlueprint:
             mimetype="application/json",
         )
 
+    def merge_(id: str, path: PathId = None, body: MergeRequest = None):  # type: ignore[assignment]
+        require(Role.ADMIN)
+        session = db.session
+        values = parse_body(MergeRequest, json_body())
+        keep = enterprises.find_id(session, id)
+        try:
+            duplicate = enterprises.find_id(session, str(values["duplicate"]))
+        except NotFound as exc:
+            raise Invalid(exc.core, field="duplicate") from None
+        savepoint = session.begin_nested() if values["dry_run"] else None
+        summary = merge(session, keep=keep, duplicate=duplicate)
+        if savepoint is not None:
+            savepoint.rollback()
+        session.commit()
+        body_ = MergeResult.model_validate({**summary, "dry_run": values["dry_run"]})
+        return Response(body_.model_dump_json(), mimetype="application/json")
+
+    merge_.__delay_validate_request__ = True  # type: ignore[attr-defined]  # errors in our shape
+    bp.post(
+        "/<id>/merge",
+        summary="Merge a duplicate enterprise into this one (admins): its roles, links, projects "
+        "and designations move here, its names become aliases, it is deleted; dry_run reports",
+        responses={200: MergeResult},
+        operation_id="merge_enterprise",
+    )(merge_)
     return bp
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -228,3 +229,17 @@ class DesignationFilters(Form):
         given = request.args.get("enterprise_id", "")
         if not self.enterprise.data and is_id(given):
             self.enterprise.process_data(int(given))
+
+
+class MergeForm(Form):
+    """合并重复企业: the duplicate to merge into the enterprise whose page this is."""
+
+    duplicate = EnterpriseField(
+        _l("Duplicate to merge into this enterprise"),
+        [DataRequired()],
+        description=_l(
+            "Its roles, supply links, projects and designations move to this enterprise, its "
+            "names become this one's other names, and it is deleted."
+        ),
+    )
+    checked = HiddenField()  # set once the person has seen what would move

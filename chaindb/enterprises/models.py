@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chaindb.db import Base, Timestamped, id_column, one_of
@@ -91,6 +93,14 @@ class Enterprise(Timestamped, Base):
             postgresql_ops={"name_initials": "gin_trgm_ops"},
         ),
         Index("ix_enterprise_uscc_pattern", "uscc", postgresql_ops={"uscc": "varchar_pattern_ops"}),
+        # Possible duplicates (chaindb.enterprises.service.possible_duplicates): names alike.
+        Index(
+            "ix_enterprise_name_key_trgm",
+            "name_key",
+            postgresql_using="gin",
+            postgresql_ops={"name_key": "gin_trgm_ops"},
+        ),
+        Index("ix_enterprise_alias_keys", "alias_keys", postgresql_using="gin"),
         {"comment": "Enterprises: chain masters, backbones, suppliers and investors, local or not"},
     )
 
@@ -116,6 +126,17 @@ class Enterprise(Timestamped, Base):
         ARRAY(Text),
         server_default=text("'{}'::text[]"),
         comment="Former and other names",
+    )
+    name_key: Mapped[str | None] = mapped_column(
+        Text,
+        Computed("enterprise_name_key(name_zh)", persisted=True),
+        comment="name_zh compared as people mean it (enterprise_name_key: full/half width, case, "
+        "spaces, brackets and 有限公司/股份有限公司/集团 ignored), for finding duplicates",
+    )
+    alias_keys: Mapped[list[str]] = mapped_column(
+        ARRAY(Text),
+        Computed("enterprise_name_keys(array_append(aliases, short_name))", persisted=True),
+        comment="The aliases and the short name compared as name_key compares the name",
     )
     name_initials: Mapped[str | None] = mapped_column(
         Text,
@@ -183,3 +204,37 @@ class Designation(Timestamped, Base):
     )
     issuer: Mapped[str | None] = mapped_column(Text, comment="Granting authority")
     notes: Mapped[str | None] = mapped_column(Text, comment="Free text")
+
+
+class EnterpriseMerge(Timestamped, Base):
+    """A duplicate enterprise merged into another: what it was, so its keys still lead there."""
+
+    __tablename__ = "enterprise_merge"
+    __table_args__ = (
+        Index("ix_enterprise_merge_merged_uscc", "merged_uscc"),
+        {
+            "comment": "Duplicates merged into another enterprise (the merged row is gone): its "
+            "id, credit code and names lead to the enterprise it became part of"
+        },
+    )
+
+    id: Mapped[int] = id_column()
+    merged_id: Mapped[int] = mapped_column(
+        BigInteger, unique=True, comment="The id the duplicate had (no longer a row)"
+    )
+    merged_uscc: Mapped[str | None] = mapped_column(
+        String(18), comment="The duplicate's credit code, when it had one"
+    )
+    merged_name_zh: Mapped[str] = mapped_column(Text, comment="The duplicate's registered name")
+    into_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("enterprise.id", ondelete="CASCADE"),
+        index=True,
+        comment="The enterprise it was merged into (followed on when that one is merged too)",
+    )
+    moved: Mapped[dict] = mapped_column(
+        JSONB,
+        server_default=text("'{}'::jsonb"),
+        comment="What moved to into_id, per table, and what was dropped as a duplicate of its own",
+    )
+    actor: Mapped[str | None] = mapped_column(Text, comment="Who merged (the chaindb user)")

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
 
-from chaindb.api.schemas import IdOrKey, ReadSchema, Schema
+from chaindb.api.schemas import Confirmable, IdOrKey, ReadSchema, Schema
 from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
 
 
@@ -52,7 +52,7 @@ class EnterpriseFields(Schema):
     notes: str | None = None
 
 
-class EnterpriseCreate(EnterpriseFields):
+class EnterpriseCreate(EnterpriseFields, Confirmable):
     district_id: IdOrKey | None = Field(
         None,
         description="The planning unit it sits in (id or district code, e.g. 370112); empty = "
@@ -88,3 +88,31 @@ class DesignationCreate(DesignationFields):
 
 class DesignationRead(ReadSchema, DesignationFields):
     enterprise_id: int
+
+
+class MergeRequest(Schema):
+    duplicate: IdOrKey = Field(
+        description="The duplicate enterprise (id or credit code), merged into the one in the path"
+    )
+    dry_run: StrictBool = Field(False, description="Report what would move, change nothing")
+
+
+class MergeResult(BaseModel):
+    dry_run: bool
+    into: int = Field(description="The enterprise kept")
+    merged: int = Field(description="The duplicate's id (its row is gone)")
+    merged_name_zh: str
+    merged_uscc: str | None
+    aliases_added: list[str] = Field(
+        description="The duplicate's names, now the kept one's aliases"
+    )
+    moved: dict[str, int] = Field(
+        description="Rows that now refer to the kept enterprise, by table"
+    )
+    dropped: dict[str, int] = Field(
+        description="Rows dropped as the same fact twice (a link between the two, a live link or "
+        "a designation the kept one has) or joined into one period (roles), by table"
+    )
+    filled: list[str] = Field(
+        description="Fields the kept enterprise lacked, taken from the duplicate"
+    )

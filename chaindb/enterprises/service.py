@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from chaindb.config import current_settings
 from chaindb.enterprises.search import name_initials
 from chaindb.enterprises.uscc import InvalidUSCC, validate_uscc
-from chaindb.errors import N_, Invalid
+from chaindb.errors import CONFIRM_POSSIBLE_DUPLICATE, N_, Invalid, PossibleDuplicate
 
 NAME_FIELDS = ("name_zh", "short_name", "aliases")
 
@@ -104,4 +106,75 @@ def check_designation(
             params={"valid_until": valid_until.isoformat(), "year": year},
             prefix="valid_until",
             field="valid_until",
+        )
+
+
+# --- possible duplicates --------------------------------------------------------------------------
+
+MAX_CANDIDATES = 5
+# Enterprises whose name key equals the new one's, is one of their aliases' keys, or is alike
+# (pg_trgm similarity above the threshold, set for the transaction). Two enterprises with
+# different credit codes are two registered enterprises, however alike their names.
+DUPLICATES = text(
+    """
+    SELECT e.id, e.name_zh, e.uscc, e.district_id, d.name_zh AS district,
+           round(similarity(e.name_key, k.key)::numeric, 2) AS similarity
+    FROM (SELECT enterprise_name_key(:name) AS key) AS k
+    JOIN enterprise AS e
+      ON e.name_key % k.key OR e.name_key = k.key OR e.alias_keys @> ARRAY[k.key]
+    LEFT JOIN district AS d ON d.id = e.district_id
+    WHERE e.id IS DISTINCT FROM :self
+      AND (e.uscc IS NULL OR CAST(:uscc AS text) IS NULL)
+    ORDER BY (e.name_key = k.key OR e.alias_keys @> ARRAY[k.key]) DESC,
+             similarity(e.name_key, k.key) DESC, e.id
+    LIMIT :limit
+    """
+)
+
+
+def possible_duplicates(
+    session: Session, *, name: str, uscc: str | None, exclude: int | None = None
+) -> list[dict[str, Any]]:
+    """The enterprises a new one named `name` may duplicate, likest first."""
+    threshold = current_settings().duplicate_similarity
+    session.execute(
+        text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"), {"t": str(threshold)}
+    )
+    rows = session.execute(
+        DUPLICATES, {"name": name, "uscc": uscc, "self": exclude, "limit": MAX_CANDIDATES}
+    ).mappings()
+    return [{**row, "similarity": float(row["similarity"] or 0)} for row in rows]
+
+
+def check_duplicates(
+    session: Session,
+    values: dict[str, Any],
+    current: dict[str, Any] | None,
+    confirmed: set[str],
+) -> None:
+    """Refuse (409 possible_duplicate) a new enterprise, or a new name, that looks like
+    existing enterprises, unless the person confirmed it is another one."""
+    if CONFIRM_POSSIBLE_DUPLICATE in confirmed:
+        return
+    name = values.get("name_zh")
+    if not name or (current is not None and name == current.get("name_zh")):
+        return
+    uscc = values.get("uscc", current.get("uscc") if current else None)
+    found = possible_duplicates(
+        session, name=name, uscc=uscc, exclude=current["id"] if current else None
+    )
+    if found:
+        raise PossibleDuplicate(
+            N_(
+                "%(name)s looks like %(count)s enterprise(s) already recorded (%(names)s); if it "
+                "is another enterprise, confirm to save it"
+            ),
+            params={
+                "name": name,
+                "count": len(found),
+                "names": "、".join(c["name_zh"] for c in found),
+            },
+            field="name_zh",
+            candidates=found,
+            of="enterprises",
         )

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from werkzeug.datastructures import MultiDict
 
+from chaindb.auth.models import Role
 from chaindb.chains.forms import ROLE_LABELS
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
+from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.enterprises.api import designations, enterprises
 from chaindb.enterprises.forms import (
@@ -23,14 +26,18 @@ from chaindb.enterprises.forms import (
     DesignationForm,
     EnterpriseFilters,
     EnterpriseForm,
+    MergeForm,
 )
+from chaindb.enterprises.merge import merge
 from chaindb.enterprises.models import Designation, Enterprise
+from chaindb.errors import N_, DomainError, Forbidden, Invalid
 from chaindb.projects.forms import STAGE_LABELS
 from chaindb.projects.models import Project
 from chaindb.supply.forms import STATUS_LABELS as LINK_STATUS_LABELS
 from chaindb.supply.models import SupplyLink
+from chaindb.web import may
 from chaindb.web.forms import typed_enterprise_ids
-from chaindb.web.pages import Column, Link, Pages
+from chaindb.web.pages import Column, Link, Pages, show_errors
 from chaindb.web.pages import register as register_pages
 
 # An enterprise's page lists this many of each kind of related record, then links to the rest.
@@ -209,6 +216,70 @@ def _designation_label(row: dict[str, Any]) -> str:
     return f"{kind} · {level} · {row['year']}"
 
 
+def _merge_route(bp: Blueprint, pages: Pages) -> None:
+    def merge_view(id: str):
+        """合并重复企业 (admins): pick the duplicate, see what would move, then merge."""
+        if not may(Role.ADMIN):
+            raise Forbidden(
+                N_("Changing this needs the %(role)s role."), params={"role": Role.ADMIN}
+            )
+        session = db.session
+        row = enterprises.get(session, id)
+        form = MergeForm()
+        preview, status = None, 200
+        if form.validate_on_submit():
+            duplicate = form.duplicate.api_value()
+            try:
+                if not isinstance(duplicate, int):
+                    raise Invalid(N_("Pick the duplicate from the suggestions."), field="duplicate")
+                final = form.checked.data == f"{row['id']}:{duplicate}"
+                savepoint = None if final else session.begin_nested()
+                summary = merge(session, keep=row["id"], duplicate=duplicate)
+                if savepoint is not None:
+                    savepoint.rollback()
+            except DomainError as exc:
+                session.rollback()
+                show_errors(form, exc)
+                status = exc.status
+            else:
+                if final:
+                    session.commit()
+                    flash(
+                        _(
+                            "Merged %(duplicate)s into %(name)s.",
+                            duplicate=summary["merged_name_zh"],
+                            name=row["name_zh"],
+                        ),
+                        "ok",
+                    )
+                    return redirect(url_for("enterprises.detail", id=row["id"]))
+                preview = summary
+                form.checked.data = f"{row['id']}:{duplicate}"
+        elif request.method == "POST":
+            status = 422
+        return render_template(
+            "enterprises/merge.html",
+            **pages.context(
+                row=row,
+                form=form,
+                preview=preview,
+                table_labels=MERGE_TABLE_LABELS,
+                title=_("Merge a duplicate into %(name)s", name=row["name_zh"]),
+            ),
+        ), status
+
+    bp.add_url_rule("/<key:id>/merge", "merge", merge_view, methods=["GET", "POST"])
+
+
+MERGE_TABLE_LABELS = {
+    "chain_role": _l("roles in chains"),
+    "supply_link": _l("supply links"),
+    "project": _l("projects"),
+    "designation": _l("designations"),
+    "enterprise_merge": _l("earlier merges"),
+}
+
+
 enterprise_pages = Pages(
     resource=enterprises,
     title=_l("Enterprises"),
@@ -254,6 +325,7 @@ enterprise_pages = Pages(
     filters=EnterpriseFilters,
     detail_template="enterprises/detail.html",
     related=_related,
+    extra_routes=[_merge_route],
 )
 
 designation_pages = DesignationPages(

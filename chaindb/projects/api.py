@@ -56,11 +56,12 @@ class ProjectResource(Resource):
 
     def create_one(self, session: Session, body: Any) -> dict[str, Any]:
         values = self.resolve(session, self.validate(self.create, body))
+        confirmed = set(values.pop("confirm", None) or ())
         reason, note = (
             clean_text(values.pop("stage_reason", None)),
             clean_text(values.pop("stage_note", None)),
         )
-        check_project(session, values, None, stage_reason=reason)
+        check_project(session, values, None, stage_reason=reason, confirmed=confirmed)
         with stage_settings(session, on=None, reason=reason, note=note):
             return self._write(session, insert(Project).values(values).returning(*self.columns))
 
@@ -70,6 +71,7 @@ class ProjectResource(Resource):
         schema = self.create if replace else self.update
         assert schema is not None  # set in __post_init__
         values = self.resolve(session, self.validate(schema, body))
+        confirmed = set(values.pop("confirm", None) or ())
         for name in CREATE_ONLY:
             if values.pop(name, None) is not None:
                 raise Invalid(
@@ -88,7 +90,7 @@ class ProjectResource(Resource):
                 )
             if values["stage"] is not None:
                 del values["stage"]
-        check_project(session, {**current, **values}, current)
+        check_project(session, {**current, **values}, current, confirmed=confirmed)
         if not values:
             return current
         stmt = (

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chaindb.api.schemas import IdOrKey, ReadSchema, Schema, partial
+from chaindb.api.schemas import Confirmable, IdOrKey, ReadSchema, Schema, partial
 from chaindb.projects.models import Channel, ProjectKind, Stage
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
@@ -66,7 +66,7 @@ class ProjectFields(Schema):
     notes: str | None = None
 
 
-class ProjectWrite(ProjectFields):
+class ProjectWrite(ProjectFields, Confirmable):
     """Every column a client may write: the body of PUT."""
 
     chain_id: IdOrKey = Field(description="The chain (id or code)")

@@ -22,8 +22,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chaindb.chains.models import Chain, ChainSegment
+from chaindb.config import current_settings
 from chaindb.enterprises.models import Enterprise
-from chaindb.errors import N_, Conflict, Invalid, Message, from_database_error
+from chaindb.errors import (
+    CONFIRM_POSSIBLE_DUPLICATE,
+    N_,
+    Conflict,
+    Invalid,
+    Message,
+    PossibleDuplicate,
+    from_database_error,
+)
 from chaindb.projects.models import (
     STAGE_DATE_COLUMN,
     STAGE_ORDER,
@@ -32,6 +41,7 @@ from chaindb.projects.models import (
     ProjectStageEvent,
     Stage,
 )
+from chaindb.units import confirm_amounts
 
 # The dated stages of the pipeline in order, with their columns.
 PIPELINE_DATES = [
@@ -104,8 +114,11 @@ def check_project(
     current: dict[str, Any] | None,
     *,
     stage_reason: str | None = None,
+    confirmed: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Refuse values that break a project rule; every fault at once, each naming its field.
+    Then the warnings a person may confirm (`confirmed`): amounts far beyond the usual, a
+    project that looks like one already recorded.
 
     `values` are the project's values after the write (for an update, the current row with the
     changes applied; references already resolved to ids); `current` is the row before, or None
@@ -135,6 +148,72 @@ def check_project(
         fault("stage_reason", N_("a project entered as dropped needs the reason it was dropped"))
     if problems:
         raise _invalid(problems)
+
+    confirm_amounts(
+        {name: values.get(name) for name in AMOUNTS},
+        limit=current_settings().confirm_project_above_cny_100m,
+        unit="亿元",
+        confirmed=confirmed,
+        unchanged=current,
+    )
+    if CONFIRM_POSSIBLE_DUPLICATE not in confirmed:
+        _check_duplicates(session, values, current)
+
+
+AMOUNTS = ("agreed_investment_cny_100m", "funds_arrived_cny_100m")
+# The same project: the same name (case, width and spaces aside), planning unit and investor
+# (the same enterprise, or the same name written as the investor) as one that is not dropped.
+SAME_PROJECT = text(
+    r"""
+    SELECT p.id, p.name, p.stage, p.signed_on, d.name_zh AS district,
+           coalesce(e.name_zh, p.investor_name) AS investor
+    FROM project AS p
+    JOIN district AS d ON d.id = p.district_id
+    LEFT JOIN enterprise AS e ON e.id = p.investor_id
+    WHERE p.district_id = :district_id
+      AND p.stage <> 'dropped'
+      AND p.id IS DISTINCT FROM :self
+      AND regexp_replace(lower(normalize(p.name, NFKC)), '\s', '', 'g')
+          = regexp_replace(lower(normalize(:name, NFKC)), '\s', '', 'g')
+      AND (p.investor_id = :investor_id
+           OR enterprise_name_key(coalesce(e.name_zh, p.investor_name))
+              = enterprise_name_key(coalesce(
+                  (SELECT name_zh FROM enterprise WHERE id = :investor_id), :investor_name))
+           OR e.alias_keys @> ARRAY[enterprise_name_key(:investor_name)])
+    ORDER BY p.id
+    LIMIT 5
+    """
+)
+
+
+def _check_duplicates(
+    session: Session, values: dict[str, Any], current: dict[str, Any] | None
+) -> None:
+    keys = ("name", "district_id", "investor_id", "investor_name")
+    if current is not None and all(values.get(k) == current.get(k) for k in keys):
+        return  # nothing that makes it the same project changed
+    found = session.execute(
+        SAME_PROJECT,
+        {
+            "name": values["name"],
+            "district_id": values["district_id"],
+            "investor_id": values.get("investor_id"),
+            "investor_name": values.get("investor_name"),
+            "self": current["id"] if current else None,
+        },
+    ).mappings()
+    candidates = [dict(row) for row in found]
+    if candidates:
+        raise PossibleDuplicate(
+            N_(
+                "a project with this name, planning unit and investor is already recorded "
+                "(%(projects)s); if this is another project, confirm to save it"
+            ),
+            params={"projects": "、".join(f"{c['name']} #{c['id']}" for c in candidates)},
+            field="name",
+            candidates=candidates,
+            of="projects",
+        )
 
 
 def _invalid(problems: list[dict[str, Any]]) -> Invalid:

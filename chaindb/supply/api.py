@@ -38,11 +38,23 @@ from chaindb.supply.schemas import (
 )
 
 
-def _check(session: Session, values: dict[str, Any], current: Any) -> None:
-    service.check_link(session, values, current)
+class SupplyLinkResource(Resource):
+    """Every write of a link goes through the supply service (service.create_link and
+    update_link), so that the resource, a bulk request and an import keep the same rules and
+    record the same supplier roles as the chain-master workflow."""
+
+    def create_one(self, session: Session, body: Any) -> dict[str, Any]:
+        values = self.resolve(session, self.validate(self.create, body))
+        return service.create_link(session, values=values)[0]
+
+    def update_one(self, session: Session, key: str, body: Any, *, replace: bool) -> dict[str, Any]:
+        current = self.get(session, key, lock=True)
+        self.check_if_match(current)
+        values = self.resolve(session, self.validate(self.create if replace else self.update, body))
+        return service.update_link(session, current=current, values=values)
 
 
-supply_links = Resource(
+supply_links = SupplyLinkResource(
     name="supply-links",
     model=SupplyLink,
     read=SupplyLinkRead,
@@ -72,7 +84,6 @@ supply_links = Resource(
     expressions={"supplier_local": (bool, service.supplier_is_local)},
     ordering=("id", "since", "annual_value_cny_10k"),
     keyset=True,
-    check=_check,
     import_key=("supplier_id", "buyer_id", "chain_id", "product"),
     import_scope=lambda: SupplyLink.status == LinkStatus.ACTIVE,
 )

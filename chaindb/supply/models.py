@@ -50,16 +50,16 @@ class SupplyLink(Timestamped, Base):
             ondelete="RESTRICT",
             name="fk_supply_link_segment_same_chain",
         ),
-        # The same supplier, buyer, chain and product is one active link, not two
-        # (a missing product counts as one product).
+        # The same supplier, buyer, chain and product is one live link (active or proposed),
+        # not two (a missing product counts as one product).
         Index(
-            "uq_supply_link_active",
+            "uq_supply_link_live",
             "supplier_id",
             "buyer_id",
             "chain_id",
             "product",
             unique=True,
-            postgresql_where=text("status = 'active'"),
+            postgresql_where=text("status <> 'ended'"),
             postgresql_nulls_not_distinct=True,
         ),
         Index("ix_supply_link_buyer_id_chain_id", "buyer_id", "chain_id"),

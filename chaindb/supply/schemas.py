@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chaindb.api.schemas import IdOrKey, ReadSchema, Schema
+from chaindb.api.schemas import Confirmable, IdOrKey, ReadSchema, Schema
 from chaindb.chains.schemas import ChainRoleRead
 from chaindb.supply.models import LinkStatus
 
@@ -46,13 +46,13 @@ class SupplyLinkFields(Schema):
         return _verified_now(data)
 
 
-class SupplyLinkCreate(SupplyLinkFields):
+class SupplyLinkCreate(SupplyLinkFields, Confirmable):
     supplier_id: IdOrKey = Field(description="The supplying enterprise (id or credit code)")
     buyer_id: IdOrKey = Field(description="The chain master supplied (id or credit code)")
     chain_id: IdOrKey = Field(description="The chain (id or code)")
 
 
-class SupplyLinkUpdate(Schema):
+class SupplyLinkUpdate(Confirmable):
     """Partial update of a supply link: every field optional."""
 
     supplier_id: IdOrKey | None = None
@@ -105,7 +105,7 @@ class LinkPath(BaseModel):
     id: str = Field(description="The supply link's id")
 
 
-class SupplierLinkCreate(SupplyLinkFields):
+class SupplierLinkCreate(SupplyLinkFields, Confirmable):
     """Link a supplier to the chain master named in the path."""
 
     chain: IdOrKey = Field(description="The chain (id or code)")

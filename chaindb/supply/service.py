@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
 from chaindb.chains.schemas import ChainRoleRead
+from chaindb.config import current_settings
 from chaindb.db import is_id
+from chaindb.enterprises.merge import merged_into
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.uscc import InvalidUSCC, normalize, validate_uscc
 from chaindb.errors import (
@@ -42,6 +44,7 @@ from chaindb.errors import (
 )
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import SupplyLinkRead
+from chaindb.units import confirm_amounts
 
 LINK = SupplyLink.__table__
 ROLE = ChainRole.__table__
@@ -113,6 +116,10 @@ def find_enterprise(session: Session, key: int | str, *, field: str | None = Non
                     N_("%(value)r is neither an enterprise id nor a valid credit code: %(reason)s"),
                     {"value": key, "reason": exc.message},
                 )
+    if row is None:
+        moved = merged_into(session, key)  # a duplicate merged into another enterprise
+        if moved is not None:
+            row = session.execute(select(*cols).where(Enterprise.id == moved)).one_or_none()
     if row is not None:
         return row
     if field is None:
@@ -323,21 +330,74 @@ def link_supplier(
     chain = find_chain(session, body.pop("chain"), field="chain")
     supplier = find_enterprise(session, body.pop("supplier"), field="supplier")
     values = {**body, "supplier_id": supplier.id, "buyer_id": buyer.id, "chain_id": chain.id}
-    check_link(session, values, None, fields=WORKFLOW_FIELDS)
+    return create_link(session, values=values, fields=WORKFLOW_FIELDS, names=DB_FIELDS_AS_WORKFLOW)
+
+
+def create_link(
+    session: Session,
+    *,
+    values: dict[str, Any],
+    fields: dict[str, str] = RESOURCE_FIELDS,
+    names: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], int | None]:
+    """A new link, however it comes (the workflow, the resource, a bulk request, an import):
+    its rules, the confirmation of a large value, and the supplier role an active link gives.
+
+    `values` hold ids (resolved references) and may hold the client's "confirm" list; `fields`
+    and `names` name the faults in the caller's own field names. Returns the link and the id of
+    the supplier role created with it, if any.
+    """
+    values = dict(values)
+    confirmed = set(values.pop("confirm", None) or ())
+    check_link(session, values, None, fields=fields)
+    _confirm_value(values, None, confirmed)
+    link = _write(session, insert(LINK).values(values).returning(*LINK_COLUMNS), names=names)[0]
+    return link, _role_of(session, link)
+
+
+def update_link(
+    session: Session, *, current: dict[str, Any], values: dict[str, Any]
+) -> dict[str, Any]:
+    """Change a link (the resource's PATCH and PUT, an import): the same rules as a new one, and
+    the supplier role when the link is (or becomes) active."""
+    values = dict(values)
+    confirmed = set(values.pop("confirm", None) or ())
+    check_link(session, {**current, **values}, current)
+    _confirm_value({**current, **values}, current, confirmed)
+    if not values:
+        return current
     link = _write(
-        session, insert(LINK).values(values).returning(*LINK_COLUMNS), names=DB_FIELDS_AS_WORKFLOW
+        session,
+        update(LINK).where(LINK.c.id == current["id"]).values(values).returning(*LINK_COLUMNS),
     )[0]
-    role_id = None
-    if link["status"] == LinkStatus.ACTIVE:
-        role_id = ensure_supplier_role(
-            session,
-            enterprise_id=supplier.id,
-            chain_id=chain.id,
-            segment_id=link["segment_id"],
-            since=link["since"],
-            source=f"supply link {link['id']}",
-        )
-    return link, role_id
+    _role_of(session, link)
+    return link
+
+
+def _confirm_value(
+    values: dict[str, Any], current: dict[str, Any] | None, confirmed: set[str]
+) -> None:
+    confirm_amounts(
+        {"annual_value_cny_10k": values.get("annual_value_cny_10k")},
+        limit=current_settings().confirm_link_above_cny_10k,
+        unit="万元",
+        confirmed=confirmed,
+        unchanged=current,
+    )
+
+
+def _role_of(session: Session, link: dict[str, Any]) -> int | None:
+    """An active link gives its supplier the supplier role in the chain (when it holds none)."""
+    if link["status"] != LinkStatus.ACTIVE:
+        return None
+    return ensure_supplier_role(
+        session,
+        enterprise_id=link["supplier_id"],
+        chain_id=link["chain_id"],
+        segment_id=link["segment_id"],
+        since=link["since"],
+        source=f"supply link {link['id']}",
+    )
 
 
 def ensure_supplier_role(

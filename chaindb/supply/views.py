@@ -45,7 +45,7 @@ from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import SupplierLinkCreate
 from chaindb.web import may, safe_next
 from chaindb.web.forms import typed_enterprise_ids
-from chaindb.web.pages import Column, Link, Pages, show_errors
+from chaindb.web.pages import Column, Link, Pages, confirmed, show_errors
 from chaindb.web.pages import register as register_pages
 
 LINK = SupplyLink.__table__
@@ -89,16 +89,6 @@ class SupplyLinkPages(Pages):
     def labels(self, session: Session, rows: list[dict[str, Any]], columns):
         _names(session, {r[k] for r in rows for k in ("supplier_id", "buyer_id")})
         return super().labels(session, rows, columns)
-
-
-def _create(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    """A new link through the chain-master workflow, so that the supplier role is recorded too."""
-    buyer = body.pop("buyer_id")
-    body["supplier"] = body.pop("supplier_id")
-    body["chain"] = body.pop("chain_id")
-    values = parse_body(SupplierLinkCreate, body)
-    link, _role = service.link_supplier(session, chain_master=str(buyer), body=values)
-    return link
 
 
 def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
@@ -199,7 +189,6 @@ pages = SupplyLinkPages(
     detail_template="supply/link_detail.html",
     related=_related,
     new_endpoint="supply.link",
-    create=_create,
     extra_routes=[_end_route],
 )
 
@@ -413,6 +402,7 @@ def link():
             "reported_by": (form.reported_by.data or "").strip() or None,
             "verified": form.verified.data,
             "notes": (form.notes.data or "").strip() or None,
+            "confirm": confirmed(),
         }
         try:
             with lax_input():

@@ -272,7 +272,15 @@ def locale_code() -> str:
     return str(get_locale() or "zh")
 
 
+def value_label(value: Any) -> str:
+    """A vocabulary value (a stage, a role, a status) by its name in the reader's language."""
+    from chaindb.errors import VALUE_LABELS
+
+    return str(VALUE_LABELS.get(value, value)) if value is not None else ""
+
+
 FILTERS = {
+    "value_label": value_label,
     "yi": yi,
     "wan": wan,
     "day": day,
