@@ -241,7 +241,9 @@ def test_export_csv_and_xlsx_hold_exactly_the_filtered_rows(web, world, conn):
         chain=world.auto,
     )
     assert len(expected) >= 2  # every planning unit, this chain
-    response = web.get(f"/reports/district-chain-matrix/export?format=csv&chain_id={world.auto}")
+    response = web.get(
+        f"/reports/district-chain-matrix/export?format=csv&layout=raw&chain_id={world.auto}"
+    )
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert f'filename="{report.view}.csv"' in response.headers["Content-Disposition"]
@@ -254,7 +256,9 @@ def test_export_csv_and_xlsx_hold_exactly_the_filtered_rows(web, world, conn):
     ours = next(r for r in rows[1:] if int(r[0]) == world.district)
     assert Decimal(ours[report.names.index("agreed_investment_cny_100m")]) == Decimal("42.5")
 
-    response = web.get(f"/reports/district-chain-matrix/export?format=xlsx&chain_id={world.auto}")
+    response = web.get(
+        f"/reports/district-chain-matrix/export?format=xlsx&layout=raw&chain_id={world.auto}"
+    )
     assert response.status_code == 200
     sheet = read_xlsx(response)
     assert list(sheet[0]) == report.names
@@ -266,15 +270,17 @@ def test_export_csv_and_xlsx_hold_exactly_the_filtered_rows(web, world, conn):
 def test_every_report_exports_as_csv_and_xlsx(web, world, conn):
     for report in catalog.REPORTS.values():
         count = len(view_rows(conn, report))
-        rows = read_csv(web.get(f"/reports/{report.name}/export?format=csv"))
+        rows = read_csv(web.get(f"/reports/{report.name}/export?format=csv&layout=raw"))
         assert rows[0] == report.names and len(rows) - 1 == count, report.name
-        sheet = read_xlsx(web.get(f"/reports/{report.name}/export?format=xlsx"))
+        sheet = read_xlsx(web.get(f"/reports/{report.name}/export?format=xlsx&layout=raw"))
         assert list(sheet[0]) == report.names and len(sheet) - 1 == count, report.name
 
 
 def test_supplier_tiers_exports_the_path_as_an_array(web, world):
     rows = read_csv(
-        web.get(f"/reports/supplier-tiers/export?format=csv&chain_master_id={world.master}")
+        web.get(
+            f"/reports/supplier-tiers/export?format=csv&layout=raw&chain_master_id={world.master}"
+        )
     )
     header, body = rows[0], rows[1:]
     second = next(r for r in body if int(r[header.index("supplier_id")]) == world.second)
@@ -360,7 +366,7 @@ def test_exports_stream_on_an_engine_too(engine):
     export = app.view_functions["reports.export"]
     for fmt in ("csv", "xlsx"):
         # The view itself, past the sign-in gate: this test is about the database session.
-        with app.test_request_context(f"/reports/chain-overview/export?format={fmt}"):
+        with app.test_request_context(f"/reports/chain-overview/export?format={fmt}&layout=raw"):
             response = export("chain-overview")
             body = response.get_data()
         assert body.startswith("\ufeffchain_id,".encode() if fmt == "csv" else b"PK")

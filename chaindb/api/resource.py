@@ -14,11 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
 
 import orjson
 from flask import Response, request, url_for
+from flask_babel import gettext
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, RootModel, TypeAdapter, ValidationError, create_model
 from sqlalchemy import (
@@ -43,6 +44,7 @@ from chaindb.changes.models import Change
 from chaindb.changes.schemas import ChangeRead
 from chaindb.db import Base, core_connection, db, fetch_prebuilt, is_id, run_sql
 from chaindb.errors import (
+    CONFIRMATIONS,
     N_,
     BadRequest,
     Conflict,
@@ -58,7 +60,7 @@ from chaindb.errors import (
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
-RESERVED = {"limit", "offset", "ordering", "q", "cursor", "format", "dry_run"}
+RESERVED = {"limit", "offset", "ordering", "q", "cursor", "format", "layout", "lang", "dry_run"}
 LOOKUPS = ("not_in", "in", "not", "gte", "lte", "gt", "lt", "contains", "isnull")
 HISTORY = TypeAdapter(list[ChangeRead])
 ERRORS = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody,
@@ -103,6 +105,16 @@ GENERIC_REF_MESSAGES = (
     N_("no %(what)s with %(key)s %(value)r"),
     N_("no %(what)s with id %(value)s"),
 )
+
+
+# Where a key that names no row any more leads, per table: a merged enterprise's id or credit
+# code leads to the enterprise it was merged into. Registered by the domain that moves rows.
+MOVED: dict[str, Callable[[Session, Any], int | None]] = {}
+
+
+def follow_moves(model: type[Base], lookup: Callable[[Session, Any], int | None]) -> None:
+    """References to `model` by a key that names no row are looked up in `lookup` too."""
+    MOVED[model.__tablename__] = lookup
 
 
 @dataclass(frozen=True)
@@ -191,6 +203,8 @@ class Resource:
             "limit": (int | None, Field(None, ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT})")),
             "offset": (int | None, Field(None, ge=0, description="Rows to skip")),
             "ordering": (str | None, Field(None, description="Comma-separated fields, - for descending: " + ", ".join(self.ordering))),
+            "format": (Literal["json", "csv", "xlsx"] | None, Field(None, description="json (default), or the whole filtered list as csv or xlsx, streamed")),
+            "layout": (Literal["raw", "office"] | None, Field(None, description="With csv or xlsx: raw (default: field names, codes, ids) or office (labels with units, names, a title; lang=zh or en)")),
         }  # fmt: skip
         if self.search is not None:
             fields["q"] = (str | None, Field(None, description="Search names (and codes)"))
@@ -476,6 +490,15 @@ class Resource:
                     return rows[0]
         raise self.not_found(key)
 
+    # --- exchange: the columns as people read them (declared by the pages) ----------------------
+
+    sheet_title: Any = None  # the plural, as people name the list (a lazy translation)
+    _sheet_columns: Sequence[Any] = ()
+
+    def sheet_columns(self) -> list[Any]:
+        """The columns of the office layout (chaindb.api.exchange.SheetColumn), id first."""
+        return list(self._sheet_columns)
+
     def _messages(self) -> tuple[str, str]:
         return RECORD_MESSAGES.get(self.singular, GENERIC_RECORD_MESSAGES)
 
@@ -504,6 +527,8 @@ class Resource:
             else:
                 found = session.scalar(select(table.c.id).where(table.c.id == value))
                 missing = by_id
+            if found is None and table.name in MOVED:
+                found = MOVED[table.name](session, value)
             if found is None:
                 raise Invalid(
                     missing,
@@ -521,6 +546,7 @@ class Resource:
 
     def create_one(self, session: Session, body: Any) -> dict[str, Any]:
         values = self.resolve(session, self.validate(self.create, body))
+        values.pop("confirm", None)  # a resource with warnings to confirm reads it first
         if self.check:
             self.check(session, values, None)
         return self._write(session, insert(self.table).values(values).returning(*self.columns))
@@ -540,6 +566,7 @@ class Resource:
         self.check_if_match(current)
         schema = self.create if replace else self.update
         values = self.resolve(session, self.validate(schema, body))
+        values.pop("confirm", None)
         if self.check:
             self.check(session, {**current, **values}, current)
         if not values:
@@ -653,7 +680,18 @@ class Resource:
 
         def list_(query: query_model = None):  # type: ignore[valid-type]
             if request.args.get("format", "json") != "json":
-                return transfer.export(resource, db.streaming_session, request.args["format"])
+                office = None
+                if request.args.get("layout") == "office":
+                    office = transfer.Office(
+                        title=str(resource.sheet_title or resource.name),
+                        sheet_name=str(resource.sheet_title or resource.name),
+                        facts=[transfer.exported_at()],
+                        yes=gettext("yes"),
+                        no=gettext("no"),
+                    )
+                return transfer.export(
+                    resource, db.streaming_session, request.args["format"], office=office
+                )
             return Response(
                 to_json(resource.list_page(db.reader, request.args)), mimetype="application/json"
             )
@@ -705,11 +743,17 @@ class Resource:
             )
 
         def import_():
+            confirm = [c for c in request.args.get("confirm", "").split(",") if c in CONFIRMATIONS]
             status, summary = transfer.import_rows(
-                resource, db.session, dry_run=request.args.get("dry_run") in ("1", "true")
+                resource,
+                db.session,
+                dry_run=request.args.get("dry_run") in ("1", "true"),
+                confirm=confirm,
             )
             if summary["committed"]:
                 db.session.commit()
+            for row in summary["results"]:
+                row.pop("_error", None)
             return summary, status
 
         def delete_(path: PathId):

@@ -1,8 +1,11 @@
 """Export any list as CSV or XLSX (streamed), and import CSV or XLSX rows all-or-none.
 
-An export's header row holds the API's field names; a file exported from a list imports back
-unchanged. Rows match existing records by the resource's import key (a natural key), so
-importing the same file twice creates once and then updates.
+An export comes in two layouts: raw, for machines (the API's field names, codes and ids, the
+API's default), and office, for people (the columns' labels with their units, names instead of
+codes and ids, a title with the filters used; see chaindb.api.sheets and chaindb.api.exchange).
+Either imports back as it is: rows match existing records by id when the file has one (an
+export does), else by the resource's import key (a natural key), so importing the same file
+twice creates once and then finds every row unchanged.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -21,8 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from chaindb.api import exchange, sheets
 from chaindb.api.schemas import lax_input
-from chaindb.errors import BadRequest, DomainError, Invalid, UnsupportedMediaType
+from chaindb.db import is_id
+from chaindb.errors import N_, BadRequest, DomainError, Invalid, UnsupportedMediaType
 
 if TYPE_CHECKING:
     from chaindb.api.resource import Resource
@@ -31,6 +37,8 @@ EXPORT_BATCH = 2000
 MAX_IMPORT_ROWS = 50_000
 CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Read-only columns of every record: an import ignores them (the id matches the record).
+ALWAYS_READ_ONLY = ("created_at", "updated_at")
 
 
 def cell(value: Any) -> Any:
@@ -52,10 +60,34 @@ def cell(value: Any) -> Any:
     return value
 
 
+def exported_at() -> str:
+    """导出时间: now, in the reader's language and the server's time zone."""
+    from flask_babel import format_datetime, gettext
+
+    return gettext("Exported at %(time)s", time=format_datetime(datetime.now(), "yyyy-MM-dd HH:mm"))
+
+
+@dataclass
+class Office:
+    """What the office layout of an export says above its header."""
+
+    title: str
+    sheet_name: str
+    facts: Sequence[str] = ()
+    yes: str = "是"
+    no: str = "否"
+
+
 def export(
-    resource: Resource, session: Session, fmt: str, args: MultiDict | None = None
+    resource: Resource,
+    session: Session,
+    fmt: str,
+    args: MultiDict | None = None,
+    *,
+    office: Office | None = None,
 ) -> Response:
-    """The rows the filters in `args` (default: the query string) select, as CSV or XLSX."""
+    """The rows the filters in `args` (default: the query string) select, as CSV or XLSX; in the
+    office layout when `office` says what to put above it (and the resource has its columns)."""
     if fmt not in ("csv", "xlsx"):
         raise Invalid("format must be csv or xlsx", field="format")
     args = request.args if args is None else args
@@ -65,43 +97,43 @@ def export(
         .order_by(*resource.order_by(args.get("ordering")))
         .execution_options(yield_per=EXPORT_BATCH)
     )
-    names = [c.name for c in resource.columns]
-    filename = f"{resource.name}.{fmt}"
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    columns = [c for c in resource.sheet_columns() if not c.read_only] if office else []
+    disposition = {"Content-Disposition": f'attachment; filename="{resource.name}.{fmt}"'}
 
-    def rows() -> Iterator[list[Any]]:
+    def records() -> Iterator[Mapping[str, Any]]:
         # A server-side cursor: a million rows pass through in batches, never all in memory.
-        for partition in session.execute(stmt).partitions():
-            for row in partition:
-                yield [cell(v) for v in row]
+        for partition in session.execute(stmt).mappings().partitions():
+            yield from partition
+
+    if columns:
+        assert office is not None
+        header: list[Any] = [c.header() for c in columns]
+
+        def rows() -> Iterator[Sequence[Any]]:
+            return exchange.office_rows(session, columns, records(), yes=office.yes, no=office.no)
+
+        layout = sheets.Layout(
+            office.title, office.sheet_name, office.facts, [c.sheet_format() for c in columns]
+        )
+    else:
+        header = [c.name for c in resource.columns]
+
+        def rows() -> Iterator[Sequence[Any]]:
+            for record in records():
+                yield [cell(v) if not isinstance(v, (Decimal, int)) else v for v in record.values()]
+
+        layout = None
 
     if fmt == "csv":
-
-        def generate() -> Iterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(names)
-            for n, row in enumerate(rows(), start=1):
-                writer.writerow(row)
-                if n % 500 == 0:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-            yield buffer.getvalue()
-
-        # The BOM lets spreadsheet programs read the UTF-8 Chinese correctly.
-        body = stream_with_context(_prefix("\ufeff", generate()))
+        body = stream_with_context(sheets.csv_chunks(header, rows()))
         return Response(body, mimetype="text/csv", headers=disposition)
 
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(resource.name[:31])
-    sheet.append(names)
-    for row in rows():
-        sheet.append(row)
     spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed by chunks() once sent)
-    workbook.save(spool)
+    try:
+        sheets.write_xlsx(spool, header, rows(), layout=layout, name=resource.name)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
 
     def chunks() -> Iterator[bytes]:
@@ -110,11 +142,6 @@ def export(
                 yield chunk
 
     return Response(chunks(), mimetype=XLSX_TYPE, headers=disposition)
-
-
-def _prefix(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 # --- import -------------------------------------------------------------------------------------
@@ -198,68 +225,200 @@ def _read_xlsx(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]
     return header, rows
 
 
+Lines = list[tuple[int, list[str]]]
+
+
+def read_lines(data: bytes, name: str, mimetype: str | None, *, uploaded: bool = True) -> Lines:
+    """Every non-blank line of a CSV or XLSX file as text cells, with its line number."""
+    if not data:
+        raise BadRequest("the upload is empty", field="file")
+    is_xlsx = name.lower().endswith(".xlsx") or mimetype == XLSX_TYPE or data[:2] == b"PK"
+    if is_xlsx:
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:  # openpyxl raises several kinds for a file that is not a workbook
+            raise BadRequest("the file is not a readable XLSX workbook", field="file") from None
+        lines: Lines = []
+        for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1):
+            cells = ["" if v is None else v if isinstance(v, str) else str(cell(v)) for v in values]
+            if any(c.strip() for c in cells):
+                lines.append((number, cells))
+        workbook.close()
+        return lines
+    if (
+        mimetype
+        and mimetype not in CSV_TYPES
+        and not name.lower().endswith(".csv")
+        and not uploaded
+    ):
+        raise UnsupportedMediaType(
+            "import CSV (text/csv) or XLSX, not %(mimetype)s",
+            params={"mimetype": mimetype},
+            field="Content-Type",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest("the CSV is not UTF-8 text", field="file") from None
+    reader = csv.reader(io.StringIO(text))
+    return [(reader.line_num, values) for values in reader if any(v.strip() for v in values)]
+
+
+def upload_lines() -> Lines:
+    """The uploaded file's lines (the body, or a form field named file)."""
+    upload = request.files.get("file")
+    if upload is not None:
+        data, name, mimetype = upload.read(), upload.filename or "", upload.mimetype
+    elif request.files:
+        raise BadRequest("send the file in a form field named 'file'", field="file")
+    else:
+        data, name, mimetype = request.get_data(), "", request.mimetype
+    return read_lines(data, name, mimetype, uploaded=upload is not None)
+
+
+@dataclass
+class Plan:
+    """An import read: which column is which field, and the rows as API bodies."""
+
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # read-only columns, ignored
+
+
 def import_rows(
-    resource: Resource, session: Session, *, dry_run: bool, table: Table | None = None
+    resource: Resource,
+    session: Session,
+    *,
+    dry_run: bool,
+    lines: Lines | None = None,
+    confirm: Sequence[str] = (),
 ) -> tuple[int, dict[str, Any]]:
-    """Apply every row, or none: the status and the per-row report."""
-    header, rows = table if table is not None else read_upload()
-    if len(rows) > MAX_IMPORT_ROWS:
+    """Apply every row, or none: the status and the per-row report.
+
+    `confirm` confirms the warnings of every row (large amounts, possible duplicates), as a
+    row's own confirm column does for that row."""
+    lines = lines if lines is not None else upload_lines()
+    with lax_input():  # cells are text
+        plan = read_plan(resource, session, lines)
+        if confirm and "confirm" in resource.create.model_fields:
+            for _, body in plan.rows:
+                body["confirm"] = sorted({*body.get("confirm", ()), *confirm})
+        status, summary = _apply(resource, session, plan.rows, dry_run=dry_run)
+    if plan.ignored:
+        summary["ignored_columns"] = plan.ignored
+    return status, summary
+
+
+def read_plan(resource: Resource, session: Session, lines: Lines) -> Plan:
+    """The header found (under an office export's title rows), each column's field, and every
+    row as the body the API takes: names, labels and yes/no read back into ids and codes."""
+    columns = resource.sheet_columns()
+    writable = [*resource.create.model_fields, "id"]
+    read_only = [*resource.read_only_fields, *ALWAYS_READ_ONLY]
+    known = exchange.known_headers(columns, writable, read_only)
+    start = exchange.find_header(lines, known)
+    header = lines[start][1] if lines else []
+    body_lines = lines[start + 1 :]
+    if len(body_lines) > MAX_IMPORT_ROWS:
         limit = f"{MAX_IMPORT_ROWS:,}"
         raise Invalid("at most %(rows)s rows per import", params={"rows": limit}, field="file")
-    writable = set(resource.create.model_fields)
-    unknown = [
-        h for h in header if h not in writable and h not in ("id", "created_at", "updated_at")
+    reading = exchange.read_header(header, columns, writable, read_only)
+    if reading.unknown:
+        raise Invalid(
+            "unknown columns: %(columns)s", params={"columns": ", ".join(reading.unknown)},
+            field="file",
+        )  # fmt: skip
+    present = set(reading.fields.values())
+    required = [
+        k for k in resource.import_key or () if resource.create.model_fields[k].is_required()
     ]
-    if unknown:
+    missing = [k for k in required if k not in present]
+    if missing and "id" not in present:
+        names = {c.name: c.header() for c in columns}
         raise Invalid(
-            "unknown columns: %(columns)s", params={"columns": ", ".join(unknown)}, field="file"
+            "missing key columns: %(columns)s",
+            params={"columns": ", ".join(names.get(k, k) for k in missing)},
+            field="file",
         )
-    missing = [k for k in resource.import_key or () if k not in header]
-    if missing:
-        raise Invalid(
-            "missing key columns: %(columns)s", params={"columns": ", ".join(missing)}, field="file"
-        )
+    kinds = {name: _kind(resource, name) for name in present}
+    plan = Plan(ignored=reading.ignored)
+    for number, cells in body_lines:
+        body: dict[str, Any] = {}
+        try:
+            for position, name in reading.fields.items():
+                raw = cells[position] if position < len(cells) else ""
+                if not str(raw).strip():
+                    continue  # an empty cell: the field's default (NULL, or an empty list)
+                body[name] = exchange.cell_value(
+                    session, reading.columns.get(name), str(raw), kind=kinds[name], row=body
+                )
+        except DomainError as exc:
+            body = {"__error__": exc}
+        plan.rows.append((number, body))
+    return plan
 
-    report: list[dict[str, Any]] = []
-    with lax_input():  # cells are text
-        return _apply(resource, session, rows, writable, report, dry_run=dry_run)
+
+def _kind(resource: Resource, name: str) -> str:
+    """What a field holds, as a cell is read: bool, list, date, number or text."""
+    if name == "id":
+        return "number"
+    annotation = str(resource.create.model_fields[name].annotation)
+    for kind, marks in (
+        ("list", ("list[",)),
+        ("bool", ("bool",)),
+        ("date", ("date",)),
+        ("number", ("Decimal", "int", "float")),
+    ):
+        if any(mark in annotation for mark in marks):
+            return kind
+    return "text"
 
 
 def _apply(
     resource: Resource,
     session: Session,
-    rows: list[tuple[int, dict[str, str]]],
-    writable: set[str],
-    report: list[dict[str, Any]],
+    rows: list[tuple[int, dict[str, Any]]],
     *,
     dry_run: bool,
 ) -> tuple[int, dict[str, Any]]:
+    report: list[dict[str, Any]] = []
     outer = session.begin_nested()
-    for line, raw in rows:
-        # An empty cell takes the field's default: NULL, or e.g. an empty list of aliases.
-        body = {
-            k: _from_cell(resource, k, v) for k, v in raw.items() if k in writable and v.strip()
-        }
+    for line, body in rows:
         row_savepoint = session.begin_nested()
         try:
-            existing = resource.import_match(session, body)
+            if "__error__" in body:
+                raise body["__error__"]
+            record_id = body.pop("id", None)
+            existing = (
+                _by_id(resource, session, record_id)
+                if record_id is not None
+                else resource.import_match(session, body)
+            )
             if existing is None:
                 written = resource.create_one(session, body)
                 action = "create"
             else:
+                before = resource.get(session, str(existing))
                 written = resource.update_one(session, str(existing), body, replace=True)
-                action = "update"
+                # What the file says, against the record: derived columns (name initials,
+                # updated_at) do not make a row changed.
+                said = set(resource.create.model_fields) & set(written)
+                changed = {k for k in said if written[k] != before.get(k)}
+                action = "update" if changed else "unchanged"
             row_savepoint.commit()
             report.append({"line": line, "action": action, "id": written["id"]})
         except DomainError as exc:
             row_savepoint.rollback()
-            report.append(
-                {
-                    "line": line,
-                    "action": "error",
-                    "errors": exc.details or [{"field": "row", "message": exc.message}],
-                }
-            )
+            entry: dict[str, Any] = {
+                "line": line,
+                "action": "error",
+                "code": exc.code,
+                "errors": exc.details or [{"field": "row", "message": exc.message}],
+            }
+            entry.update(exc.extra)
+            entry["_error"] = exc  # for the pages (their language), dropped from the API's body
+            report.append(entry)
     failed = [r for r in report if r["action"] == "error"]
     if dry_run or failed:
         outer.rollback()
@@ -271,20 +430,28 @@ def _apply(
         "rows": len(report),
         "create": sum(r["action"] == "create" for r in report),
         "update": sum(r["action"] == "update" for r in report),
+        "unchanged": sum(r["action"] == "unchanged" for r in report),
         "error": len(failed),
         "results": report,
     }
     return (422 if failed and not dry_run else 200), summary
 
 
-def _from_cell(resource: Resource, name: str, value: str) -> Any:
-    value = value.strip()
-    annotation = str(resource.create.model_fields[name].annotation)
-    if "list[" in annotation:
-        return [v.strip() for v in value.split("|") if v.strip()]
-    # A reference stays text: resolve() tries it as a natural key (a district's 370102), then as
-    # an id (what an export writes).
-    return value
+def _by_id(resource: Resource, session: Session, value: Any) -> int:
+    """The record a row's id names; an id that names none is refused (a record deleted since
+    the export was made is not brought back by it)."""
+    text = str(value).strip().removesuffix(".0")
+    found = None
+    if is_id(text):
+        found = session.scalar(select(resource.table.c.id).where(resource.table.c.id == int(text)))
+    if found is None:
+        raise Invalid(
+            N_("no record with id %(id)s here (deleted since the export?); empty the id to "
+               "create it anew"),
+            params={"id": text},
+            field="id",
+        )  # fmt: skip
+    return found
 
 
 def match_by_key(resource: Resource, session: Session, body: dict[str, Any]) -> int | None:

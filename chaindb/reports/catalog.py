@@ -11,15 +11,13 @@ are always bound parameters.
 
 from __future__ import annotations
 
-import csv
-import io
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import reduce
-from typing import IO, Any
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, case, column, func, select, table
@@ -760,57 +758,73 @@ def resolve_code(session: Session, kind: str, code: str) -> int | None:
 
 # --- writing ----------------------------------------------------------------------------------
 
+# The unit a column's format puts in its header.
+UNITS = {"yi": "亿元", "wan": "万元"}
 
-def plain(value: Any) -> Any:
-    """A value as CSV text: ISO dates, exact decimals, arrays as {1,2,3} like PostgreSQL's."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
+
+def raw_value(value: Any) -> Any:
+    """A value of the raw layout: arrays written as PostgreSQL writes them ({1,2,3})."""
     if isinstance(value, (list, tuple)):
         return "{" + ",".join(str(v) for v in value) + "}"
     return value
 
 
-def spreadsheet(value: Any) -> Any:
-    """A value as an XLSX cell: numbers stay numbers, dates stay dates."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.replace(tzinfo=None)
-    if isinstance(value, (list, tuple)):
-        return plain(value)
-    return value
-
-
-def csv_chunks(
-    names: Sequence[str], rows: Iterable[Sequence[Any]], bom: bool = True
-) -> Iterator[str]:
-    """CSV text in chunks, the header first; the BOM lets spreadsheet programs read UTF-8."""
-    buffer = io.StringIO()
-    if bom:
-        buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(names)
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([plain(v) for v in row])
-        if n % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def write_xlsx(
-    target: IO[bytes] | str, title: str, names: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(list(names))
+def raw_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
     for row in rows:
-        sheet.append([spreadsheet(v) for v in row])
-    workbook.save(target)
+        yield [raw_value(v) for v in row]
+
+
+def office_header(report: Report) -> list[str]:
+    """The shown columns' labels, with their unit: 协议投资（亿元）."""
+    header = []
+    for col in report.shown:
+        label = str(col.label)
+        unit = UNITS.get(col.format or "")
+        header.append(f"{label}（{unit}）" if unit and unit not in label else label)
+    return header
+
+
+def office_formats(report: Report) -> list[str | None]:
+    return [c.format if c.format in NUMERIC_FORMATS else None for c in report.shown]
+
+
+def office_rows(
+    session: Session,
+    report: Report,
+    rows: Iterable[Sequence[Any]],
+    *,
+    text_of: Callable[[Col, Any], str],
+) -> Iterator[list[Any]]:
+    """The shown columns as people read them: names for enterprise ids, labels for codes, yes/no
+    in words; numbers stay numbers (formatted by the sheet). `text_of` writes a value as the
+    page does."""
+    positions = [report.names.index(c.name) for c in report.shown]
+    batch: list[Sequence[Any]] = []
+
+    def flush() -> Iterator[list[Any]]:
+        names = enterprise_names(
+            session,
+            enterprise_ids(report, [dict(zip(report.names, r, strict=True)) for r in batch]),
+        )
+        for row in batch:
+            out: list[Any] = []
+            for col, position in zip(report.shown, positions, strict=True):
+                value = row[position]
+                if value is None:
+                    out.append(None)
+                elif col.enterprise:
+                    ids = value if isinstance(value, (list, tuple)) else [value]
+                    out.append(" → ".join(names.get(i, f"#{i}") for i in ids))
+                elif col.format in NUMERIC_FORMATS or isinstance(value, (date, datetime)):
+                    out.append(value)
+                else:
+                    out.append(text_of(col, value))
+            yield out
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= EXPORT_BATCH:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()

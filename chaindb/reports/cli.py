@@ -17,6 +17,7 @@ import click
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
+from chaindb.api import sheets
 from chaindb.reports import catalog
 from chaindb.reports.catalog import Col, Report
 
@@ -217,7 +218,9 @@ def report_command(engine: Callable[[], Engine | Connection]) -> click.Command:
                         output.write_text("\n".join(lines) + "\n", encoding="utf-8")
                 elif fmt == "csv":
                     # A file gets the BOM spreadsheet programs need; a pipe gets plain UTF-8.
-                    chunks = catalog.csv_chunks(chosen.names, rows, bom=output is not None)
+                    chunks = sheets.csv_chunks(
+                        chosen.names, catalog.raw_rows(rows), bom=output is not None
+                    )
                     if output is None:
                         for chunk in chunks:
                             click.echo(chunk, nl=False)
@@ -226,7 +229,9 @@ def report_command(engine: Callable[[], Engine | Connection]) -> click.Command:
                             out.writelines(chunks)
                 else:
                     assert output is not None
-                    catalog.write_xlsx(str(output), chosen.view, chosen.names, rows)
+                    sheets.write_xlsx(
+                        str(output), chosen.names, catalog.raw_rows(rows), name=chosen.view
+                    )
         finally:
             if isinstance(bind, Engine):
                 bind.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -31,6 +31,7 @@ from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
+from chaindb.api import sheets
 from chaindb.chains.models import ChainRole, RoleKind
 from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
@@ -40,6 +41,7 @@ from chaindb.reports.catalog import Col, Filter, Report
 from chaindb.reports.refresh import last_refresh, refresh_reports
 from chaindb.web import FILTERS
 from chaindb.web.forms import Form, RefSelectField, chain_options, district_options
+from chaindb.web.pages import export_facts, filters_used
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 log = logging.getLogger(__name__)
@@ -340,9 +342,11 @@ def refresh(name: str):
 
 @bp.get("/<name>/export")
 def export(name: str):
-    """Every row the filters select, as CSV (with a BOM) or XLSX; the header the view's columns."""
+    """Every row the filters select, as CSV (with a BOM) or XLSX: for people (labels with units,
+    names, a title with the filters and who exported it when), or raw (?layout=raw: the view's
+    column names and values, for machines)."""
     report = _report(name)
-    fmt = request.args.get("format", "csv")
+    fmt = request.args.get("format", "xlsx")
     if fmt not in ("csv", "xlsx"):
         raise Invalid(N_("format must be csv or xlsx"), field="format")
     form = filter_form(report)
@@ -358,17 +362,26 @@ def export(name: str):
     disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     # The server-side cursor that streams the rows needs a transaction (closed at teardown).
     session = db.streaming_session
+    rows = catalog.stream(session, report, values)
+    if request.args.get("layout") == "raw":
+        header: list[str] = report.names
+        body: Iterator[Sequence[Any]] = catalog.raw_rows(rows)
+        layout = None
+    else:
+        header = catalog.office_header(report)
+        body = catalog.office_rows(session, report, rows, text_of=text_of)
+        layout = sheets.Layout(
+            title=str(report.title),
+            sheet_name=str(report.title),
+            facts=export_facts(filters_used(form)),
+            formats=catalog.office_formats(report),
+        )
     if fmt == "csv":
-
-        def lines() -> Iterator[str]:
-            yield from catalog.csv_chunks(report.names, catalog.stream(session, report, values))
-
-        return Response(stream_with_context(lines()), mimetype="text/csv", headers=disposition)
+        chunks_ = sheets.csv_chunks(header, body)
+        return Response(stream_with_context(chunks_), mimetype="text/csv", headers=disposition)
     spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed by chunks() once sent)
     try:
-        catalog.write_xlsx(
-            spool, report.view, report.names, catalog.stream(session, report, values)
-        )
+        sheets.write_xlsx(spool, header, body, layout=layout, name=report.view)
     except BaseException:
         spool.close()
         raise

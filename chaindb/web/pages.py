@@ -36,14 +36,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
+from wtforms.fields.core import UnboundField
 
 from chaindb.api import transfer
+from chaindb.api.exchange import UNIT_OF_FORMAT, SheetColumn
 from chaindb.api.resource import Resource
 from chaindb.api.schemas import lax_input
 from chaindb.auth.models import Role
 from chaindb.changes.models import Change
 from chaindb.db import Base, db
-from chaindb.errors import N_, DomainError, Forbidden, Invalid, PreconditionFailed
+from chaindb.errors import CONFIRMATIONS, N_, DomainError, Forbidden, Invalid, PreconditionFailed
 from chaindb.web import FILTERS, may, url_with
 from chaindb.web.forms import Form, RecordForm
 
@@ -101,6 +103,9 @@ class Pages:
         self.name = self.name or self.resource.name.replace("-", "_")
         if self.edit_form is None:
             self.edit_form = self.form
+        # The resource's exports and imports for people read its columns as these pages show them.
+        self.resource._sheet_columns = sheet_columns(self)
+        self.resource.sheet_title = self.title
 
     # --- values ---------------------------------------------------------------------------
 
@@ -233,17 +238,40 @@ class Pages:
             ),
         ), (422 if error else 200)
 
-    def export_url(self, fmt: str) -> str:
+    def export_url(self, fmt: str, layout: str = "office") -> str:
         """The export of the list as it is filtered and sorted on screen."""
-        args = self.api_args(request.args)
+        args = MultiDict(request.args)
+        for key in ("page", "per_page", "format", "layout"):
+            args.pop(key, None)
         args["format"] = fmt
+        if layout != "office":
+            args["layout"] = layout
         return url_with(url_for(f"{self.name}.export"), args)
 
     def export_view(self):
-        fmt = request.args.get("format", "csv")
+        """The list as filtered on screen: for people (labels, names, a title with the filters
+        and who exported it when), or raw for machines (?layout=raw: field names and codes)."""
+        fmt = request.args.get("format", "xlsx")
+        office = None
+        if request.args.get("layout") != "raw":
+            office = transfer.Office(
+                title=str(self.title),
+                sheet_name=str(self.title),
+                facts=self.export_facts(),
+                yes=_("yes"),
+                no=_("no"),
+            )
         return transfer.export(
-            self.resource, db.streaming_session, fmt, self.api_args(request.args)
+            self.resource, db.streaming_session, fmt, self.api_args(request.args), office=office
         )
+
+    def export_facts(self) -> list[str]:
+        """What an office export says under its title: the filters, the office, who, when."""
+        form = self.filters(request.args, meta={"csrf": False}) if self.filters else None
+        used = filters_used(form) if form is not None else []
+        if request.args.get("q", "").strip() and (form is None or "q" not in form._fields):
+            used.append(f"{_('Search')}={request.args['q'].strip()}")
+        return export_facts(used)
 
     def detail_view(self, id: str):
         session = db.session
@@ -379,18 +407,18 @@ class Pages:
         if form.validate_on_submit():
             try:
                 if form.upload.data:  # the confirmation: apply the file checked before
-                    table = _load_upload(form.upload.data)
+                    lines = _load_upload(form.upload.data)
                     dry_run = False
                 else:
                     upload = form.file.data
                     if upload is None:
                         raise Invalid(N_("Choose a CSV or XLSX file."), field="file")
                     data = upload.read()
-                    table = transfer.parse_table(data, upload.filename or "", upload.mimetype)
+                    lines = transfer.read_lines(data, upload.filename or "", upload.mimetype)
                     form.upload.data = _keep_upload(data)
                     dry_run = True
                 status, report = transfer.import_rows(
-                    self.resource, session, dry_run=dry_run, table=table
+                    self.resource, session, dry_run=dry_run, lines=lines, confirm=confirmed()
                 )
             except DomainError as exc:
                 session.rollback()
@@ -402,14 +430,17 @@ class Pages:
                     _drop_upload(form.upload.data)
                     flash(
                         _(
-                            "Imported: %(create)s created, %(update)s updated.",
+                            "Imported: %(create)s created, %(update)s updated, "
+                            "%(unchanged)s unchanged.",
                             create=report["create"],
                             update=report["update"],
+                            unchanged=report["unchanged"],
                         ),
                         "ok",
                     )
                     return redirect(url_for(f"{self.name}.list"))
                 session.rollback()
+                report = self.readable(report)
         elif request.method == "POST":
             status = 422
         return render_template(
@@ -418,10 +449,123 @@ class Pages:
                 form=form,
                 report=report,
                 title=_("Import %(what)s", what=self.title),
-                columns=[*self.resource.create.model_fields],
-                key=self.resource.import_key,
+                columns=[
+                    c for c in self.resource.sheet_columns() if c.name != "id" and not c.read_only
+                ],
+                key=[self.header_of(k) for k in self.resource.import_key or ()],
             ),
         ), status
+
+    def header_of(self, name: str) -> str:
+        """A field as the page's columns name it (its field name where they do not)."""
+        for col in self.resource.sheet_columns():
+            if col.name == name:
+                return col.header()
+        return name
+
+    def readable(self, report: dict[str, Any]) -> dict[str, Any]:
+        """An import report in the reader's language, fields by their column names; which
+        warnings the rows wait to have confirmed."""
+        waiting: set[str] = set()
+        for row in report["results"]:
+            error = row.pop("_error", None)
+            if error is None:
+                continue
+            details = error.localized_details() or [{"field": "row", "message": error.localized()}]
+            row["errors"] = [
+                {**d, "field": self.header_of(d["field"].split(".")[0])} for d in details
+            ]
+            if error.extra.get("confirm"):
+                waiting.add(error.extra["confirm"])
+        others = [r for r in report["results"] if r["action"] == "error" and not r.get("confirm")]
+        report["waiting"] = sorted(waiting) if not others else []
+        return report
+
+
+# --- what an office export says about itself ----------------------------------------------------
+
+
+def filters_used(form: FlaskForm) -> list[str]:
+    """A filter form's fields as set, by their labels and the values' names: 规划单元=历城区."""
+    used = []
+    for fld in form:
+        raw = request.args.get(fld.name, "").strip()
+        if not raw or fld.type in ("CSRFTokenField", "HiddenField"):
+            continue
+        shown = raw
+        for choice in getattr(fld, "iter_choices", list)():
+            if str(choice[0]) == raw:
+                shown = str(choice[1])
+                break
+        used.append(f"{fld.label.text}={shown}")
+    return used
+
+
+def export_facts(filters: list[str]) -> list[str]:
+    """The lines under an office export's title: its filters, the office, who, when."""
+    from flask_login import current_user
+
+    facts = []
+    if filters:
+        facts.append(_("Filters: %(filters)s", filters="，".join(filters)))
+    organization = current_app.config["SETTINGS"].organization
+    if organization:
+        facts.append(_("Exporting office: %(office)s", office=organization))
+    who = getattr(current_user, "display_name", None) or getattr(current_user, "username", "")
+    facts.append(_("Exported by: %(who)s", who=who))
+    facts.append(transfer.exported_at())
+    return facts
+
+
+# --- the columns as exchanged -------------------------------------------------------------------
+
+
+def sheet_columns(pages: Pages) -> list[SheetColumn]:
+    """The resource's columns for people: the id first (so that an export imports back onto
+    its records), then every written field the pages show, labelled as they label it."""
+    resource = pages.resource
+    readable = set(resource.read.model_fields) & set(resource.create.model_fields)
+    refs = {ref.field: ref for ref in resource.refs}
+    synonyms: dict[str, list[Any]] = {}
+    for form in (pages.form, pages.edit_form):
+        for name in dir(form or object):
+            unbound = getattr(form, name, None)
+            if isinstance(unbound, UnboundField) and unbound.args:  # the label comes first
+                synonyms.setdefault(name, []).append(unbound.args[0])
+    found = [SheetColumn("id", _l("ID"))]
+    shown = [*(pages.detail_columns or ()), *pages.columns]
+    for column in shown:
+        if column.name not in readable and column.name not in resource.read.model_fields:
+            continue
+        if any(c.name == column.name for c in found):
+            continue
+        if column.name not in readable:  # shown, not written: known by its label, ignored
+            found.append(SheetColumn(column.name, column.label, read_only=True))
+            continue
+        link = column.link
+        ref = refs.get(column.name)
+        model = link.model if link is not None else ref.target if ref is not None else None
+        within = None
+        if model is not None and "chain_id" in model.__table__.c and column.name != "chain_id":
+            within = "chain_id" if "chain_id" in readable else None
+        found.append(
+            SheetColumn(
+                column.name,
+                column.label,
+                unit=UNIT_OF_FORMAT.get(column.format or ""),
+                format=column.format,
+                choices=column.choices,
+                ref=model,
+                ref_label=link.label if link is not None else "name_zh",
+                ref_key=ref.key if ref is not None else None,
+                within=within,
+                synonyms=tuple(synonyms.get(column.name, ())),
+            )
+        )
+    for name in resource.read.model_fields:  # written fields the pages do not show
+        if name in readable and not any(c.name == name for c in found):
+            found.append(SheetColumn(name, name))
+    return found
 
 
 # --- forms and their values ----------------------------------------------------------------------
@@ -436,10 +580,17 @@ class ImportForm(Form):
     upload = HiddenField()
 
 
+def confirmed() -> list[str]:
+    """The warnings the person ticked as checked (the confirm boxes of a refused form)."""
+    return [v for v in dict.fromkeys(request.form.getlist("confirm")) if v in CONFIRMATIONS]
+
+
 def form_body(form: FlaskForm) -> dict[str, Any]:
-    """The form's values as an API body: empty text is no value."""
+    """The form's values as an API body: empty text is no value; the ticked confirmations."""
     skip = {"csrf_token", "version", "submit", *getattr(form, "not_written", ())}
     body: dict[str, Any] = {}
+    if confirmed():
+        body["confirm"] = confirmed()
     for name, fld in form._fields.items():
         if name in skip:
             continue
@@ -466,6 +617,10 @@ def show_errors(form: FlaskForm, exc: DomainError, *, default: str | None = None
         else:
             general.append(detail["message"])
     form.form_errors = [*form.form_errors, *general]
+    if exc.extra.get("confirm"):
+        # A warning the person may confirm: the form offers the box to tick (and the records
+        # the new one resembles).
+        form.confirmation = {**exc.extra, "message": exc.localized()}
 
 
 def _int_arg(name: str, default: int, allowed: Sequence[int] | None = None) -> int:
@@ -513,12 +668,12 @@ def _upload_name(token: str) -> str:
     return f"{current_user.id}-{token}"  # only its uploader can confirm it
 
 
-def _load_upload(token: str) -> transfer.Table:
+def _load_upload(token: str) -> transfer.Lines:
     path = _upload_dir() / _upload_name(token)
     if not path.exists():
         raise Invalid(N_("The checked file is gone; upload it again."), field="file")
     data = path.read_bytes()
-    return transfer.parse_table(data, "", None)
+    return transfer.read_lines(data, "", None)
 
 
 def _drop_upload(token: str | None) -> None:
@@ -531,4 +686,13 @@ def register(app: Flask, *pages: Pages) -> None:
         app.register_blueprint(page.blueprint())
 
 
-__all__ = ["Column", "ConfirmForm", "Link", "Pages", "RecordForm", "form_body", "register"]
+__all__ = [
+    "Column",
+    "ConfirmForm",
+    "Link",
+    "Pages",
+    "RecordForm",
+    "confirmed",
+    "form_body",
+    "register",
+]
