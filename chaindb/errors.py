@@ -44,13 +44,31 @@ class Message:
         return self._prefixed(fill(self.template, self.params))
 
     def localized(self) -> str:
-        return self._prefixed(translate(self.template, self.params))
+        """The pages' face: translated, without the prefix (a field name, or [3] of a bulk
+        request, which the pages show by the field's place instead)."""
+        return translate(self.template, self.params)
 
     def _prefixed(self, text: str) -> str:
         return f"{self.prefix}: {text}" if self.prefix else text
 
     def __repr__(self) -> str:
         return f"Message({self.template!r}, {self.params!r}, prefix={self.prefix!r})"
+
+
+class Shown(Message):
+    """A value with two faces: the API's (a code, "name (id 3)") and the pages' (a name)."""
+
+    __slots__ = ("api", "page")
+
+    def __init__(self, api: Any, page: Any) -> None:
+        super().__init__("")
+        self.api, self.page = api, page
+
+    def __str__(self) -> str:
+        return str(self.api)
+
+    def localized(self) -> str:
+        return str(self.page)
 
 
 class DomainError(Exception):
@@ -230,6 +248,30 @@ def fill(template: str, params: Mapping[str, Any]) -> str:
 # catalogs: a message names a stage by its code, the pages show the stage's name. Filled by
 # the pages' vocabularies (chaindb.web.forms.vocabulary).
 VALUE_LABELS: dict[str, Any] = {}
+# Field (column) names and table names -> how the pages label them, for the parameters of a
+# message that name a field or a table ("a chain with this code already exists" shows 代码 and
+# 产业链). Filled by the pages (chaindb.web.pages).
+FIELD_LABELS: dict[str, Any] = {}
+TABLE_LABELS: dict[str, Any] = {}
+FIELD_PARAMS = ("column", "columns", "field", "fields", "param")
+TABLE_PARAMS = ("table", "what")
+
+
+def _labelled(key: str, value: Any) -> Any:
+    """A message parameter as the pages say it: a field, a table or a vocabulary value by its
+    label."""
+    if not isinstance(value, str):
+        return value
+    if key in FIELD_PARAMS:
+        parts = [p.strip() for p in value.split(",")]
+        if all(p in FIELD_LABELS for p in parts):
+            return "、".join(str(FIELD_LABELS[p]) for p in parts)
+        return value
+    if key in TABLE_PARAMS and value in TABLE_LABELS:
+        return str(TABLE_LABELS[value])
+    if value in VALUE_LABELS:
+        return str(VALUE_LABELS[value])
+    return value
 
 
 def translate(template: str, params: Mapping[str, Any]) -> str:
@@ -240,10 +282,7 @@ def translate(template: str, params: Mapping[str, Any]) -> str:
     params = {k: v.localized() if isinstance(v, Message) else v for k, v in params.items()}
     if not has_request_context():
         return fill(template, params)
-    params = {
-        k: str(VALUE_LABELS[v]) if isinstance(v, str) and v in VALUE_LABELS else v
-        for k, v in params.items()
-    }
+    params = {k: _labelled(k, v) for k, v in params.items()}
     try:
         return gettext(template, **params) if params else gettext(template)
     except (KeyError, ValueError, TypeError):  # a translation that lost or broke a placeholder
@@ -294,13 +333,64 @@ def error_body(
 # --- translation ---------------------------------------------------------------------------------
 
 
+# pydantic's errors by type, as chaindb says them (and translates them); the context's values
+# fill the placeholders. Another type keeps pydantic's own English.
+VALIDATION_MESSAGES = {
+    "missing": N_("required"),
+    "extra_forbidden": N_("not a field of this record"),
+    "string_type": N_("should be text"),
+    "string_too_short": N_("cannot be empty"),
+    "string_too_long": N_("at most %(max_length)s characters"),
+    "string_pattern_mismatch": N_("not in the expected form"),
+    "int_type": N_("should be a whole number"),
+    "int_parsing": N_("should be a whole number"),
+    "int_from_float": N_("should be a whole number"),
+    "float_type": N_("should be a number"),
+    "float_parsing": N_("should be a number"),
+    "decimal_type": N_("should be a number"),
+    "decimal_parsing": N_("should be a number"),
+    "decimal_max_digits": N_("too many digits (at most %(max_digits)s)"),
+    "decimal_max_places": N_("at most %(decimal_places)s decimal places"),
+    "decimal_whole_digits": N_("too large a number"),
+    "finite_number": N_("should be a finite number"),
+    "greater_than_equal": N_("should be at least %(ge)s"),
+    "greater_than": N_("should be above %(gt)s"),
+    "less_than_equal": N_("should be at most %(le)s"),
+    "less_than": N_("should be below %(lt)s"),
+    "bool_type": N_("should be yes or no (true or false)"),
+    "bool_parsing": N_("should be yes or no (true or false)"),
+    "date_type": N_("should be a date (YYYY-MM-DD)"),
+    "date_parsing": N_("should be a date (YYYY-MM-DD)"),
+    "date_from_datetime_parsing": N_("should be a date (YYYY-MM-DD)"),
+    "date_from_datetime_inexact": N_("should be a date (YYYY-MM-DD)"),
+    "datetime_type": N_("should be a date and time"),
+    "datetime_parsing": N_("should be a date and time"),
+    "datetime_from_date_parsing": N_("should be a date and time"),
+    "enum": N_("should be one of %(expected)s"),
+    "literal_error": N_("should be one of %(expected)s"),
+    "list_type": N_("should be a list"),
+    "too_long": N_("at most %(max_length)s items"),
+    "model_type": N_("should be an object of fields"),
+    "dict_type": N_("should be an object of fields"),
+    "json_invalid": N_("is not valid JSON"),
+}
+
+
+def _validation_message(err: Mapping[str, Any]) -> str | Message:
+    template = VALIDATION_MESSAGES.get(err["type"])
+    if template is None:
+        return err["msg"]
+    context = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+    return Message(template, context)
+
+
 def from_validation_error(exc: ValidationError, *, prefix: str = "") -> Invalid:
     """pydantic's errors as one detail per field, with its location as the field name."""
     details = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = [str(part) for part in err["loc"] if part not in ("body", "query", "path")]
         field = ".".join([p for p in (prefix, *loc) if p]) or "body"
-        details.append({"field": field, "message": err["msg"]})
+        details.append({"field": field, "message": _validation_message(err)})
     fields = ", ".join(sorted({d["field"] for d in details}))
     return Invalid("invalid values: %(fields)s", params={"fields": fields}, details=details)
 

@@ -38,7 +38,7 @@ PYBABEL = Path(sys.executable).with_name("pybabel")
 # The same keywords as scripts/translations.
 KEYWORDS = ["_l", "N_", "lazy_gettext", "Invalid", "Conflict", "NotFound", "BadRequest",
             "Forbidden", "Unauthorized", "PreconditionFailed", "UnsupportedMediaType",
-            "TooManyAttempts"]  # fmt: skip
+            "TooManyAttempts", "ConfirmRequired", "PossibleDuplicate"]  # fmt: skip
 
 
 def refusal(call) -> DomainError:
@@ -297,6 +297,7 @@ def test_templates_are_extracted(extracted: set[str], template: str):
 
 
 OWN_FILES = ["chaindb/errors.py", "chaindb/api/resource.py", "chaindb/api/transfer.py",
+             "chaindb/api/exchange.py", "chaindb/units.py", "chaindb/enterprises/merge.py",
              "chaindb/api/schemas.py", "chaindb/projects/service.py", "chaindb/supply/service.py",
              "chaindb/enterprises/service.py", "chaindb/enterprises/uscc.py",
              "chaindb/auth/service.py", "chaindb/targets/api.py", "chaindb/chains/api.py"]  # fmt: skip

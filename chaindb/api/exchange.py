@@ -225,6 +225,7 @@ def cell_value(
     *,
     kind: str,
     row: Mapping[str, Any],
+    names: dict[Any, Any] | None = None,
 ) -> Any:
     """One imported cell as the API takes it. `kind` is the field's type as the schema says
     (bool, list, date, number or text); `row` the row's values read so far (for a reference
@@ -233,7 +234,12 @@ def cell_value(
     if col is not None and col.choices is not None:
         return _choice(col, text)
     if col is not None and col.ref is not None:
-        return _reference(session, col, text, row)
+        if names is None:
+            return _reference(session, col, text, row)
+        key = (col.name, text, row.get(col.within) if col.within else None)
+        if key not in names:
+            names[key] = _reference(session, col, text, row)
+        return names[key]
     if kind == "list":
         return [v for v in LIST_SEPARATORS.split(text) if v]
     if kind not in ("bool", "date", "number"):

@@ -511,33 +511,45 @@ class Resource:
     # --- writing -----------------------------------------------------------------------------
 
     def resolve(self, session: Session, values: dict[str, Any]) -> dict[str, Any]:
-        """Replace each reference given by natural key with its id; refuse unknown ones."""
+        """Replace each reference given by natural key with its id; refuse unknown ones.
+
+        Within an import (session.info["resolved"], a dict), what was found for a value is
+        remembered: a file names the same chain or chain master on many rows."""
+        known: dict | None = session.info.get("resolved")
         for ref in self.refs:
             value = values.get(ref.field)
             if value is None:
                 continue
-            table = ref.target.__table__
-            by_key, by_id = REF_MESSAGES.get(ref.what, GENERIC_REF_MESSAGES)
-            if isinstance(value, str):
-                found = session.scalar(select(table.c.id).where(table.c[ref.key] == value))
-                missing = by_key
-                if found is None and is_id(value):
-                    # A spreadsheet cell holds the id of an exported row as text.
-                    found = session.scalar(select(table.c.id).where(table.c.id == int(value)))
-            else:
-                found = session.scalar(select(table.c.id).where(table.c.id == value))
-                missing = by_id
-            if found is None and table.name in MOVED:
-                found = MOVED[table.name](session, value)
-            if found is None:
-                raise Invalid(
-                    missing,
-                    params={"what": ref.what, "key": ref.key, "value": value},
-                    prefix=ref.field,
-                    field=ref.field,
-                )
-            values[ref.field] = found
+            if known is not None and (ref.target, ref.key, value) in known:
+                values[ref.field] = known[(ref.target, ref.key, value)]
+                continue
+            values[ref.field] = self._resolve_one(session, ref, value)
+            if known is not None:
+                known[(ref.target, ref.key, value)] = values[ref.field]
         return values
+
+    def _resolve_one(self, session: Session, ref: Ref, value: Any) -> int:
+        table = ref.target.__table__
+        by_key, by_id = REF_MESSAGES.get(ref.what, GENERIC_REF_MESSAGES)
+        if isinstance(value, str):
+            found = session.scalar(select(table.c.id).where(table.c[ref.key] == value))
+            missing = by_key
+            if found is None and is_id(value):
+                # A spreadsheet cell holds the id of an exported row as text.
+                found = session.scalar(select(table.c.id).where(table.c.id == int(value)))
+        else:
+            found = session.scalar(select(table.c.id).where(table.c.id == value))
+            missing = by_id
+        if found is None and table.name in MOVED:
+            found = MOVED[table.name](session, value)
+        if found is None:
+            raise Invalid(
+                missing,
+                params={"what": ref.what, "key": ref.key, "value": value},
+                prefix=ref.field,
+                field=ref.field,
+            )
+        return found
 
     def validate(self, schema: type[BaseModel], body: Any) -> dict[str, Any]:
         if isinstance(body, dict):

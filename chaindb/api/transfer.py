@@ -299,12 +299,16 @@ def import_rows(
     `confirm` confirms the warnings of every row (large amounts, possible duplicates), as a
     row's own confirm column does for that row."""
     lines = lines if lines is not None else upload_lines()
-    with lax_input():  # cells are text
-        plan = read_plan(resource, session, lines)
-        if confirm and "confirm" in resource.create.model_fields:
-            for _, body in plan.rows:
-                body["confirm"] = sorted({*body.get("confirm", ()), *confirm})
-        status, summary = _apply(resource, session, plan.rows, dry_run=dry_run)
+    session.info["resolved"] = {}  # references found once per import (Resource.resolve)
+    try:
+        with lax_input():  # cells are text
+            plan = read_plan(resource, session, lines)
+            if confirm and "confirm" in resource.create.model_fields:
+                for _, body in plan.rows:
+                    body["confirm"] = sorted({*body.get("confirm", ()), *confirm})
+            status, summary = _apply(resource, session, plan.rows, dry_run=dry_run)
+    finally:
+        session.info.pop("resolved", None)
     if plan.ignored:
         summary["ignored_columns"] = plan.ignored
     return status, summary
@@ -342,6 +346,7 @@ def read_plan(resource: Resource, session: Session, lines: Lines) -> Plan:
             field="file",
         )
     kinds = {name: _kind(resource, name) for name in present}
+    names: dict[Any, Any] = {}  # references by name, looked up once
     plan = Plan(ignored=reading.ignored)
     for number, cells in body_lines:
         body: dict[str, Any] = {}
@@ -351,7 +356,12 @@ def read_plan(resource: Resource, session: Session, lines: Lines) -> Plan:
                 if not str(raw).strip():
                     continue  # an empty cell: the field's default (NULL, or an empty list)
                 body[name] = exchange.cell_value(
-                    session, reading.columns.get(name), str(raw), kind=kinds[name], row=body
+                    session,
+                    reading.columns.get(name),
+                    str(raw),
+                    kind=kinds[name],
+                    row=body,
+                    names=names,
                 )
         except DomainError as exc:
             body = {"__error__": exc}
@@ -399,13 +409,17 @@ def _apply(
                 written = resource.create_one(session, body)
                 action = "create"
             else:
-                before = resource.get(session, str(existing))
-                written = resource.update_one(session, str(existing), body, replace=True)
-                # What the file says, against the record: derived columns (name initials,
-                # updated_at) do not make a row changed.
-                said = set(resource.create.model_fields) & set(written)
-                changed = {k for k in said if written[k] != before.get(k)}
-                action = "update" if changed else "unchanged"
+                written = resource.get(session, str(existing))
+                if _says_nothing_new(resource, session, body, written):
+                    action = "unchanged"  # nothing to check or write
+                else:
+                    before = written
+                    written = resource.update_one(session, str(existing), body, replace=True)
+                    # What the file says, against the record: derived columns (name initials,
+                    # updated_at) do not make a row changed.
+                    said = set(resource.create.model_fields) & set(written)
+                    changed = {k for k in said if written[k] != before.get(k)}
+                    action = "update" if changed else "unchanged"
             row_savepoint.commit()
             report.append({"line": line, "action": action, "id": written["id"]})
         except DomainError as exc:
@@ -435,6 +449,32 @@ def _apply(
         "results": report,
     }
     return (422 if failed and not dry_run else 200), summary
+
+
+def _says_nothing_new(
+    resource: Resource, session: Session, body: dict[str, Any], record: Mapping[str, Any]
+) -> bool:
+    """True when the row, read as a replacement of the record, holds exactly its values (an
+    unchanged row of an export): it need not be checked or written again."""
+    try:
+        values = resource.resolve(session, resource.validate(resource.create, dict(body)))
+    except DomainError:
+        return False  # the update says why
+    values.pop("confirm", None)
+    fields = set(resource.create.model_fields) & set(record)
+    if set(values) - fields:
+        return False  # values the record does not hold as they are (a stage reason, say)
+    return all(_same(values.get(name), record[name]) for name in fields)
+
+
+def _same(given: Any, stored: Any) -> bool:
+    """A cell's value and the record's alike; a time without a zone (an XLSX cell) is read in
+    the server's zone, as the export wrote it."""
+    if isinstance(given, datetime) and isinstance(stored, datetime):
+        if given.tzinfo is None:
+            given = given.astimezone()
+        return given == stored
+    return bool(given == stored)
 
 
 def _by_id(resource: Resource, session: Session, value: Any) -> int:

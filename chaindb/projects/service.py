@@ -31,6 +31,7 @@ from chaindb.errors import (
     Invalid,
     Message,
     PossibleDuplicate,
+    Shown,
     from_database_error,
 )
 from chaindb.projects.models import (
@@ -246,7 +247,9 @@ def _check_chain_master(session: Session, values: dict[str, Any], fault) -> None
         {"master": master, "chain": values["chain_id"]},
     )
     if not holds:
-        code = session.scalar(select(Chain.code).where(Chain.id == values["chain_id"]))
+        chain = session.execute(
+            select(Chain.code, Chain.name_zh).where(Chain.id == values["chain_id"])
+        ).one()
         name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == master))
         fault(
             "chain_master_id",
@@ -256,7 +259,7 @@ def _check_chain_master(session: Session, values: dict[str, Any], fault) -> None
             ),
             name=name,
             id=master,
-            chain=code,
+            chain=Shown(chain.code, chain.name_zh),
         )
 
 

@@ -40,6 +40,7 @@ from chaindb.errors import (
     Invalid,
     Message,
     NotFound,
+    Shown,
     from_database_error,
 )
 from chaindb.supply.models import LinkStatus, SupplyLink
@@ -152,17 +153,19 @@ def find_link(session: Session, key: str, *, lock: bool = False) -> dict[str, An
     return dict(row)
 
 
-def _enterprise_label(session: Session, enterprise_id: int) -> str | Message:
-    """How a message names an enterprise (a value for its params): its name and id."""
+def _enterprise_label(session: Session, enterprise_id: int) -> Message:
+    """How a message names an enterprise (a value for its params): by its name and id in the
+    API, by its name on the pages."""
     name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == enterprise_id))
     if name:
-        return f"{name} (id {enterprise_id})"
+        return Shown(f"{name} (id {enterprise_id})", name)
     return Message(N_("enterprise %(id)s"), {"id": enterprise_id})
 
 
-def _chain_label(session: Session, chain_id: int) -> str:
-    code = session.scalar(select(Chain.code).where(Chain.id == chain_id))
-    return code or str(chain_id)
+def chain_label(session: Session, chain_id: int) -> Message:
+    """How a message names a chain: by its code in the API, by its name on the pages."""
+    row = session.execute(select(Chain.code, Chain.name_zh).where(Chain.id == chain_id)).first()
+    return Shown(row.code, row.name_zh) if row else Shown(chain_id, chain_id)
 
 
 def holds_chain_master(
@@ -226,7 +229,7 @@ def check_link(
         if segment_chain != chain_id:
             raise Invalid(
                 "segment %(id)s belongs to another chain than %(chain)s",
-                params={"id": segment_id, "chain": _chain_label(session, chain_id)},
+                params={"id": segment_id, "chain": chain_label(session, chain_id)},
                 field=fields["segment"],
             )
     since, until = values.get("since"), values.get("until")
@@ -252,7 +255,7 @@ def check_link(
         if not held:
             params: dict[str, Any] = {
                 "buyer": _enterprise_label(session, buyer_id),
-                "chain": _chain_label(session, chain_id),
+                "chain": chain_label(session, chain_id),
             }
             if live:
                 raise Invalid(
@@ -284,7 +287,7 @@ def check_link(
                 "supplier": _enterprise_label(session, supplier_id),
                 "link": duplicate,
                 "buyer": _enterprise_label(session, buyer_id),
-                "chain": _chain_label(session, chain_id),
+                "chain": chain_label(session, chain_id),
                 "product": product,
             }
             if product is not None:
@@ -536,7 +539,11 @@ def suppliers_of(
             raise NotFound(
                 "%(name)s (id %(id)s) is not a chain master of chain %(chain)s today and has no "
                 "live supply links",
-                params={"name": buyer.name_zh, "id": buyer.id, "chain": chain_row.code},
+                params={
+                    "name": buyer.name_zh,
+                    "id": buyer.id,
+                    "chain": Shown(chain_row.code, chain_row.name_zh),
+                },
             )
         raise NotFound(
             "%(name)s (id %(id)s) is not a chain master today and has no live supply links",
@@ -664,7 +671,7 @@ def designate(session: Session, *, body: dict[str, Any]) -> dict[str, Any]:
         if found != chain.id:
             raise Invalid(
                 "segment %(id)s belongs to another chain than %(chain)s",
-                params={"id": segment_id, "chain": chain.code},
+                params={"id": segment_id, "chain": Shown(chain.code, chain.name_zh)},
                 field="segment_id",
             )
     held = session.execute(
@@ -679,7 +686,7 @@ def designate(session: Session, *, body: dict[str, Any]) -> dict[str, Any]:
         params = {
             "name": enterprise.name_zh,
             "id": enterprise.id,
-            "chain": chain.code,
+            "chain": Shown(chain.code, chain.name_zh),
             "since": held.since,
             "until": held.until,
             "role": held.id,
@@ -761,7 +768,11 @@ def revoke(
             .with_for_update()
         ).mappings()
     ]
-    who = {"name": enterprise.name_zh, "id": enterprise.id, "chain": chain_row.code}
+    who = {
+        "name": enterprise.name_zh,
+        "id": enterprise.id,
+        "chain": Shown(chain_row.code, chain_row.name_zh),
+    }
     if not roles:
         raise Conflict(
             "%(name)s (id %(id)s) holds no live chain-master role in chain %(chain)s",

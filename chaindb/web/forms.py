@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import flask_babel
 import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,22 +25,68 @@ from chaindb.db import db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.search import search_clause
-from chaindb.errors import VALUE_LABELS
+from chaindb.errors import N_, VALUE_LABELS
 
 USCC = re.compile(r"^[0-9A-HJ-NP-RT-UWXY]{18}$")
 PICKED = re.compile(r"#(\d{1,18})\s*$")
 THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
 
 
+class CatalogTranslations:
+    """WTForms' own messages (required, not a number ...) from chaindb's catalogs, in the
+    language of the request: one place for every message a page shows."""
+
+    def gettext(self, string: str) -> str:
+        return flask_babel.gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return flask_babel.ngettext(singular, plural, n)
+
+
+def plural_(singular: str, plural: str) -> str:
+    """Marks a message with a plural form for the catalogs (as N_ does a plain one)."""
+    return singular
+
+
+# WTForms' messages that chaindb's forms can show, marked here for the catalogs.
+WTFORMS_MESSAGES = (
+    N_("This field is required."),
+    N_("Not a valid decimal value."),
+    N_("Not a valid integer value."),
+    N_("Not a valid float value."),
+    N_("Not a valid date value."),
+    N_("Not a valid datetime value."),
+    N_("Not a valid choice."),
+    N_("Invalid Choice: could not coerce."),
+    N_("Number must be at least %(min)s."),
+    N_("Number must be at most %(max)s."),
+    N_("Number must be between %(min)s and %(max)s."),
+    plural_(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+    ),
+    plural_(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+    ),
+    N_("Field must be between %(min)d and %(max)d characters long."),
+    N_("Field must be equal to %(other_name)s."),
+    N_("Invalid input."),
+    N_("The CSRF token is missing."),
+    N_("The CSRF token is invalid."),
+    N_("The CSRF token has expired."),
+    N_("The CSRF tokens do not match."),
+)
+CATALOG = CatalogTranslations()
+
+
 class Form(FlaskForm):
-    """A form whose built-in messages (required, not a number ...) speak the reader's language."""
+    """A form whose built-in messages (required, not a number ...) speak the reader's language,
+    from chaindb's own catalogs."""
 
     class Meta:
-        @property
-        def locales(self) -> list[str]:
-            from chaindb.web import locale_code
-
-            return ["zh"] if locale_code() == "zh" else ["en"]
+        def get_translations(self, form: Any) -> CatalogTranslations:
+            return CATALOG
 
 
 class RecordForm(Form):

@@ -45,7 +45,16 @@ from chaindb.api.schemas import lax_input
 from chaindb.auth.models import Role
 from chaindb.changes.models import Change
 from chaindb.db import Base, db
-from chaindb.errors import CONFIRMATIONS, N_, DomainError, Forbidden, Invalid, PreconditionFailed
+from chaindb.errors import (
+    CONFIRMATIONS,
+    FIELD_LABELS,
+    N_,
+    TABLE_LABELS,
+    DomainError,
+    Forbidden,
+    Invalid,
+    PreconditionFailed,
+)
 from chaindb.web import FILTERS, may, url_with
 from chaindb.web.forms import Form, RecordForm
 
@@ -106,6 +115,11 @@ class Pages:
         # The resource's exports and imports for people read its columns as these pages show them.
         self.resource._sheet_columns = sheet_columns(self)
         self.resource.sheet_title = self.title
+        # Messages that name a field or this table say them as these pages do.
+        TABLE_LABELS.setdefault(self.resource.table.name, self.singular)
+        for column in self.resource._sheet_columns:
+            if column.name != "id":
+                FIELD_LABELS.setdefault(column.name, column.label)
 
     # --- values ---------------------------------------------------------------------------
 
