@@ -104,4 +104,3 @@ def test_wtforms_speaks_the_language_of_each_request(web, app, web_users):
         en = messages(other.submit("/chains/new", {}).get_data(as_text=True))
         assert any("必填" in m for m in zh) and not any("required" in m for m in zh)
         assert any("required" in m for m in en) and not any("必填" in m for m in en)
-
