@@ -41,7 +41,7 @@ def test_fixed_import_twice_creates_once_then_updates(api, conn):
     first = post_csv(api, GOOD)
     assert first.status_code == 200 and first.get_json()["create"] == 2
     second = post_csv(api, GOOD.replace("氢能,key", "氢能产业,key")).get_json()
-    assert (second["create"], second["update"]) == (0, 2)
+    assert (second["create"], second["update"], second["unchanged"]) == (0, 1, 1)
     assert count_rows(conn, "chain")["chain"] == before + 2
     assert api.get("/api/v1/chains/hydrogen").get_json()["name_zh"] == "氢能产业"
     assert api.get("/api/v1/chains/hydrogen").get_json()["aliases"] == ["氢", "H2"]
@@ -71,13 +71,13 @@ def test_export_csv_honours_filters_and_reimports_unchanged(api, conn):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["code"] for r in rows] == ["hydrogen", "lidar"]
     assert rows[0]["aliases"] == "氢|H2"
-    # the export imports back as updates of the same rows
+    # the export imports back onto the same rows, unchanged
     again = api.post(
         "/api/v1/chains/import",
         data=response.get_data(),
         headers={"Content-Type": "text/csv"},
     ).get_json()
-    assert (again["create"], again["update"], again["error"]) == (0, 2, 0)
+    assert (again["create"], again["update"], again["unchanged"], again["error"]) == (0, 0, 2, 0)
 
 
 def test_export_xlsx(api):
@@ -125,7 +125,8 @@ def test_enterprises_import_by_credit_code_or_name_create_once_then_update(api, 
     first = _import(api, "/api/v1/enterprises/import", text).get_json()
     assert (first["create"], first["update"], first["error"]) == (2, 0, 0), first
     second = _import(api, "/api/v1/enterprises/import", text.replace("small", "medium")).get_json()
-    assert (second["create"], second["update"], second["error"]) == (0, 2, 0), second
+    assert (second["create"], second["update"], second["unchanged"], second["error"]) == (
+        0, 1, 1, 0), second  # fmt: skip
     assert api.get(f"/api/v1/enterprises/{code}").get_json()["size"] == "medium"
     bad = _import(api, "/api/v1/enterprises/import", text.replace(code, code[:-1] + "0"))
     assert bad.status_code == 422

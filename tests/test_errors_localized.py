@@ -50,11 +50,13 @@ def refusal(call) -> DomainError:
 class FakeSession:
     """Finds nothing: every lookup a refusal's code makes comes back empty."""
 
+    info: dict = {}  # noqa: RUF012  (nothing is kept in it)
+
     def scalar(self, *_args, **_kwargs):
         return None
 
     def execute(self, *_args, **_kwargs):
-        return SimpleNamespace(one_or_none=lambda: None, first=lambda: None)
+        return SimpleNamespace(one_or_none=lambda: None, first=lambda: None, scalar=lambda: None)
 
 
 # --- (a) the API's English is the text it always was -------------------------------------------
@@ -362,20 +364,21 @@ def test_localized_asks_the_catalog_for_the_template(zh):
     ]
 
 
-def test_prefixes_are_data_and_nested_messages_are_translated(zh):
+def test_prefixes_are_the_apis_and_nested_messages_are_translated(zh):
+    """The API says which field ("supplier: ..."); a page shows the message beside the field,
+    and never a field's name."""
     from chaindb.supply.service import find_enterprise
 
     error = refusal(lambda: find_enterprise(FakeSession(), "hello", field="supplier"))
+    assert error.message.startswith("supplier: 'hello' is neither")
     assert error.localized() == (
-        "supplier: ZH['hello' is neither an enterprise id nor a valid credit code: "
+        "ZH['hello' is neither an enterprise id nor a valid credit code: "
         "ZH[a credit code has 18 characters, 'HELLO' has 5]]"
     )
     bulk = Invalid("no segment with id %(id)s", params={"id": 4}, prefix="segment_id").at("[2]")
     assert bulk.message == "[2]: segment_id: no segment with id 4"
-    assert bulk.localized() == "[2]: segment_id: ZH[no segment with id 4]"
-    assert bulk.localized_details() == [
-        {"field": "[2]", "message": "segment_id: ZH[no segment with id 4]"}
-    ]
+    assert bulk.localized() == "ZH[no segment with id 4]"
+    assert bulk.localized_details() == [{"field": "[2]", "message": "ZH[no segment with id 4]"}]
 
 
 def test_details_of_their_own_are_translated_each(zh):

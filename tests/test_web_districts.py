@@ -130,7 +130,7 @@ def test_import_with_a_bad_row_writes_nothing_and_says_which(web, conn, tmp_path
     )
     page = response.get_data(as_text=True)
     assert 'class="error"' in page
-    assert "kind" in page
+    assert "类型" in page  # the field by its label
     assert 'name="upload"' not in page
     assert count_rows(conn, "district") == {"district": 0}
 
@@ -142,5 +142,9 @@ def test_export_of_the_filtered_list_opens(web, conn):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) == 2
-    assert "高新区" in rows[1]
+    header = next(n for n, row in enumerate(rows) if row[0] == "编号")  # under the title
+    assert len(rows) == header + 2
+    assert "高新区" in rows[header + 1] and "功能区" in rows[header + 1]  # the kind by its name
+    raw = web.get("/districts/export?format=xlsx&kind=zone&layout=raw")
+    rows = list(load_workbook(io.BytesIO(raw.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and "高新区" in rows[1] and "zone" in rows[1]

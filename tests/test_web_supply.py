@@ -293,8 +293,12 @@ def test_export_of_the_filtered_list(web, conn, place):
     response = web.get("/supply-links/export?format=xlsx&supplier=slwddc")
     assert response.status_code == 200
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
-    assert len(rows) == 2
-    assert place.remote in rows[1] or str(place.remote) in [str(v) for v in rows[1]]
+    header = next(n for n, row in enumerate(rows) if row[0] == "编号")  # under the title
+    assert len(rows) == header + 2
+    assert "示例外地电池有限公司" in rows[header + 1]  # the supplier by its name
+    raw = web.get("/supply-links/export?format=xlsx&supplier=slwddc&layout=raw")
+    rows = list(load_workbook(io.BytesIO(raw.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and place.remote in rows[1]
 
 
 def test_import_page_opens_for_editors(web):

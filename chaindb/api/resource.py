@@ -165,6 +165,7 @@ class Resource:
     # Natural key an import matches existing rows by; None = no import for this resource.
     import_key: Sequence[str] | None = None
     import_scope: Callable[[], ColumnElement] | None = None  # e.g. only live links match
+    exports: bool = True  # its list answers ?format=csv|xlsx too
 
     # Every resource made, by its URL segment (for tests that check all of them alike).
     registry: ClassVar[dict[str, "Resource"]] = {}
@@ -180,8 +181,20 @@ class Resource:
         self.columns = [
             self.table.c[name] for name in self.read.model_fields if name in self.table.c
         ]
-        self.page = Page[self.read]  # type: ignore[name-defined]
-        self.page.__name__ = f"{self.read.__name__.removesuffix('Read')}Page"
+        self.page = create_model(
+            f"{self.read.__name__.removesuffix('Read')}Page",
+            __base__=Page[self.read],  # type: ignore[name-defined]
+        )
+        # ?format=csv or xlsx answers the same list as a file.
+        self.page.model_config = {
+            **self.page.model_config,
+            "openapi_extra": {
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    transfer.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                }
+            },
+        }
         self.page_adapter = TypeAdapter(self.page)
         self.list_adapter = TypeAdapter(list[self.read])  # type: ignore[name-defined]
         self.filter_types = {
@@ -203,9 +216,10 @@ class Resource:
             "limit": (int | None, Field(None, ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT})")),
             "offset": (int | None, Field(None, ge=0, description="Rows to skip")),
             "ordering": (str | None, Field(None, description="Comma-separated fields, - for descending: " + ", ".join(self.ordering))),
-            "format": (Literal["json", "csv", "xlsx"] | None, Field(None, description="json (default), or the whole filtered list as csv or xlsx, streamed")),
-            "layout": (Literal["raw", "office"] | None, Field(None, description="With csv or xlsx: raw (default: field names, codes, ids) or office (labels with units, names, a title; lang=zh or en)")),
         }  # fmt: skip
+        if self.exports:
+            fields["format"] = (Literal["json", "csv", "xlsx"] | None, Field(None, description="json (default), or the whole filtered list as csv or xlsx, streamed"))  # fmt: skip
+            fields["layout"] = (Literal["raw", "office"] | None, Field(None, description="With csv or xlsx: raw (default: field names, codes, ids) or office (labels with units, names, a title; lang=zh or en)"))  # fmt: skip
         if self.search is not None:
             fields["q"] = (str | None, Field(None, description="Search names (and codes)"))
         if self.keyset:
@@ -691,6 +705,10 @@ class Resource:
         created.__name__ = f"{read_model.__name__}OrList"
 
         def list_(query: query_model = None):  # type: ignore[valid-type]
+            if request.args.get("format", "json") not in ("json", "csv", "xlsx"):
+                raise Invalid("format must be json, csv or xlsx", field="format")
+            if request.args.get("layout", "raw") not in ("raw", "office"):
+                raise Invalid("layout must be raw or office", field="layout")
             if request.args.get("format", "json") != "json":
                 office = None
                 if request.args.get("layout") == "office":

@@ -22,10 +22,32 @@ IdOrKey = Annotated[
 ]  # fmt: skip
 
 
+def _null_means_default(schema: dict[str, Any]) -> None:
+    """In the document: an optional field with a default also takes null (or empty text),
+    which means that default (parse_body's blank_as_absent)."""
+    required = set(schema.get("required", ()))
+    for name, node in schema.get("properties", {}).items():
+        if name in required:
+            continue
+        options = node.get("anyOf")
+        if options is not None:
+            if not any(o.get("type") == "null" for o in options):
+                options.append({"type": "null"})
+            continue
+        keep = {
+            k: node.pop(k) for k in ("title", "description", "default", "examples") if k in node
+        }
+        inner = dict(node)
+        node.clear()
+        node.update(keep, anyOf=[inner, {"type": "null"}])
+
+
 class Schema(BaseModel):
     """Inputs refuse unknown fields, so that a typo is an error rather than silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_null_means_default
+    )
 
 
 class Confirmable(Schema):
@@ -102,9 +124,15 @@ def blank_as_absent(schema: type[BaseModel], body: dict[str, Any]) -> dict[str, 
     fields keep what was sent, so that their refusal says they are required."""
     rules = _blank_rules(schema)
     partial = hasattr(schema, "__partial_of__")
+    # In JSON, empty text is blank where the document lets a field be text of any form; a
+    # field that takes only some text (a pattern, at least a character) must be given null.
+    texts = free_text(schema) if strict_input.get() else None
     cleaned = dict(body)
     for name, value in body.items():
-        blank = value is None or (isinstance(value, str) and not value.strip())
+        empty_text = isinstance(value, str) and not value.strip()
+        if empty_text and texts is not None and name not in texts:
+            continue
+        blank = value is None or empty_text
         if not blank or name not in rules or rules[name] is _NO_DEFAULT:
             continue  # a value, an unknown field, or a required one (refused as required)
         default = rules[name]
@@ -134,6 +162,21 @@ def _blank_rules(schema: type[BaseModel]) -> dict[str, Any]:
         else:
             rules[name] = info.default
     return {name: rule for name, rule in rules.items() if name in schema.model_fields}
+
+
+@cache
+def free_text(schema: type[BaseModel]) -> frozenset[str]:
+    """The fields whose document admits any text (no pattern, format or least length)."""
+    document = schema.model_json_schema()
+    found = set()
+    for name, node in document.get("properties", {}).items():
+        options = node.get("anyOf", [node])
+        for option in options:
+            if option.get("type") == "string" and not {"pattern", "minLength", "format"} & set(
+                option
+            ):
+                found.add(name)
+    return frozenset(found)
 
 
 def _admits_none(annotation: Any) -> bool:

@@ -68,6 +68,7 @@ users = Users(
     ordering=("id", "username", "role", "active", "created_at"),
     default_ordering=("username",),
     search=lambda q: or_(User.username.ilike(f"%{q}%"), User.display_name.ilike(f"%{q}%")),
+    exports=False,
 )
 
 TOKEN_STATUS = case(

@@ -62,6 +62,7 @@ log = Resource(
         "occurred_at": datetime,
         "transaction_id": int,
     },
+    exports=False,
 )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from chaindb.db import is_id
 from chaindb.enterprises.search import name_initials
 from chaindb.errors import N_, Conflict, Invalid, NotFound, from_database_error
 
@@ -233,7 +234,7 @@ def _aliases(kept: dict[str, Any], dup: dict[str, Any]) -> list[str]:
 
 def merged_into(session: Session | Connection, key: int | str) -> int | None:
     """The enterprise a merged one became part of, by the merged one's id or credit code."""
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit() and len(key) < 18):
+    if isinstance(key, int) or (isinstance(key, str) and is_id(key) and len(key) < 18):
         condition, value = "merged_id = :v", int(key)
     else:
         condition, value = "merged_uscc = :v", str(key).strip().upper()
