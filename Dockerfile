@@ -8,13 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml README.md babel.cfg alembic.ini gunicorn.conf.py ./
+COPY pyproject.toml setup.py README.md babel.cfg alembic.ini gunicorn.conf.py ./
 COPY alembic ./alembic
 COPY chaindb ./chaindb
 COPY seeds ./seeds
-RUN pip install "babel>=2.16" \
-    && pybabel -q compile -d chaindb/translations \
-    && pip install . \
+# The build compiles the translation catalogs (setup.py).
+RUN pip install . \
     && useradd --system --uid 10001 --home /app chaindb \
     && mkdir -p /app/data && chown chaindb /app/data
 

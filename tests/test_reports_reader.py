@@ -6,6 +6,7 @@ leaves it in place for the others.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import psycopg
@@ -15,7 +16,13 @@ from sqlalchemy import Connection, make_url, text
 
 from chaindb.reports import VIEWS
 from chaindb.reports import reader as reader_module
-from chaindb.reports.reader import READER, SECRET_TABLES, grant_reader, grant_reader_on
+from chaindb.reports.reader import (
+    READER,
+    SECRET_TABLES,
+    grant_reader,
+    grant_reader_on,
+    reader_url,
+)
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
@@ -147,3 +154,42 @@ def test_the_command_grants_and_says_how_to_connect(granted, engine, monkeypatch
     assert result.exit_code == 0, result.output
     assert f"{READER}@" in result.output
     assert engine.url.database in result.output
+    # What it prints connects, as the reader, to this database: over TCP (DATABASE_URL) or
+    # over the embedded server's Unix socket.
+    printed = re.search(r"psql '([^']+)'", result.output)
+    assert printed, result.output
+    with psycopg.connect(printed.group(1)) as connection:
+        assert connection.execute("SELECT current_user, current_database()").fetchone() == (
+            READER,
+            engine.url.database,
+        )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql+psycopg://owner:s3cret@db.example:5433/chaindb?sslmode=require",
+            f"postgresql://{READER}@db.example:5433/chaindb?sslmode=require",
+        ),
+        (
+            "postgresql+psycopg://postgres@127.0.0.1/chaindb",
+            f"postgresql://{READER}@127.0.0.1/chaindb",
+        ),
+        (
+            "postgresql+psycopg://postgres@[::1]:5432/chaindb",
+            f"postgresql://{READER}@[::1]:5432/chaindb",
+        ),
+        (
+            # The embedded server: no host, a socket folder, an empty password.
+            "postgresql+psycopg://postgres:@/chaindb?host=/srv/my%20app/.chaindb/pgdata",
+            f"postgresql://{READER}@/chaindb?host=/srv/my%20app/.chaindb/pgdata",
+        ),
+        (
+            "postgresql+psycopg:///chaindb?host=/run/pg&user=owner&password=s3cret",
+            f"postgresql://{READER}@/chaindb?host=/run/pg",
+        ),
+    ],
+)
+def test_the_printed_url_names_the_reader_the_server_and_no_password(url, expected):
+    assert reader_url(url) == expected

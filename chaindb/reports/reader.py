@@ -17,8 +17,11 @@ database.
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import quote
+
 import click
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import URL, Connection, Engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 READER = "chaindb_reader"
@@ -155,6 +158,40 @@ def _exists(connection: Connection, name: str, *, kind: str = "regclass") -> boo
     return found is not None
 
 
+def reader_url(url: URL | str) -> str:
+    """A libpq URL (for psql or a BI tool) to the same database as chaindb_reader, no password.
+
+    A server reached over a Unix socket (the embedded one) has no host in its URL but a `host`
+    parameter naming the socket's folder: it is kept, written as a plain path, as libpq reads
+    it (`postgresql://chaindb_reader@/chaindb?host=/path/to/pgdata`). Other parameters (sslmode,
+    ...) are kept; a password or user given as a parameter is not.
+    """
+    url = make_url(url)
+    netloc = quote(READER, safe="") + "@"
+    if url.host:
+        netloc += f"[{url.host}]" if ":" in url.host else url.host
+    if url.port:
+        netloc += f":{url.port}"
+    params = [
+        f"{quote(key, safe='')}={quote(value, safe='/')}"
+        for key, values in url.query.items()
+        if key not in ("user", "password")
+        for value in (values if isinstance(values, tuple) else (values,))
+    ]
+    query = "?" + "&".join(params) if params else ""
+    return f"postgresql://{netloc}/{quote(url.database or '', safe='')}{query}"
+
+
+def _socket_folder(url: URL) -> str | None:
+    """The folder of the Unix socket the URL connects through, if it names no TCP host."""
+    host = url.query.get("host")
+    if isinstance(host, tuple):
+        host = host[0] if host else None
+    if url.host or not host or not host.startswith("/"):
+        return None
+    return host
+
+
 def _engine() -> Engine:
     from chaindb.config import ConfigError, Settings
     from chaindb.database import resolve_url
@@ -189,5 +226,10 @@ def grant_reader_command(password: str | None) -> None:
         raise click.ClickException(f"grant-reader: {message}") from None
     finally:
         engine.dispose()
-    url = engine.url.set(username=READER, password=None, drivername="postgresql")
-    click.echo(f"{READER} can read {url.database}: psql '{url.render_as_string()}'")
+    click.echo(f"{READER} can read {engine.url.database}: psql '{reader_url(engine.url)}'")
+    socket = _socket_folder(engine.url)
+    if socket is not None:
+        note = f"over the Unix socket in {socket}, from this machine"
+        if (Path(socket) / "PG_VERSION").is_file():  # a data folder: chaindb's own PostgreSQL
+            note += ", while a chaindb command (chaindb run) keeps its PostgreSQL running"
+        click.echo(f"({note})")

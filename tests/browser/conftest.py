@@ -206,7 +206,8 @@ def browser():
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests need Debian's Chromium "
-            "(apt-get install -y chromium; .ci/run installs it on CI).",
+            "(./scripts/browser installs it, and ./scripts/test runs that; or as root: "
+            "apt-get install -y chromium).",
             pytrace=False,
         )
     from playwright.sync_api import sync_playwright
