@@ -200,7 +200,7 @@ def load_projects(conn: Connection, report: Report) -> None:
     segments = SegmentLookup(conn)
     table = Project.__table__
     conn.execute(
-        sql_text("SELECT set_config('chaindb.stage_note', 'recorded by the demo seed', true)")
+        sql_text("SELECT set_config('chaindb.stage_note', '演示数据录入', true)")
     )
     for row in read_csv(DIR / "projects.csv", PROJECT_COLUMNS):
         v = row.values
