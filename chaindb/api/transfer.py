@@ -15,7 +15,7 @@ import io
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -43,21 +43,7 @@ ALWAYS_READ_ONLY = ("created_at", "updated_at")
 
 def cell(value: Any) -> Any:
     """A value as a spreadsheet cell: ISO dates, exact decimals, lists joined by |."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (list, tuple)):
-        return "|".join(str(v) for v in value)
-    return value
+    return sheets.plain(value.value if isinstance(value, Enum) else value)
 
 
 def exported_at() -> str:
