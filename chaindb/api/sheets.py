@@ -185,12 +185,13 @@ def _chain(first: list, rest: Iterator) -> Iterator:
 
 
 def _shown(value: Any, number_format: str | None) -> str:
+    """A value as wide as the sheet shows it (for the column's width)."""
     if value is None:
         return ""
     if isinstance(value, Decimal) and number_format in ("yi", "wan"):
         return f"{value:,.2f}"
     if isinstance(value, datetime):
-        return "2026-01-01 00:00"
+        return "yyyy-mm-dd hh:mm"  # as wide as the cell shows any time
     if isinstance(value, (list, tuple)):
         return "、".join(str(v) for v in value)
     return str(value)
