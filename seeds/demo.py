@@ -199,9 +199,7 @@ def load_projects(conn: Connection, report: Report) -> None:
     projects = Lookup(conn, Project.__table__, "name", "project above this line")
     segments = SegmentLookup(conn)
     table = Project.__table__
-    conn.execute(
-        sql_text("SELECT set_config('chaindb.stage_note', '演示数据录入', true)")
-    )
+    conn.execute(sql_text("SELECT set_config('chaindb.stage_note', '演示数据录入', true)"))
     for row in read_csv(DIR / "projects.csv", PROJECT_COLUMNS):
         v = row.values
         if v["stage"] not in set(Stage):
