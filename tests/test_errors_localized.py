@@ -119,12 +119,13 @@ def test_reference_and_bulk_messages_keep_their_english():
 
 
 def test_import_messages_keep_their_english():
-    from chaindb.api.transfer import parse_table
+    from chaindb.api.tables import MAX_COLUMNS, read_lines
 
-    error = refusal(lambda: parse_table(b"a,b\n1,2,3\n", "x.csv", "text/csv"))
-    assert error.message == "line 2: 3 values for 2 columns"
-    assert error.details == [{"field": "line 2", "message": "line 2: 3 values for 2 columns"}]
-    error = refusal(lambda: parse_table(b"a\n", "", "image/png", uploaded=False))
+    wide = ",".join(["x"] * (MAX_COLUMNS + 1)).encode()
+    error = refusal(lambda: read_lines(b"a\n" + wide, "x.csv", "text/csv"))
+    assert error.message == f"line 2: more than {MAX_COLUMNS} columns"
+    assert error.details == [{"field": "file", "message": error.message}]
+    error = refusal(lambda: read_lines(b"a\n", "", "image/png", uploaded=False))
     assert error.message == "import CSV (text/csv) or XLSX, not image/png"
 
 
@@ -277,7 +278,8 @@ def extracted(tmp_path_factory) -> set[str]:
         "no chain %(key)r",
         "%(count)s rows refer to it",
         "no planning unit with id %(value)s",
-        "line %(line)s: %(values)s values for %(columns)s columns",  # transfer.py
+        "line %(line)s: more than %(columns)s columns",  # api/tables.py
+        "%(values)s values for %(columns)s columns",  # api/transfer.py
         "dropping a project needs a reason",  # projects/service.py: whole sentences
         "reviving a dropped project needs a reason",
         "moving a project back from %(from_stage)s to %(to_stage)s needs a reason",

@@ -10,8 +10,6 @@ twice creates once and then finds every row unchanged.
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,18 +23,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from chaindb.api import exchange, sheets
+from chaindb.api import exchange, sheets, tables
 from chaindb.api.schemas import lax_input
 from chaindb.db import is_id
-from chaindb.errors import N_, BadRequest, DomainError, Invalid, UnsupportedMediaType
+from chaindb.errors import N_, BadRequest, DomainError, Invalid
 
 if TYPE_CHECKING:
     from chaindb.api.resource import Resource
 
 EXPORT_BATCH = 2000
-MAX_IMPORT_ROWS = 50_000
-CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_IMPORT_ROWS = tables.MAX_ROWS
+XLSX_TYPE = tables.XLSX_TYPE
+Lines = tables.Lines
 # Read-only columns of every record: an import ignores them (the id matches the record).
 ALWAYS_READ_ONLY = ("created_at", "updated_at")
 
@@ -133,135 +131,18 @@ def export(
 # --- import -------------------------------------------------------------------------------------
 
 
-Table = tuple[list[str], list[tuple[int, dict[str, str]]]]
-
-
-def read_upload() -> Table:
-    """The uploaded table: its header and its rows with their line numbers."""
-    upload = request.files.get("file")
-    if upload is not None:
-        data, name, mimetype = upload.read(), upload.filename or "", upload.mimetype
-    elif request.files:
-        raise BadRequest("send the file in a form field named 'file'", field="file")
-    else:
-        data, name, mimetype = request.get_data(), "", request.mimetype
-    return parse_table(data, name, mimetype, uploaded=upload is not None)
-
-
-def parse_table(data: bytes, name: str, mimetype: str | None, *, uploaded: bool = True) -> Table:
-    """A CSV or XLSX file's header and rows, with their line numbers."""
-    if not data:
-        raise BadRequest("the upload is empty", field="file")
-    is_xlsx = name.lower().endswith(".xlsx") or mimetype == XLSX_TYPE or data[:2] == b"PK"
-    if is_xlsx:
-        return _read_xlsx(data)
-    if (
-        mimetype
-        and mimetype not in CSV_TYPES
-        and not name.lower().endswith(".csv")
-        and not uploaded
-    ):
-        raise UnsupportedMediaType(
-            "import CSV (text/csv) or XLSX, not %(mimetype)s",
-            params={"mimetype": mimetype},
-            field="Content-Type",
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadRequest("the CSV is not UTF-8 text", field="file") from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
-    rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            where = f"line {reader.line_num}"  # the field: a place in the file, not words
-            raise Invalid(
-                "line %(line)s: %(values)s values for %(columns)s columns",
-                params={"line": reader.line_num, "values": len(values), "columns": len(header)},
-                field=where,
-            )
-        rows.append((reader.line_num, dict(zip(header, values, strict=True))))
-    return header, rows
-
-
-def _read_xlsx(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises several kinds for a file that is not a workbook
-        raise BadRequest("the file is not a readable XLSX workbook", field="file") from None
-    sheet = workbook.worksheets[0]
-    lines = sheet.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(lines, ())]
-    rows = []
-    for number, values in enumerate(lines, start=2):
-        if values is None or all(v is None or str(v).strip() == "" for v in values):
-            continue
-        record = {}
-        for name, value in zip(header, values, strict=False):
-            record[name] = (
-                "" if value is None else cell(value) if not isinstance(value, str) else value
-            )
-        rows.append((number, {k: str(v) for k, v in record.items()}))
-    workbook.close()
-    return header, rows
-
-
-Lines = list[tuple[int, list[str]]]
-
-
-def read_lines(data: bytes, name: str, mimetype: str | None, *, uploaded: bool = True) -> Lines:
-    """Every non-blank line of a CSV or XLSX file as text cells, with its line number."""
-    if not data:
-        raise BadRequest("the upload is empty", field="file")
-    is_xlsx = name.lower().endswith(".xlsx") or mimetype == XLSX_TYPE or data[:2] == b"PK"
-    if is_xlsx:
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises several kinds for a file that is not a workbook
-            raise BadRequest("the file is not a readable XLSX workbook", field="file") from None
-        lines: Lines = []
-        for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1):
-            cells = ["" if v is None else v if isinstance(v, str) else str(cell(v)) for v in values]
-            if any(c.strip() for c in cells):
-                lines.append((number, cells))
-        workbook.close()
-        return lines
-    if (
-        mimetype
-        and mimetype not in CSV_TYPES
-        and not name.lower().endswith(".csv")
-        and not uploaded
-    ):
-        raise UnsupportedMediaType(
-            "import CSV (text/csv) or XLSX, not %(mimetype)s",
-            params={"mimetype": mimetype},
-            field="Content-Type",
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadRequest("the CSV is not UTF-8 text", field="file") from None
-    reader = csv.reader(io.StringIO(text))
-    return [(reader.line_num, values) for values in reader if any(v.strip() for v in values)]
-
-
 def upload_lines() -> Lines:
     """The uploaded file's lines (the body, or a form field named file)."""
     upload = request.files.get("file")
     if upload is not None:
         data, name, mimetype = upload.read(), upload.filename or "", upload.mimetype
-    elif request.files:
+    elif request.files or request.mimetype == "multipart/form-data":
+        # A form without that field, or one werkzeug could not read (it reads broken ones as
+        # empty): no boundary, a part never closed.
         raise BadRequest("send the file in a form field named 'file'", field="file")
     else:
         data, name, mimetype = request.get_data(), "", request.mimetype
-    return read_lines(data, name, mimetype, uploaded=upload is not None)
+    return tables.read_lines(data, name, mimetype, uploaded=upload is not None)
 
 
 @dataclass
@@ -337,6 +218,12 @@ def read_plan(resource: Resource, session: Session, lines: Lines) -> Plan:
     for number, cells in body_lines:
         body: dict[str, Any] = {}
         try:
+            if len(cells) > len(header):  # tables.read_lines drops trailing empty cells
+                raise Invalid(
+                    N_("%(values)s values for %(columns)s columns"),
+                    params={"values": len(cells), "columns": len(header)},
+                    field="file",
+                )
             for position, name in reading.fields.items():
                 raw = cells[position] if position < len(cells) else ""
                 if not str(raw).strip():

@@ -38,7 +38,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 
-from chaindb.api import transfer
+from chaindb.api import tables, transfer
 from chaindb.api.exchange import UNIT_OF_FORMAT, SheetColumn
 from chaindb.api.resource import Resource
 from chaindb.api.schemas import lax_input
@@ -428,7 +428,7 @@ class Pages:
                     if upload is None:
                         raise Invalid(N_("Choose a CSV or XLSX file."), field="file")
                     data = upload.read()
-                    lines = transfer.read_lines(data, upload.filename or "", upload.mimetype)
+                    lines = tables.read_lines(data, upload.filename or "", upload.mimetype)
                     form.upload.data = _keep_upload(data)
                     dry_run = True
                 status, report = transfer.import_rows(
@@ -687,7 +687,7 @@ def _load_upload(token: str) -> transfer.Lines:
     if not path.exists():
         raise Invalid(N_("The checked file is gone; upload it again."), field="file")
     data = path.read_bytes()
-    return transfer.read_lines(data, "", None)
+    return tables.read_lines(data, "", None)
 
 
 def _drop_upload(token: str | None) -> None:
