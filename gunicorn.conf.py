@@ -16,4 +16,6 @@ workers = int(os.environ.get("CHAINDB_WORKERS") or 2 * multiprocessing.cpu_count
 threads = int(os.environ.get("CHAINDB_THREADS") or 1)
 worker_class = "gthread" if threads > 1 else "sync"
 loglevel = os.environ.get("CHAINDB_LOG_LEVEL", "info").lower()
-timeout = 60
+# A worker busy longer than this is killed. The longest request is an import of the largest file
+# allowed (10,000 rows, chaindb.api.tables): bench/import_rows.py measures it well under this.
+timeout = 120
