@@ -60,6 +60,22 @@ class Timestamped:
     )
 
 
+# How long text a person writes may be, in characters (not bytes): the database's CHECKs
+# (chaindb.models), the API's schemas (chaindb.api.schemas) and the forms (chaindb.web.forms)
+# all take their limits from text_limit.
+SHORT_TEXT = 200  # a name, a person, a unit, a product, an issuer: one line
+LONG_TEXT = 4000  # free text: notes, descriptions, sources, reasons
+# A column or field whose name ends in one of these words holds prose (stage_reason,
+# uscc_override_reason, stage_note ...).
+PROSE_WORDS = frozenset({"notes", "note", "description", "source", "reason"})
+
+
+def text_limit(column_name: str) -> int:
+    """The most characters a text column (or the form field or API field of that name) holds:
+    LONG_TEXT for prose, SHORT_TEXT for everything else. An array of text limits each item."""
+    return LONG_TEXT if column_name.rsplit("_", 1)[-1] in PROSE_WORDS else SHORT_TEXT
+
+
 def is_id(text: str) -> bool:
     """Text that names a row by its surrogate key: ASCII digits that fit a bigint."""
     return text.isascii() and text.isdigit() and len(text) < 19

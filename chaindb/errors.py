@@ -19,6 +19,8 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from chaindb.db import text_limit
+
 log = logging.getLogger(__name__)
 
 
@@ -333,6 +335,9 @@ def error_body(
 # --- translation ---------------------------------------------------------------------------------
 
 
+# Text over its limit, said alike by the API's schemas and the database's CHECKs.
+TOO_LONG = N_("at most %(max_length)s characters")
+
 # pydantic's errors by type, as chaindb says them (and translates them); the context's values
 # fill the placeholders. Another type keeps pydantic's own English.
 VALIDATION_MESSAGES = {
@@ -340,7 +345,7 @@ VALIDATION_MESSAGES = {
     "extra_forbidden": N_("not a field of this record"),
     "string_type": N_("should be text"),
     "string_too_short": N_("cannot be empty"),
-    "string_too_long": N_("at most %(max_length)s characters"),
+    "string_too_long": TOO_LONG,
     "string_pattern_mismatch": N_("not in the expected form"),
     "int_type": N_("should be a whole number"),
     "int_parsing": N_("should be a whole number"),
@@ -486,6 +491,17 @@ def _check_field(constraint: str, table: str | None) -> str:
     return name
 
 
+def _too_long(constraint: str, table: str | None) -> Invalid | None:
+    """A refusal by a text limit, ck_<table>_<column>_length (chaindb.models.limit_text), as
+    the API's schemas say it: "<column>: at most N characters"."""
+    if not (table and constraint.startswith(f"ck_{table}_") and constraint.endswith("_length")):
+        return None
+    column = constraint[len(f"ck_{table}_") : -len("_length")]
+    return Invalid(
+        Message(TOO_LONG, {"max_length": text_limit(column)}), prefix=column, field=column
+    )
+
+
 def from_database_error(exc: DBAPIError) -> DomainError:
     """A database refusal as the API's error; never the SQL, never the parameters."""
     orig = exc.orig
@@ -531,6 +547,9 @@ def from_database_error(exc: DBAPIError) -> DomainError:
         field = match.group("cols").split(",")[-1].strip() if match else "id"
         return Invalid("the referenced record does not exist", prefix=field, field=field)
     if isinstance(orig, pg.CheckViolation):
+        too_long = _too_long(constraint, table)
+        if too_long is not None:
+            return too_long
         field = getattr(diag, "column_name", None) or _check_field(constraint, table)
         return Invalid(
             "the values break the rule %(constraint)s",

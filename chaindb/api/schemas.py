@@ -12,6 +12,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_orig
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from werkzeug.routing import BaseConverter
 
+from chaindb.db import LONG_TEXT, SHORT_TEXT
+
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
@@ -20,6 +22,12 @@ IdOrKey = Annotated[
     Field(description="An id, or the natural key (a chain's code, a district's code, "
           "an enterprise's credit code)"),
 ]  # fmt: skip
+
+# Text written into a limited column (chaindb.db.text_limit): a name, a person, a unit, a
+# product ... or prose (notes, descriptions, sources, reasons). Combine with a Field of the
+# field's own (a description, a least length) as usual.
+ShortText = Annotated[str, Field(max_length=SHORT_TEXT)]
+LongText = Annotated[str, Field(max_length=LONG_TEXT)]
 
 
 def _null_means_default(schema: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chaindb.api.schemas import ReadSchema, Schema
+from chaindb.api.schemas import ReadSchema, Schema, ShortText
 from chaindb.auth.models import Role
 from chaindb.auth.service import MIN_PASSWORD
 
@@ -33,7 +33,7 @@ class UserCreate(Schema):
         pattern=USERNAME, description="2-64 letters, digits or _ . @ -; unique regardless of case"
     )
     role: Role
-    display_name: str | None = None
+    display_name: ShortText | None = None
     password: str | None = PASSWORD
 
 
@@ -41,7 +41,7 @@ class UserUpdate(Schema):
     """The fields to change; password null removes the password (tokens still work)."""
 
     role: Role | None = None
-    display_name: str | None = None
+    display_name: ShortText | None = None
     active: bool | None = None
     password: str | None = PASSWORD
 
@@ -53,7 +53,7 @@ class TokenStatus(StrEnum):
 
 
 class TokenCreate(Schema):
-    name: str | None = Field(None, max_length=200, description="What the token is for")
+    name: ShortText | None = Field(None, description="What the token is for")
     expires_in_days: int | None = Field(
         None, ge=1, le=3650, description="Days until it expires; empty: never"
     )

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from chaindb.chains.models import Chain, ChainGroup, ChainTier, RoleKind, SegmentPosition
-from chaindb.db import db, is_id
+from chaindb.db import LONG_TEXT, db, is_id
 from chaindb.web.forms import (
     DecimalField,
     EnterpriseField,
@@ -72,6 +72,8 @@ def iconic_chain_options() -> list[tuple[int, str]]:
 
 class AliasesField(StringField):
     """A list of names typed on one line, separated by commas or 、."""
+
+    max_length = LONG_TEXT  # the line; the API refuses a name longer than text_limit("aliases")
 
     def process_data(self, value: Any) -> None:
         if isinstance(value, list | tuple):

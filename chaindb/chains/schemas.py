@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from chaindb.api.schemas import IdOrKey, ReadSchema, Schema
+from chaindb.api.schemas import IdOrKey, LongText, ReadSchema, Schema, ShortText
 from chaindb.chains.models import ChainGroup, ChainTier, RoleKind, SegmentPosition
 
 
@@ -13,18 +13,18 @@ class ChainFields(Schema):
     code: str = Field(
         pattern=r"^[a-z][a-z0-9-]{1,39}$", description="Lower-case slug, e.g. automotive"
     )
-    name_zh: str = Field(min_length=1, description="Chinese name, e.g. 汽车")
-    name_en: str | None = None
+    name_zh: ShortText = Field(min_length=1, description="Chinese name, e.g. 汽车")
+    name_en: ShortText | None = None
     tier: ChainTier
     group: ChainGroup | None = None
-    chief: str | None = Field(None, description="Chain chief (链长)")
+    chief: ShortText | None = Field(None, description="Chain chief (链长)")
     target_2030_cny_100m: Decimal | None = Field(
         None, ge=0, max_digits=14, decimal_places=2, description="2030 target, 亿元"
     )
-    target_2030_scope: str | None = None
-    aliases: list[str] = Field(default_factory=list)
+    target_2030_scope: ShortText | None = None
+    aliases: list[ShortText] = Field(default_factory=list)
     sort_order: int = 0
-    notes: str | None = None
+    notes: LongText | None = None
 
 
 class ChainCreate(ChainFields):
@@ -42,11 +42,11 @@ class SegmentFields(Schema):
         pattern=r"^[a-z0-9][a-z0-9.-]{0,39}$",
         description="Unique within the chain, e.g. battery.cell",
     )
-    name_zh: str = Field(min_length=1)
-    name_en: str | None = None
+    name_zh: ShortText = Field(min_length=1)
+    name_en: ShortText | None = None
     position: SegmentPosition
     sort_order: int = 0
-    description: str | None = None
+    description: LongText | None = None
 
 
 class SegmentCreate(SegmentFields):
@@ -64,8 +64,8 @@ class ChainRoleFields(Schema):
     segment_id: int | None = Field(None, description="A segment of the same chain")
     since: date | None = Field(None, description="First day the role holds")
     until: date | None = Field(None, description="Last day; empty while it holds")
-    source: str | None = None
-    notes: str | None = None
+    source: LongText | None = None
+    notes: LongText | None = None
 
 
 class ChainRoleCreate(ChainRoleFields):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from chaindb.api.schemas import ReadSchema, Schema
+from chaindb.api.schemas import LongText, ReadSchema, Schema, ShortText
 from chaindb.districts.models import DistrictKind
 
 
@@ -13,12 +13,14 @@ class DistrictCreate(Schema):
         description="6-digit NBS code, or a local upper-case code for a zone",
     )
     is_official_code: bool = Field(description="True when code is an official NBS / GB/T 2260 code")
-    name_zh: str = Field(min_length=1, description="Chinese name")
-    name_en: str | None = None
+    name_zh: ShortText = Field(min_length=1, description="Chinese name")
+    name_en: ShortText | None = None
     kind: DistrictKind
-    aliases: list[str] = Field(default_factory=list, description="Other names and legacy codes")
+    aliases: list[ShortText] = Field(
+        default_factory=list, description="Other names and legacy codes"
+    )
     sort_order: int = 0
-    notes: str | None = None
+    notes: LongText | None = None
 
 
 class DistrictRead(ReadSchema, DistrictCreate):

@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 
 from chaindb.chains.forms import ROLE_LABELS
-from chaindb.db import is_id
+from chaindb.db import LONG_TEXT, is_id
 from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
 from chaindb.web.forms import (
     YES_NO,
@@ -94,6 +94,8 @@ def any_of(labels: dict[str, Any]) -> list[SelectChoice]:
 
 class NamesField(StringField):
     """A list of names typed as one line, separated by commas or 、."""
+
+    max_length = LONG_TEXT  # the line; the API refuses a name longer than text_limit("aliases")
 
     def process_data(self, value: Any) -> None:
         if isinstance(value, (list, tuple)):

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
 
-from chaindb.api.schemas import Confirmable, IdOrKey, ReadSchema, Schema
+from chaindb.api.schemas import Confirmable, IdOrKey, LongText, ReadSchema, Schema, ShortText
 from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
 
 
@@ -32,13 +32,15 @@ class EnterpriseFields(Schema):
         description="Accept a genuine early code that fails the check character; needs "
         "uscc_override_reason",
     )
-    uscc_override_reason: str | None = Field(
+    uscc_override_reason: LongText | None = Field(
         None, description="Why the check-character override was granted, and by whom"
     )
-    name_zh: str = Field(min_length=1, description="Registered Chinese name, e.g. 比亚迪济南基地")
-    name_en: str | None = None
-    short_name: str | None = Field(None, description="Short name (简称), e.g. 比亚迪")
-    aliases: list[str] = Field(default_factory=list, description="Former and other names")
+    name_zh: ShortText = Field(
+        min_length=1, description="Registered Chinese name, e.g. 比亚迪济南基地"
+    )
+    name_en: ShortText | None = None
+    short_name: ShortText | None = Field(None, description="Short name (简称), e.g. 比亚迪")
+    aliases: list[ShortText] = Field(default_factory=list, description="Former and other names")
     region_code: str | None = Field(
         None,
         pattern=r"^[0-9]{6}$",
@@ -49,7 +51,7 @@ class EnterpriseFields(Schema):
     ownership: Ownership | None = None
     founded_on: Day | None = Field(None, description="Date of establishment")
     active: StrictBool = Field(True, description="False once deregistered or closed")
-    notes: str | None = None
+    notes: LongText | None = None
 
 
 class EnterpriseCreate(EnterpriseFields, Confirmable):
@@ -78,8 +80,8 @@ class DesignationFields(Schema):
     valid_until: Day | None = Field(
         None, description="Last day it is valid (not before 1 January of year); empty if open"
     )
-    issuer: str | None = Field(None, description="Granting authority")
-    notes: str | None = None
+    issuer: ShortText | None = Field(None, description="Granting authority")
+    notes: LongText | None = None
 
 
 class DesignationCreate(DesignationFields):

@@ -23,6 +23,7 @@ from chaindb.projects.models import Channel, Project, ProjectKind, Stage
 from chaindb.projects.service import needs_reason
 from chaindb.supply.service import chain_masters
 from chaindb.web.forms import (
+    PICKED_MAX_LENGTH,
     YES_NO,
     DecimalField,
     EnterpriseField,
@@ -121,6 +122,8 @@ def project_label(project_id: int) -> str | None:
 
 class ProjectField(StringField):
     """A project typed by its exact name, its id, or picked from the suggestions ("name #id")."""
+
+    max_length = PICKED_MAX_LENGTH
 
     def __init__(self, label: Any = None, validators: Any = None, **kw: Any) -> None:
         render_kw = {

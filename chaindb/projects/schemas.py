@@ -13,7 +13,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chaindb.api.schemas import Confirmable, IdOrKey, ReadSchema, Schema, partial
+from chaindb.api.schemas import (
+    Confirmable,
+    IdOrKey,
+    LongText,
+    ReadSchema,
+    Schema,
+    ShortText,
+    partial,
+)
 from chaindb.projects.models import Channel, ProjectKind, Stage
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
@@ -22,9 +30,9 @@ Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
 class ProjectFields(Schema):
     """The columns a client writes, other than references given by natural key."""
 
-    name: str = Field(min_length=1, description="Project name, as the offices write it")
+    name: ShortText = Field(min_length=1, description="Project name, as the offices write it")
     segment_id: int | None = Field(None, description="A segment (环节) of the project's chain")
-    investor_name: str | None = Field(
+    investor_name: ShortText | None = Field(
         None, description="Investor's name when it is not (yet) an enterprise in chaindb"
     )
     kind: ProjectKind = Field(
@@ -60,10 +68,10 @@ class ProjectFields(Schema):
     capacity_reached_on: dt.date | None = Field(None, description="Full capacity reached (达产)")
     dropped_on: dt.date | None = Field(None, description="Date dropped (终止)")
     is_key: bool = Field(False, description="City key project (市级重点项目)")
-    responsible_unit: str | None = None
-    responsible_person: str | None = None
-    source: str | None = Field(None, description="Where the facts come from")
-    notes: str | None = None
+    responsible_unit: ShortText | None = None
+    responsible_person: ShortText | None = None
+    source: LongText | None = Field(None, description="Where the facts come from")
+    notes: LongText | None = None
 
 
 class ProjectWrite(ProjectFields, Confirmable):
@@ -84,10 +92,10 @@ class ProjectWrite(ProjectFields, Confirmable):
 class ProjectCreate(ProjectWrite):
     """A new project; the reason and note go into its first stage-history entry."""
 
-    stage_reason: str | None = Field(
+    stage_reason: LongText | None = Field(
         None, description="Why it starts at this stage; required when it starts as dropped"
     )
-    stage_note: str | None = Field(None, description="A note for the first history entry")
+    stage_note: LongText | None = Field(None, description="A note for the first history entry")
 
 
 # PATCH: any column, none required. `stage` is accepted only unchanged (the answer to a change
@@ -111,10 +119,10 @@ class StageMove(Schema):
         "construction_started_on, production_started_on, capacity_reached_on, dropped_on) "
         "unless the project already holds one from reaching that stage before"
     )
-    reason: str | None = Field(
+    reason: LongText | None = Field(
         None, description="Why; required when moving backwards, dropping or reviving"
     )
-    note: str | None = None
+    note: LongText | None = None
 
 
 class StageEventRead(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chaindb.api.schemas import Confirmable, IdOrKey, ReadSchema, Schema
+from chaindb.api.schemas import Confirmable, IdOrKey, LongText, ReadSchema, Schema, ShortText
 from chaindb.chains.schemas import ChainRoleRead
 from chaindb.supply.models import LinkStatus
 
@@ -24,7 +24,9 @@ def _verified_now(data: Any) -> Any:
 
 class SupplyLinkFields(Schema):
     segment_id: int | None = Field(None, description="A segment of the link's chain, when known")
-    product: str | None = Field(None, min_length=1, description="What is supplied, when known")
+    product: ShortText | None = Field(
+        None, min_length=1, description="What is supplied, when known"
+    )
     annual_value_cny_10k: Value10k = Field(
         None, ge=0, max_digits=16, decimal_places=2, description="Annual supply value, 万元"
     )
@@ -33,12 +35,12 @@ class SupplyLinkFields(Schema):
     status: LinkStatus = Field(
         LinkStatus.ACTIVE, description="proposed (matched, not yet supplying), active or ended"
     )
-    reported_by: str | None = Field(
+    reported_by: ShortText | None = Field(
         None, description="Who reported the link (office, survey, enterprise)"
     )
     verified: bool = Field(False, description="True once verified; sets verified_at if not given")
     verified_at: datetime | None = Field(None, description="When it was verified")
-    notes: str | None = None
+    notes: LongText | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -59,15 +61,15 @@ class SupplyLinkUpdate(Confirmable):
     buyer_id: IdOrKey | None = None
     chain_id: IdOrKey | None = None
     segment_id: int | None = None
-    product: str | None = Field(None, min_length=1)
+    product: ShortText | None = Field(None, min_length=1)
     annual_value_cny_10k: Value10k = Field(None, ge=0, max_digits=16, decimal_places=2)
     since: date | None = None
     until: date | None = None
     status: LinkStatus | None = None
-    reported_by: str | None = None
+    reported_by: ShortText | None = None
     verified: bool | None = None
     verified_at: datetime | None = None
-    notes: str | None = None
+    notes: LongText | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -172,7 +174,7 @@ class SuppliersPage(BaseModel):
 
 class EndLink(Schema):
     until: date | None = Field(None, description="Last day of supply; today when empty")
-    reason: str | None = Field(None, min_length=1, description="Why it ended (kept in notes)")
+    reason: LongText | None = Field(None, min_length=1, description="Why it ended (kept in notes)")
 
 
 class ChainMasterCreate(Schema):
@@ -180,8 +182,8 @@ class ChainMasterCreate(Schema):
     chain: IdOrKey = Field(description="The chain (id or code)")
     since: date | None = Field(None, description="First day of the role; today when empty")
     segment_id: int | None = Field(None, description="A segment of the chain, when specific")
-    source: str | None = None
-    notes: str | None = None
+    source: LongText | None = None
+    notes: LongText | None = None
 
 
 class ChainMasterRevoke(Schema):

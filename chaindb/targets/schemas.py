@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from chaindb.api.schemas import IdOrKey, ReadSchema, Schema
+from chaindb.api.schemas import IdOrKey, LongText, ReadSchema, Schema
 from chaindb.targets.models import Metric, Scope, Unit
 
 # numeric(16, 4) in the database
@@ -22,8 +22,8 @@ class TargetFields(Schema):
     actual_value: Decimal | None = Field(
         None, **VALUE, description="Actual value for the year, in unit"
     )
-    source: str | None = Field(None, description="Where the figures come from")
-    notes: str | None = None
+    source: LongText | None = Field(None, description="Where the figures come from")
+    notes: LongText | None = None
 
 
 class TargetCreate(TargetFields):

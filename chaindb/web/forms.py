@@ -16,12 +16,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import Field, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import Length, StopValidation, ValidationError
 
 from chaindb.chains.models import Chain, ChainSegment
-from chaindb.db import db, is_id
+from chaindb.db import SHORT_TEXT, db, is_id, text_limit
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.search import search_clause
@@ -40,7 +40,9 @@ class CatalogTranslations:
         return flask_babel.gettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return flask_babel.ngettext(singular, plural, n)
+        # Unfilled: WTForms fills it (%(max)d ...); flask_babel.ngettext would fill %(num)d
+        # only, and fail on the others.
+        return flask_babel.get_translations().ungettext(singular, plural, n)
 
 
 def plural_(singular: str, plural: str) -> str:
@@ -82,11 +84,27 @@ CATALOG = CatalogTranslations()
 
 class Form(FlaskForm):
     """A form whose built-in messages (required, not a number ...) speak the reader's language,
-    from chaindb's own catalogs."""
+    from chaindb's own catalogs, and whose text fields take no more than their column holds."""
 
     class Meta:
         def get_translations(self, form: Any) -> CatalogTranslations:
             return CATALOG
+
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+            """A text field without a Length of its own gets Length(max=...): its class's
+            max_length, else text_limit of its name (the column it writes); the input shows it
+            as maxlength. Hidden fields carry the page's own values, passwords their own rules."""
+            field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+            if (
+                isinstance(field, StringField)
+                and not isinstance(field, (HiddenField, PasswordField))
+                and not any(isinstance(v, Length) for v in field.validators)
+            ):
+                limit = getattr(field, "max_length", None) or text_limit(field.short_name)
+                # A new list: the unbound field's list is shared by every form of the class.
+                field.validators = [*field.validators, Length(max=limit)]
+                field.flags.maxlength = limit
+            return field
 
 
 class RecordForm(Form):
@@ -193,6 +211,11 @@ def segment_options() -> list[tuple[int, str]]:
     return [(id_, f"{chain} · {name}") for id_, chain, name in rows]
 
 
+# A picker holds a name typed, or one picked from the suggestions with its id ("name #id",
+# an id of at most 18 digits).
+PICKED_MAX_LENGTH = SHORT_TEXT + len(" #") + 18
+
+
 def enterprise_label(enterprise_id: int) -> str | None:
     name = db.session.scalar(select(Enterprise.name_zh).where(Enterprise.id == enterprise_id))
     return None if name is None else f"{name} #{enterprise_id}"
@@ -205,6 +228,8 @@ class EnterpriseField(StringField):
     appear as one types (chinese name, pinyin initials or credit-code prefix). With
     `allow_new`, a name that matches no enterprise is kept as text (a new investor, say).
     """
+
+    max_length = PICKED_MAX_LENGTH
 
     def __init__(self, label: Any = None, validators: Any = None, *, allow_new: bool = False, **kw):
         render_kw = {
