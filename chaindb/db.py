@@ -64,7 +64,7 @@ class Timestamped:
 # (chaindb.models), the API's schemas (chaindb.api.schemas) and the forms (chaindb.web.forms)
 # all take their limits from text_limit.
 SHORT_TEXT = 200  # a name, a person, a unit, a product, an issuer: one line
-LONG_TEXT = 4000  # free text: notes, descriptions, sources, reasons
+LONG_TEXT = 10_000  # free text: notes, descriptions, sources, reasons
 # A column or field whose name ends in one of these words holds prose (stage_reason,
 # uscc_override_reason, stage_note ...).
 PROSE_WORDS = frozenset({"notes", "note", "description", "source", "reason"})

@@ -2,7 +2,7 @@
 schemas and the forms alike.
 
 A 100,000-character project name or a 30 MB note used to be stored. Now every text column a
-person writes holds at most 200 characters (names, persons, units ...) or 4,000 (notes,
+person writes holds at most 200 characters (names, persons, units ...) or 10,000 (notes,
 descriptions, sources, reasons), and every writer is refused past it: an API client with a 422
 naming the field and the limit, a clerk with the message beside the field, an analyst's INSERT
 by the CHECK.
@@ -53,7 +53,7 @@ def limited_columns() -> dict[tuple[str, str], int]:
 
 
 def test_the_policy():
-    assert (SHORT_TEXT, LONG_TEXT) == (200, 4000)
+    assert (SHORT_TEXT, LONG_TEXT) == (200, 10000)
     for name in ("name", "name_zh", "investor_name", "responsible_person", "product", "q",
                  "aliases", "chief", "issuer"):  # fmt: skip
         assert text_limit(name) == SHORT_TEXT, name
@@ -153,7 +153,7 @@ def test_the_openapi_document_shows_the_limits(api):
     schemas = document["components"]["schemas"]
     project = schemas["ProjectCreate"]["properties"]
     assert _max_length(project["name"]) == 200
-    assert _max_length(project["notes"]) == 4000
+    assert _max_length(project["notes"]) == 10000
     assert _max_length(schemas["ProjectUpdate"]["properties"]["name"]) == 200
     assert _max_length(schemas["ChainCreate"]["properties"]["aliases"]) == 200
 
@@ -189,16 +189,16 @@ def test_a_name_one_character_too_long_is_refused_naming_the_field_and_the_limit
     assert count_rows(conn, "project", "project_stage_event") == before
 
 
-@pytest.mark.parametrize("size", [4001, 1_000_000], ids=["4001", "1MB"])
+@pytest.mark.parametrize("size", [10001, 1_000_000], ids=["10001", "1MB"])
 def test_notes_too_long_are_refused(api, conn, size):
     body = _project(conn, notes="注" * size)
     before = count_rows(conn, "project")
-    _refused(api.post(PROJECTS, body), "notes", 4000)
+    _refused(api.post(PROJECTS, body), "notes", 10000)
     assert count_rows(conn, "project") == before
 
 
 def test_values_exactly_at_the_limit_are_accepted(api, conn):
-    body = _project(conn, name="汽" * 200, notes="注" * 4000, stage_reason="因" * 4000,
+    body = _project(conn, name="汽" * 200, notes="注" * 10000, stage_reason="因" * 10000,
                     responsible_person="张" * 200)  # fmt: skip
     response = api.post(PROJECTS, body)
     assert response.status_code == 201, response.get_json()
@@ -206,7 +206,7 @@ def test_values_exactly_at_the_limit_are_accepted(api, conn):
         conn, "SELECT char_length(name), char_length(notes) FROM project WHERE id = :id",
         id=response.get_json()["id"],
     ).one()  # fmt: skip
-    assert tuple(row) == (200, 4000)
+    assert tuple(row) == (200, 10000)
 
 
 def test_a_patch_and_a_stage_move_keep_the_limits(api, conn):
@@ -214,7 +214,7 @@ def test_a_patch_and_a_stage_move_keep_the_limits(api, conn):
     url = f"{PROJECTS}/{created['id']}"
     _refused(api.patch(url, {"responsible_unit": "单" * 201}), "responsible_unit", 200)
     _refused(api.post(f"{url}/stage", {"stage": "negotiating", "date": "2025-01-02",
-                                       "note": "记" * 4001}), "note", 4000)  # fmt: skip
+                                       "note": "记" * 10001}), "note", 10000)  # fmt: skip
     assert api.patch(url, {"responsible_unit": "单" * 200}).status_code == 200
 
 
@@ -231,10 +231,10 @@ def test_a_database_refusal_says_the_field_and_the_limit(api, conn):
     the database's CHECK refuses it, and the answer says so as the schemas would."""
     chain_id = f.chain(conn)
     link = f.supply_link(conn, f.enterprise(conn), f.chain_master(conn, chain_id), chain_id,
-                         notes="旧" * 3990)  # fmt: skip
+                         notes="旧" * 9990)  # fmt: skip
     response = api.post(f"/api/v1/supply-links/{link}/end", {"reason": "停止供货"})
-    _refused(response, "notes", 4000)
-    assert response.get_json()["error"]["message"] == "notes: at most 4000 characters"
+    _refused(response, "notes", 10000)
+    assert response.get_json()["error"]["message"] == "notes: at most 10000 characters"
     status = run_sql(conn, "SELECT status FROM supply_link WHERE id = :id", id=link).scalar_one()
     assert status == "active"
 
@@ -248,14 +248,16 @@ def test_an_analyst_cannot_insert_or_update_past_the_limit(conn):
         f.project(conn, chain_id, district_id, name="项" * 201)
     project_id = f.project(conn, chain_id, district_id, name="项" * 200)
     with refused(conn, "ck_project_notes_length"):
-        run_sql(conn, "UPDATE project SET notes = repeat('注', 4001) WHERE id = :id", id=project_id)
+        run_sql(
+            conn, "UPDATE project SET notes = repeat('注', 10001) WHERE id = :id", id=project_id
+        )
     with refused(conn, "ck_enterprise_aliases_length"):
         f.enterprise(conn, aliases=["简称", "长" * 201])
     with refused(conn, "ck_project_stage_event_reason_length"):
-        run_sql(conn, "SELECT set_config('chaindb.stage_reason', repeat('因', 4001), true)")
+        run_sql(conn, "SELECT set_config('chaindb.stage_reason', repeat('因', 10001), true)")
         run_sql(conn, "UPDATE project SET stage = 'dropped', dropped_on = current_date "
                       "WHERE id = :id", id=project_id)  # fmt: skip
-    f.enterprise(conn, aliases=["长" * 200], notes="注" * 4000)
+    f.enterprise(conn, aliases=["长" * 200], notes="注" * 10000)
 
 
 def test_the_refusal_of_a_check_reads_as_the_field_and_its_limit(conn):
@@ -274,7 +276,7 @@ def test_the_refusal_of_a_check_reads_as_the_field_and_its_limit(conn):
 def test_the_form_inputs_carry_maxlength(web):
     page = web.text("/projects/add")
     assert 'maxlength="200" name="name"' in page
-    assert 'maxlength="4000" name="notes"' in page
+    assert 'maxlength="10000" name="notes"' in page
     assert 'maxlength="220" name="investor_id"' in page  # a name, or one picked: "name #id"
     account = web.text("/account/password")
     assert re.search(r'<input id="new" maxlength="200" minlength="\d+" name="new"', account)
@@ -345,7 +347,7 @@ def _longer_rows_kept(url: str, engine: Engine, caplog: pytest.LogCaptureFixture
         "VALUES (:code, false, :name, 'zone', repeat('注', :size))"
     )
     with engine.begin() as connection:
-        connection.execute(text(zone), {"code": "QBQ", "name": "起步区", "size": 5000})
+        connection.execute(text(zone), {"code": "QBQ", "name": "起步区", "size": 12000})
     with caplog.at_level(logging.WARNING):
         _migrate(url, "upgrade", "28df19e2bcc3")
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -356,7 +358,29 @@ def _longer_rows_kept(url: str, engine: Engine, caplog: pytest.LogCaptureFixture
     assert found.pop("ck_district_notes_length") is False
     assert found and all(found.values())
     with engine.begin() as connection, pytest.raises(DBAPIError):  # a new row is refused
-        connection.execute(text(zone), {"code": "QBR", "name": "另一区", "size": 4001})
+        connection.execute(text(zone), {"code": "QBR", "name": "另一区", "size": 10001})
 
     _migrate(url, "downgrade", "9bd16414f159")
     assert _constraints_validated(engine) == {}
+
+
+def test_a_chains_map_reads_its_segments_even_one_older_than_a_limit(api, conn):
+    """GET /chains/{id}/segments writes the rows as they are: a description stored before the
+    limit (its CHECK left NOT VALID by the migration) is read, not refused as input would be."""
+    chain_id = f.chain(conn)
+    top = f.segment(conn, chain_id, code="top", sort_order=1)
+    f.segment(conn, chain_id, code="top.child", parent_id=top)
+    run_sql(conn, "ALTER TABLE chain_segment DROP CONSTRAINT ck_chain_segment_description_length")
+    run_sql(
+        conn,
+        "UPDATE chain_segment SET description = repeat('述', :n) WHERE id = :id",
+        n=LONG_TEXT + 1,
+        id=top,
+    )
+    response = api.get(f"/api/v1/chains/{chain_id}/segments")
+    assert response.status_code == 200
+    segments = response.get_json()
+    assert [s["code"] for s in segments] == ["top", "top.child"]
+    assert segments[1]["parent_id"] == top and segments[0]["parent_id"] is None
+    assert len(segments[0]["description"]) == LONG_TEXT + 1
+    assert set(segments[0]) >= {"id", "chain_id", "name_zh", "position", "created_at"}

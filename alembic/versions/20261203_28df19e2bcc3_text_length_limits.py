@@ -1,5 +1,5 @@
 """Text length limits: every text column a person writes holds at most 200 characters (names,
-persons, units, products; each alias of a text array) or 4,000 (notes, descriptions, sources,
+persons, units, products; each alias of a text array) or 10,000 (notes, descriptions, sources,
 reasons), as CHECK <table>_<column>_length constraints; text_items_within(text[], integer)
 checks the items of an array.
 
@@ -25,7 +25,7 @@ depends_on: str | Sequence[str] | None = None
 
 log = logging.getLogger("alembic.runtime.migration")
 
-SHORT, LONG = 200, 4000
+SHORT, LONG = 200, 10_000
 # (table, column, most characters)
 TEXT_LIMITS = [
     ("app_user", "display_name", SHORT),
