@@ -384,3 +384,26 @@ def test_a_chains_map_reads_its_segments_even_one_older_than_a_limit(api, conn):
     assert segments[1]["parent_id"] == top and segments[0]["parent_id"] is None
     assert len(segments[0]["description"]) == LONG_TEXT + 1
     assert set(segments[0]) >= {"id", "chain_id", "name_zh", "position", "created_at"}
+
+
+def test_revoking_a_chain_master_answers_with_a_role_older_than_a_limit(api, conn):
+    """The revoke's answer is the ended roles as stored: one with notes from before the limit
+    is answered (not a 500 after the commit)."""
+    chain_id = f.chain(conn)
+    master = f.chain_master(conn, chain_id, since="2021-01-01")
+    run_sql(conn, "ALTER TABLE chain_role DROP CONSTRAINT ck_chain_role_notes_length")
+    run_sql(
+        conn,
+        "UPDATE chain_role SET notes = repeat('注', :n) WHERE enterprise_id = :id",
+        n=LONG_TEXT + 1,
+        id=master,
+    )
+    response = api.post(
+        f"/api/v1/chain-masters/{master}/revoke", {"chain": chain_id, "until": "2024-12-31"}
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["ended_link_ids"] == []
+    [role] = body["roles"]
+    assert role["until"] == "2024-12-31" and role["since"] == "2021-01-01"
+    assert role["role"] == "chain_master" and len(role["notes"]) == LONG_TEXT + 1
