@@ -17,5 +17,5 @@ threads = int(os.environ.get("CHAINDB_THREADS") or 1)
 worker_class = "gthread" if threads > 1 else "sync"
 loglevel = os.environ.get("CHAINDB_LOG_LEVEL", "info").lower()
 # A worker busy longer than this is killed. The longest request is an import of the largest file
-# allowed (10,000 rows, chaindb.api.tables): bench/import_rows.py measures it well under this.
+# allowed (5,000 rows, chaindb.api.tables): bench/import_rows.py measured 45-54 s on 2 cores.
 timeout = 120

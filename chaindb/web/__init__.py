@@ -48,7 +48,7 @@ def init_web(app: Flask) -> None:
     app.session_interface = PagesSessionInterface()
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _gate: the API has none
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
-    # An import of 10,000 rows (chaindb.api.tables) is a few MB; nothing larger is read.
+    # An import of 5,000 rows (chaindb.api.tables) is a few MB; nothing larger is read.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
     app.config.setdefault("WTF_I18N_ENABLED", False)  # WTForms' own catalogs, see web.forms
