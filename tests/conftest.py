@@ -43,13 +43,14 @@ def admin_url() -> str:
     return _admin_url()
 
 
-def migrate(url: str, revision: str = "head") -> None:
+def migrate(url: str, revision: str = "head", *, action: str = "upgrade") -> None:
+    """Alembic's upgrade (or downgrade) of the database at `url` to `revision`."""
     engine = make_engine(url)
     with engine.begin() as conn:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = conn
         cfg.attributes["configure_logger"] = False
-        command.upgrade(cfg, revision)
+        getattr(command, action)(cfg, revision)
     engine.dispose()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -11,18 +10,9 @@ from sqlalchemy import inspect, text
 from chaindb.db import make_engine
 from chaindb.migrations import alembic_config
 from chaindb.models import Base
+from tests.conftest import migrate
 
 TABLES = {table.name for table in Base.metadata.sorted_tables}
-
-
-def _run(url: str, action: str, revision: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        cfg = alembic_config(url)
-        cfg.attributes["connection"] = conn
-        cfg.attributes["configure_logger"] = False
-        getattr(command, action)(cfg, revision)
-    engine.dispose()
 
 
 def _tables_and_functions(url: str) -> tuple[set[str], int]:
@@ -42,17 +32,17 @@ def test_there_is_one_head():
 
 def test_upgrade_downgrade_upgrade_on_an_empty_database(scratch_database):
     url = scratch_database()
-    _run(url, "upgrade", "head")
+    migrate(url)
     tables, functions = _tables_and_functions(url)
     assert tables >= TABLES
     assert functions > 0
 
-    _run(url, "downgrade", "base")
+    migrate(url, "base", action="downgrade")
     tables, functions = _tables_and_functions(url)
     assert tables == {"alembic_version"}
     assert functions == 0  # our functions and btree_gist's are gone
 
-    _run(url, "upgrade", "head")
+    migrate(url)
     tables, _ = _tables_and_functions(url)
     assert tables >= TABLES
 

@@ -15,7 +15,6 @@ import re
 from typing import Any
 
 import pytest
-from alembic import command
 from pydantic import BaseModel
 from sqlalchemy import ARRAY, CheckConstraint, Connection, Engine, Text, text
 from sqlalchemy.exc import DBAPIError
@@ -24,12 +23,11 @@ from chaindb.api.resource import Resource
 from chaindb.auth.schemas import TokenCreate, UserCreate, UserUpdate
 from chaindb.db import LONG_TEXT, SHORT_TEXT, make_engine, text_limit
 from chaindb.errors import from_database_error
-from chaindb.migrations import alembic_config
 from chaindb.models import UNLIMITED_TEXT, Base
 from chaindb.projects.schemas import ProjectCreate, StageMove
 from chaindb.supply.schemas import ChainMasterCreate, EndLink, SupplierLinkCreate
 from tests import factories_sql as f
-from tests.conftest import count_rows, refused, run_sql
+from tests.conftest import count_rows, migrate, refused, run_sql
 from tests.test_web_minimal_input import messages
 
 PROJECTS = "/api/v1/projects"
@@ -310,19 +308,9 @@ def test_an_alias_too_long_is_shown_beside_the_aliases(web, conn):
 # --- the migration on a database holding longer text -------------------------------------------
 
 
-def _migrate(url: str, action: str, revision: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        cfg = alembic_config(url)
-        cfg.attributes["connection"] = connection
-        cfg.attributes["configure_logger"] = False
-        getattr(command, action)(cfg, revision)
-    engine.dispose()
-
-
 def test_the_migration_keeps_longer_rows_and_says_so(scratch_database, caplog):
     url = scratch_database()
-    _migrate(url, "upgrade", "9bd16414f159")
+    migrate(url, "9bd16414f159")
     engine = make_engine(url)
     try:
         _longer_rows_kept(url, engine, caplog)
@@ -349,7 +337,7 @@ def _longer_rows_kept(url: str, engine: Engine, caplog: pytest.LogCaptureFixture
     with engine.begin() as connection:
         connection.execute(text(zone), {"code": "QBQ", "name": "起步区", "size": 12000})
     with caplog.at_level(logging.WARNING):
-        _migrate(url, "upgrade", "28df19e2bcc3")
+        migrate(url, "28df19e2bcc3")
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warned) == 1 and "ck_district_notes_length" in warned[0], warned
     assert "1 rows of district have a longer notes" in warned[0]
@@ -360,7 +348,7 @@ def _longer_rows_kept(url: str, engine: Engine, caplog: pytest.LogCaptureFixture
     with engine.begin() as connection, pytest.raises(DBAPIError):  # a new row is refused
         connection.execute(text(zone), {"code": "QBR", "name": "另一区", "size": 10001})
 
-    _migrate(url, "downgrade", "9bd16414f159")
+    migrate(url, "9bd16414f159", action="downgrade")
     assert _constraints_validated(engine) == {}
 
 

@@ -32,9 +32,7 @@ if TYPE_CHECKING:
     from chaindb.api.resource import Resource
 
 EXPORT_BATCH = 2000
-MAX_IMPORT_ROWS = tables.MAX_ROWS
 XLSX_TYPE = tables.XLSX_TYPE
-Lines = tables.Lines
 # Read-only columns of every record: an import ignores them (the id matches the record).
 ALWAYS_READ_ONLY = ("created_at", "updated_at")
 
@@ -131,7 +129,7 @@ def export(
 # --- import -------------------------------------------------------------------------------------
 
 
-def upload_lines() -> Lines:
+def upload_lines() -> tables.Lines:
     """The uploaded file's lines (the body, or a form field named file)."""
     upload = request.files.get("file")
     if upload is not None:
@@ -158,7 +156,7 @@ def import_rows(
     session: Session,
     *,
     dry_run: bool,
-    lines: Lines | None = None,
+    lines: tables.Lines | None = None,
     confirm: Sequence[str] = (),
 ) -> tuple[int, dict[str, Any]]:
     """Apply every row, or none: the status and the per-row report.
@@ -181,7 +179,7 @@ def import_rows(
     return status, summary
 
 
-def read_plan(resource: Resource, session: Session, lines: Lines) -> Plan:
+def read_plan(resource: Resource, session: Session, lines: tables.Lines) -> Plan:
     """The header found (under an office export's title rows), each column's field, and every
     row as the body the API takes: names, labels and yes/no read back into ids and codes."""
     columns = resource.sheet_columns()
@@ -191,8 +189,8 @@ def read_plan(resource: Resource, session: Session, lines: Lines) -> Plan:
     start = exchange.find_header(lines, known)
     header = lines[start][1] if lines else []
     body_lines = lines[start + 1 :]
-    if len(body_lines) > MAX_IMPORT_ROWS:
-        limit = f"{MAX_IMPORT_ROWS:,}"
+    if len(body_lines) > tables.MAX_ROWS:  # tables counted the lines, title lines included
+        limit = f"{tables.MAX_ROWS:,}"
         raise Invalid("at most %(rows)s rows per import", params={"rows": limit}, field="file")
     reading = exchange.read_header(header, columns, writable, read_only)
     if reading.unknown:

@@ -682,7 +682,7 @@ def _upload_name(token: str) -> str:
     return f"{current_user.id}-{token}"  # only its uploader can confirm it
 
 
-def _load_upload(token: str) -> transfer.Lines:
+def _load_upload(token: str) -> tables.Lines:
     path = _upload_dir() / _upload_name(token)
     if not path.exists():
         raise Invalid(N_("The checked file is gone; upload it again."), field="file")
