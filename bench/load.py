@@ -19,7 +19,7 @@ Uses DATABASE_URL's server (else the embedded one). For each scale:
    foreign-key order, in one transaction of one connection, with every trigger firing as for
    the loader (the triggers write project_stage_event and change_log; those rows are not
    copied). The session sets what the
-   loader sets: synchronous_commit off, chaindb.actor and chaindb.stage_note once, and
+   loader sets: synchronous_commit off, chaindb.actor, chaindb.stage_note and chaindb.stage_date ('unknown') once, and
    chaindb.stage_reason around each run of projects whose stage event carries a reason (dropped
    projects): one COPY per run, in id order, so that the stage events come out identical. The
    identity sequences are then set past the copied ids. The COPY time covers all of that and the
@@ -378,6 +378,7 @@ def _copy(url: str, files: list[Dump]) -> tuple[float, dict[str, float]]:
             cur.execute("SET LOCAL synchronous_commit = off")
             cur.execute("SELECT set_config('chaindb.actor', %s, true)", (ACTOR,))
             cur.execute("SELECT set_config('chaindb.stage_note', %s, true)", (SOURCE,))
+            cur.execute("SELECT set_config('chaindb.stage_date', 'unknown', true)")
             reason: str | None = None
             for table, columns, file_reason, path, _rows in files:
                 if table == STAGE_TABLE and file_reason != reason:

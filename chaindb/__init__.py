@@ -88,6 +88,19 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     return app
 
 
+def start_background(app: Flask) -> None:
+    """Start what a serving process runs beside its requests: the report refresher
+    (chaindb.reports.listener), unless the settings turn it off. `chaindb run` and the WSGI
+    entry point call it; tests and commands that only build an app do not."""
+    from sqlalchemy import Engine
+
+    from chaindb.reports import listener
+
+    engine = db.engine(app)
+    if app.config["SETTINGS"].reports_listen and isinstance(engine, Engine):
+        listener.start(engine)
+
+
 def select_locale() -> str:
     """Chinese unless the reader chose English: on their account, or (signed out) a cookie."""
     chosen = request.args.get("lang")

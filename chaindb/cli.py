@@ -42,10 +42,11 @@ def main() -> None:
 @click.option("--host", default=None, help="Address to bind [CHAINDB_HOST, 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [CHAINDB_PORT, 5000].")
 def run(host: str | None, port: int | None) -> None:
-    from chaindb import create_app
+    from chaindb import create_app, start_background
 
     settings = _settings()
     app = create_app(settings=settings)
+    start_background(app)
     host, port = host or settings.host, port or settings.port
     # SIGTERM ends the process like Ctrl+C does, so that exit handlers stop an embedded server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -86,9 +86,11 @@ class Settings:
     token_cache_seconds: int = 10
     # Session cookies only over HTTPS: on in production, off for http://127.0.0.1 in development.
     secure_cookies: bool = False
-    # How often the deployment refreshes the materialized reports (the pages say so); None =
-    # on demand only (the refresh button, seeds, `chaindb db refresh-reports`).
-    reports_refresh_minutes: int | None = None
+    # Whether the web processes keep the materialized reports current (chaindb.reports.listener:
+    # one of them refreshes the reports a write made stale, within a second or so). Off where
+    # something else does (`chaindb db refresh-reports --listen`) or in tests that refresh
+    # themselves.
+    reports_listen: bool = True
     # Amounts beyond these are saved only once confirmed (a slip between 元, 万元 and 亿元?):
     # a project's amounts in 亿元, a supply link's annual value in 万元.
     confirm_project_above_cny_100m: Decimal = Decimal(500)
@@ -110,12 +112,9 @@ class Settings:
             port = int(env.get("CHAINDB_PORT", "5000"))
             pool = int(env.get("CHAINDB_DB_POOL_SIZE", "5"))
             token_cache = int(env.get("CHAINDB_TOKEN_CACHE_SECONDS", "10"))
-            refresh = env.get("CHAINDB_REPORTS_REFRESH_MINUTES") or None
-            refresh_minutes = int(refresh) if refresh is not None else None
         except ValueError as exc:
             raise ConfigError(
-                "CHAINDB_PORT, CHAINDB_DB_POOL_SIZE, CHAINDB_TOKEN_CACHE_SECONDS and "
-                "CHAINDB_REPORTS_REFRESH_MINUTES must be "
+                "CHAINDB_PORT, CHAINDB_DB_POOL_SIZE and CHAINDB_TOKEN_CACHE_SECONDS must be "
                 f"integers: {exc}"
             ) from exc
         project_limit = _amount(env, "CHAINDB_CONFIRM_PROJECT_ABOVE_CNY_100M", "500")
@@ -137,7 +136,7 @@ class Settings:
             db_pool_size=pool,
             token_cache_seconds=token_cache,
             log_level=env.get("CHAINDB_LOG_LEVEL", "INFO"),
-            reports_refresh_minutes=refresh_minutes,
+            reports_listen=_flag(env.get("CHAINDB_REPORTS_LISTEN"), default=True),
             secure_cookies=_flag(env.get("CHAINDB_SECURE_COOKIES"), default=name == "production"),
             confirm_project_above_cny_100m=project_limit,
             confirm_link_above_cny_10k=link_limit,

@@ -200,6 +200,8 @@ def load_projects(conn: Connection, report: Report) -> None:
     segments = SegmentLookup(conn)
     table = Project.__table__
     conn.execute(sql_text("SELECT set_config('chaindb.stage_note', '演示数据录入', true)"))
+    # A stage the sources do not date gets no day in the history (never the day of the load).
+    conn.execute(sql_text("SELECT set_config('chaindb.stage_date', 'unknown', true)"))
     for row in read_csv(DIR / "projects.csv", PROJECT_COLUMNS):
         v = row.values
         if v["stage"] not in set(Stage):

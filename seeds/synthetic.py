@@ -189,6 +189,8 @@ def load(
             cur.execute("SET LOCAL synchronous_commit = off")
             cur.execute("SELECT set_config('chaindb.actor', %s, true)", (ACTOR,))
             cur.execute("SELECT set_config('chaindb.stage_note', %s, true)", (SOURCE,))
+            # Invented projects have no day for the stages their dates do not give.
+            cur.execute("SELECT set_config('chaindb.stage_date', 'unknown', true)")
             chains = cur.execute(
                 "SELECT id, code, name_zh FROM chain ORDER BY sort_order, id"
             ).fetchall()

@@ -71,10 +71,9 @@ def test_bad_values_name_the_variable(name, value):
         Settings.from_env({name: value})
 
 
-def test_the_reports_refresh_period_is_read_and_checked():
-    assert Settings.from_env({}).reports_refresh_minutes is None
-    assert (
-        Settings.from_env({"CHAINDB_REPORTS_REFRESH_MINUTES": "10"}).reports_refresh_minutes == 10
-    )
-    with pytest.raises(ConfigError, match="CHAINDB_REPORTS_REFRESH_MINUTES"):
-        Settings.from_env({"CHAINDB_REPORTS_REFRESH_MINUTES": "often"})
+def test_the_report_refresher_is_on_unless_turned_off():
+    assert Settings.from_env({}).reports_listen is True
+    assert Settings.from_env({"CHAINDB_REPORTS_LISTEN": "off"}).reports_listen is False
+    assert Settings.from_env({"CHAINDB_REPORTS_LISTEN": "1"}).reports_listen is True
+    with pytest.raises(ConfigError, match="true or false"):
+        Settings.from_env({"CHAINDB_REPORTS_LISTEN": "sometimes"})

@@ -759,6 +759,7 @@ def test_project_pipeline_counts_each_project_once_per_stage(conn, world):
         dropped_on=date(2018, 3, 25),
     )
     move(conn, x, "signed", date(2018, 4, 2), signed_on=date(2018, 4, 2))
+    refresh_reports(conn, views=["report_project_pipeline"])
 
     found = {
         (r["month"], r["stage"]): (r["projects"], r["agreed_investment_cny_100m"])
@@ -809,6 +810,7 @@ def test_project_rates(conn, world):
             funds_arrived_cny_100m=funds,
             **more,
         )
+    refresh_reports(conn, views=["report_project_rates"])
     found = {
         r["month"]: r for r in rows(conn, "SELECT * FROM report_project_rates WHERE year = 2019")
     }

@@ -147,6 +147,36 @@ def test_demo_builds_the_automotive_chain_around_byd(seeded_engine):
     ]
 
 
+def test_the_demo_dates_only_what_its_sources_date(seeded_engine):
+    """No stage of a demo project is dated to the day the seed ran: 弗迪电池, 吉利 and 江龙 are
+    in production on days the sources do not give."""
+    run(seeded_engine, reference.load)
+    run(seeded_engine, demo.load)
+    with seeded_engine.connect() as conn:
+        today = conn.execute(
+            text("SELECT count(*) FROM project_stage_event WHERE occurred_on = current_date")
+        ).scalar_one()
+        unknown = dict(
+            conn.execute(
+                text(
+                    "SELECT p.name, e.occurred_on FROM project_stage_event e "
+                    "JOIN project p ON p.id = e.project_id WHERE e.to_stage = 'in_production'"
+                )
+            ).all()
+        )
+        entered_this_month = conn.execute(
+            text(
+                "SELECT count(*) FROM report_project_pipeline "
+                "WHERE month = date_trunc('month', current_date)::date"
+            )
+        ).scalar_one()
+    assert today == 0
+    assert unknown["弗迪动力电池项目（一二期）"] is None
+    assert unknown["吉利智慧新能源整车项目"] is None
+    assert unknown["江龙汽车零部件项目"] is None
+    assert entered_this_month == 0
+
+
 def test_demo_needs_the_reference_seed(seeded_engine):
     with pytest.raises(SeedError, match="seed reference"):
         run(seeded_engine, demo.load)

@@ -425,12 +425,9 @@ def test_refreshing_the_candidates_refreshes_the_gaps_they_read(web, world, conn
     assert after["report_chain_overview"] == before["report_chain_overview"]
 
 
-def test_a_configured_schedule_is_named(web, world, app):
-    app.config["REPORTS_REFRESH_MINUTES"] = 10
+def test_without_a_refresher_the_page_says_so(web, world):
     page = web.text("/reports/supplier-tiers")
-    assert "每 10 分钟刷新一次，也可随时刷新" in page
-    del app.config["REPORTS_REFRESH_MINUTES"]
-    assert "（按需刷新）" in web.text("/reports/supplier-tiers")
+    assert "未运行刷新程序" in page and "立即刷新" in page
 
 
 def test_viewers_see_the_time_but_may_not_refresh(web_as, world, conn):

@@ -38,6 +38,9 @@ def init_api(app: OpenAPI) -> None:
     app.register_blueprint(docs)
     for domain in (districts, chains, enterprises, supply, projects, targets, changes, auth):
         import_module(f"{domain.__name__}.api").register(app)
+    from chaindb.reports.api import register as register_reports
+
+    register_reports(app)
 
 
 def _before_request() -> None:

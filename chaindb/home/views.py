@@ -18,6 +18,7 @@ from chaindb.enterprises.models import Enterprise
 from chaindb.projects.forms import STAGE_LABELS
 from chaindb.projects.models import Project, Stage
 from chaindb.supply.models import SupplyLink
+from chaindb.targets.forms import METRIC_LABELS
 from chaindb.web import href, may
 
 bp = Blueprint("home", __name__)
@@ -54,17 +55,17 @@ def _counts() -> dict[str, int]:
 
 def _cards(counts: dict[str, int]) -> list[dict[str, Any]]:
     return [
-        {"figure": counts["enterprises"], "what": _l("enterprises"),
+        {"key": "enterprises", "figure": counts["enterprises"], "what": _l("enterprises"),
          "href": href("enterprises.list")},
-        {"figure": counts["chain_masters"], "what": _l("chain masters (链主)"),
+        {"key": "chain_masters", "figure": counts["chain_masters"], "what": _l("chain masters (链主)"),
          "href": href("supply.masters")},
-        {"figure": counts["suppliers"], "what": _l("suppliers in active supply links"),
+        {"key": "suppliers", "figure": counts["suppliers"], "what": _l("suppliers in active supply links"),
          "href": href("supply_links.list", status="active")},
-        {"figure": counts["supply_links"], "what": _l("active supply links"),
+        {"key": "supply_links", "figure": counts["supply_links"], "what": _l("active supply links"),
          "href": href("supply_links.list", status="active")},
-        {"figure": counts["projects"], "what": _l("projects"), "href": href("projects.list")},
-        {"figure": counts["chains"], "what": _l("chains"), "href": href("chains.list")},
-        {"figure": counts["districts"], "what": _l("planning units"),
+        {"key": "projects", "figure": counts["projects"], "what": _l("projects"), "href": href("projects.list")},
+        {"key": "chains", "figure": counts["chains"], "what": _l("chains"), "href": href("chains.list")},
+        {"key": "districts", "figure": counts["districts"], "what": _l("planning units"),
          "href": href("districts.list")},
     ]  # fmt: skip
 
@@ -120,6 +121,31 @@ def _scaled(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _goal() -> dict[str, Any] | None:
+    """The city's goal with the nearest year still to come (else the latest), against its
+    actual (report_target_progress: the year's own, or the latest one known)."""
+    row = (
+        db.session.execute(
+            text(
+                "SELECT year, metric, unit, target_value, actual_value, actual_year, "
+                "actual_metric, progress FROM report_target_progress WHERE scope = 'city' "
+                "ORDER BY year < extract(year FROM current_date) - 1, "
+                "abs(year - extract(year FROM current_date)), metric LIMIT 1"
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    goal = dict(row)
+    goal["metric_label"] = METRIC_LABELS.get(row["metric"], row["metric"])
+    goal["actual_metric_label"] = METRIC_LABELS.get(row["actual_metric"], row["actual_metric"])
+    goal["href"] = href("reports.show", name="target-progress")
+    goal["bar"] = min(100.0, round(float(row["progress"] or 0) * 100, 1))
+    return goal
+
+
 def _recent_changes() -> list[Change]:
     stmt = select(Change).order_by(Change.id.desc()).limit(RECENT_CHANGES)
     if not may("admin"):
@@ -133,6 +159,7 @@ def index() -> str:
     return render_template(
         "home.html",
         cards=_cards(_counts()),
+        goal=_goal(),
         stages=_by_stage(),
         chains=_by_chain(),
         changes=changes,

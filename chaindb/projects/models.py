@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    Integer,
     Numeric,
     String,
     Text,
@@ -233,11 +234,47 @@ class ProjectStageEvent(Timestamped, Base):
         String(20), comment="Stage before the move; NULL when the project was created"
     )
     to_stage: Mapped[str] = mapped_column(String(20), comment="Stage after the move")
-    occurred_on: Mapped[date] = mapped_column(Date, comment="Date the move happened")
+    occurred_on: Mapped[date | None] = mapped_column(
+        Date,
+        comment="Date the move happened; NULL when not known (a project recorded at a stage it "
+        "reached on a day nobody recorded)",
+    )
     reason: Mapped[str | None] = mapped_column(
         Text, comment="Why; required when moving backwards, dropping or reviving"
     )
     note: Mapped[str | None] = mapped_column(Text, comment="Free text")
     actor: Mapped[str] = mapped_column(
         Text, comment="Who made the move (the chaindb user, else the database user)"
+    )
+
+
+class ProjectMilestone(Base):
+    """A stage a project has reached, with the day when known; kept by a trigger on project."""
+
+    __tablename__ = "project_milestone"
+    __table_args__ = (
+        one_of("stage", Stage, name="stage"),
+        Index("ix_project_milestone_stage_reached_on", "stage", "reached_on"),
+        {
+            "comment": "The stages each project has reached, with the day it got there when "
+            "known (one row per project and stage). Derived: kept by the trigger "
+            "project_sync_milestones from the project and its stage history (project_reached()); "
+            "read it through report_project_milestones"
+        },
+    )
+
+    project_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("project.id", ondelete="CASCADE"),
+        primary_key=True,
+        comment="The project",
+    )
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True, comment="The stage reached")
+    rank: Mapped[int | None] = mapped_column(
+        Integer, comment="Position of the stage (lead = 1 .. at_capacity = 6); NULL for dropped"
+    )
+    reached_on: Mapped[date | None] = mapped_column(
+        Date,
+        comment="The day it first got there: that of the first stage event into it, else the "
+        "project's date for the stage; NULL when unknown",
     )

@@ -132,7 +132,7 @@ class StageEventRead(BaseModel):
     project_id: int
     from_stage: Stage | None = Field(description="Stage before; null for the creation")
     to_stage: Stage
-    occurred_on: dt.date
+    occurred_on: dt.date | None
     reason: str | None
     note: str | None
     actor: str = Field(description="Who moved it (the chaindb user)")

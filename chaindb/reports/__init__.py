@@ -10,7 +10,8 @@ from __future__ import annotations
 from importlib.resources import files
 
 # In creation order: a view comes after the views it reads (report_gap_candidates reads
-# report_chain_gaps); report_supplier_tiers.sql also creates the function supplier_tiers.
+# report_chain_gaps; the pipeline and the rates read report_project_milestones);
+# report_supplier_tiers.sql also creates the function supplier_tiers.
 VIEWS = [
     "report_chain_overview",
     "report_chain_master_suppliers",
@@ -18,6 +19,7 @@ VIEWS = [
     "report_gap_candidates",
     "report_supplier_tiers",
     "report_district_chain_matrix",
+    "report_project_milestones",
     "report_project_pipeline",
     "report_project_rates",
     "report_target_progress",
@@ -33,10 +35,27 @@ MATERIALIZED = (
     "report_chain_gaps",
     "report_gap_candidates",
     "report_supplier_tiers",
+    "report_project_pipeline",
+    "report_project_rates",
 )
 
 # Materialized view -> the materialized views it reads: refreshing it refreshes them first.
 READS = {"report_gap_candidates": ("report_chain_gaps",)}
+
+# Materialized view -> the tables it reads: a write to one makes it stale. Each of these tables
+# notifies the refresher when written (chaindb.reports.listener; the trigger
+# <table>_reports_changed).
+SOURCES = {
+    "report_chain_overview": ("chain", "chain_role", "enterprise", "project", "supply_link"),
+    "report_chain_master_suppliers": ("chain", "chain_role", "enterprise", "supply_link"),
+    "report_chain_gaps": ("chain", "chain_role", "chain_segment", "enterprise", "supply_link"),
+    "report_gap_candidates": ("chain_segment", "enterprise", "supply_link"),
+    "report_supplier_tiers": ("chain", "chain_role", "enterprise", "supply_link"),
+    # project_milestone and project_stage_event are written by project's triggers only.
+    "report_project_pipeline": ("project",),
+    "report_project_rates": ("project",),
+}
+NOTIFYING_TABLES = tuple(sorted({table for tables in SOURCES.values() for table in tables}))
 
 # Functions created with the views, with their argument types (for DROP FUNCTION).
 FUNCTIONS = ["supplier_tiers(bigint, integer)"]

@@ -52,6 +52,7 @@ class Col:
     link: tuple[str, str] | None = None  # (endpoint, the column holding the id it takes)
     shown: bool = True  # ids are exported, not shown: the names beside them are
     enterprise: bool = False  # an enterprise id (or an array of them), shown by name
+    empty: Any = None  # what an empty value means, shown in its place (e.g. "date unknown")
 
 
 def Text(name: str, label: Any, **kw: Any) -> Col:
@@ -429,11 +430,12 @@ REPORTS: dict[str, Report] = {
             view="report_project_pipeline",
             title=_l("Project pipeline"),
             description=_l(
-                "Per month and stage: the projects that entered the stage that month and their "
-                "agreed investment (current amounts)."
+                "Per month and stage: the projects that reached the stage that month and their "
+                "agreed investment (current amounts). A project that passed a stage on a day "
+                "nobody recorded counts under \u201cdate unknown\u201d, never on an invented day."
             ),
             columns=(
-                Col("month", _l("Month"), format="month"),
+                Col("month", _l("Month"), format="month", empty=_l("date unknown")),
                 Id("year"),
                 Text("stage", _l("Stage"), choices=STAGE_LABELS),
                 Count("projects", _l("Projects")),
@@ -461,10 +463,11 @@ REPORTS: dict[str, Report] = {
                 "per month of the agreed start: the fulfilment rate (履约率)."
             ),
             columns=(
-                Col("month", _l("Month"), format="month"),
+                Col("month", _l("Month"), format="month", empty=_l("date unknown")),
                 Id("year"),
                 Count("signed_projects", _l("Signed projects")),
                 Count("started_projects", _l("Started")),
+                Count("started_date_unknown", _l("Of which start date unknown")),
                 Rate("start_rate", _l("Start rate")),
                 Yi("agreed_investment_cny_100m", _l("Agreed investment")),
                 Yi("funds_arrived_cny_100m", _l("Funds arrived")),
@@ -483,15 +486,20 @@ REPORTS: dict[str, Report] = {
                 limit=12,
                 title=_l("Rates per month"),
             ),
-            note=_l("A rate is empty when there is nothing to divide by."),
+            note=_l(
+                "A project that reached a later stage (投产, 达产) counts as started even without "
+                "a recorded start date; the column beside says how many such dates are missing. "
+                "A rate is empty when there is nothing to divide by."
+            ),
         ),
         Report(
             name="target-progress",
             view="report_target_progress",
             title=_l("Target progress"),
             description=_l(
-                "Actual values against the year's targets, for the city, a chain or a planning "
-                "unit."
+                "Every target the data holds, for the city, a chain or a planning unit (the "
+                "chains' 2030 targets too), against its actual: the year's own, or else the "
+                "latest one known (the year and metric beside it say which)."
             ),
             columns=(
                 Id("target_id"),
@@ -511,8 +519,11 @@ REPORTS: dict[str, Report] = {
                 Text("unit", _l("Unit"), choices=UNIT_LABELS),
                 Count("target_value", _l("Target")),
                 Count("actual_value", _l("Actual")),
+                Text("actual_year", _l("Actual of year")),
+                Text("actual_metric", _l("Actual of metric"), choices=METRIC_LABELS),
                 Rate("progress", _l("Progress")),
                 Count("remaining_value", _l("Remaining")),
+                Id("origin"),
             ),
             filters=(CHAIN, DISTRICT, YEAR, SCOPE),
             order_by=("-year", "scope", "chain_code", "district_code", "metric"),

@@ -6,9 +6,9 @@ and never wait (a plain REFRESH, used only while a view has never been populated
 them out until it commits). Each refresh is recorded in report_refresh: when it began (the figures
 are the data as of then) and how long it took; the report pages show it.
 
-Who refreshes: the compose stack's `reports` service every 10 minutes, `chaindb db
-refresh-reports` by hand or from cron, a seed run that changed rows (seeds.runner), and an
-editor's "Refresh now" on a report page. REFRESH needs the owner of the views (the user that runs
+Who refreshes: the refresher (chaindb.reports.listener) as writes commit, in a web process or
+`chaindb db refresh-reports --listen` (the compose stack's `reports` service); `chaindb db
+refresh-reports` by hand; a seed run that changed rows (seeds.runner). REFRESH needs the owner of the views (the user that runs
 the migrations); two refreshes of one view run one after the other.
 
 report_gap_candidates reads the materialized view report_chain_gaps: the views refresh in
@@ -102,6 +102,28 @@ def last_refresh(session: Session, view: str) -> tuple[datetime, Decimal | None]
     return None if row is None else (row.refreshed_at, row.seconds)
 
 
+def _listen(engine: Engine) -> None:
+    import signal
+    import sys
+
+    from chaindb.reports.listener import Refresher
+
+    def refreshed(views: list[str], took: dict[str, float]) -> None:
+        figures = ", ".join(f"{view} {seconds:.2f} s" for view, seconds in took.items())
+        click.echo(f"refreshed {figures}")
+
+    refresher = Refresher(engine, on_refresh=refreshed)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo("refresh-reports: waiting for writes (Ctrl+C stops)")
+    try:
+        refresher.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        refresher.stop()
+        engine.dispose()
+
+
 def _engine() -> Engine:
     from chaindb.config import ConfigError, Settings
     from chaindb.database import resolve_url
@@ -117,7 +139,8 @@ def _engine() -> Engine:
     "refresh-reports",
     help="Refresh the materialized reporting views (report_chain_overview, "
     "report_chain_master_suppliers, report_chain_gaps, report_gap_candidates, "
-    "report_supplier_tiers) concurrently: readers keep the previous figures until each is done. "
+    "report_supplier_tiers, report_project_pipeline, report_project_rates) concurrently: "
+    "readers keep the previous figures until each is done. "
     "Run it as the user that runs the migrations.",
 )
 @click.option(
@@ -128,8 +151,17 @@ def _engine() -> Engine:
     help="Only this view (repeatable), and the materialized views it reads "
     "(report_gap_candidates: report_chain_gaps first); all of them when left out.",
 )
-def refresh_command(views: tuple[str, ...]) -> None:
+@click.option(
+    "--listen",
+    is_flag=True,
+    help="Then stay, refreshing the views a write makes stale as it commits (LISTEN "
+    "chaindb_reports), until stopped; one such refresher works at a time, others wait.",
+)
+def refresh_command(views: tuple[str, ...], listen: bool) -> None:
     engine = _engine()
+    if listen:
+        _listen(engine)
+        return
     try:
         # A transaction per view: its lock ends with it, and a failure keeps the views before.
         for view in refresh_order(views or None):

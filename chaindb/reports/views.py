@@ -36,7 +36,7 @@ from chaindb.chains.models import ChainRole, RoleKind
 from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, Invalid, NotFound
-from chaindb.reports import catalog, charts
+from chaindb.reports import catalog, charts, listener
 from chaindb.reports.catalog import Col, Filter, Report
 from chaindb.reports.refresh import last_refresh, refresh_reports
 from chaindb.web import FILTERS
@@ -156,7 +156,7 @@ def month(value: Any) -> str:
 def text_of(col: Col | None, value: Any) -> str:
     """A value as the pages write it: a vocabulary's label, 亿元, a percentage ..."""
     if value is None or value == "":
-        return ""
+        return str(col.empty) if col is not None and col.empty is not None else ""
     if isinstance(value, Enum):
         value = value.value
     if col is not None and col.choices is not None:
@@ -175,7 +175,7 @@ def text_of(col: Col | None, value: Any) -> str:
 def cell(row: Mapping[str, Any], col: Col, names: Mapping[int, str]) -> Markup:
     value = row.get(col.name)
     if value is None or value == "" or value == []:
-        return Markup('<span class="muted">—</span>')
+        return Markup('<span class="muted">{}</span>').format(col.empty or "—")
     if col.enterprise:
         ids = value if isinstance(value, (list, tuple)) else [value]
         links = []
@@ -239,31 +239,27 @@ def chart_figure(report: Report, values: Mapping[str, Any]) -> charts.Figure | N
     )
 
 
-def refresh_minutes() -> int | None:
-    """How often the materialized reports are refreshed on a schedule, in minutes, when the
-    deployment says so (REPORTS_REFRESH_MINUTES, or the settings' reports_refresh_minutes)."""
-    minutes = current_app.config.get("REPORTS_REFRESH_MINUTES")
-    if minutes is None:
-        minutes = getattr(current_app.config["SETTINGS"], "reports_refresh_minutes", None)
-    return int(minutes) if minutes else None
-
-
-def freshness(report: Report) -> str | None:
-    """A materialized report's "figures as of" line; None for a report computed when read."""
+def freshness(report: Report) -> tuple[str, bool] | None:
+    """A materialized report's "figures as of" line, and whether a refresher keeps it current
+    (else the page offers to refresh it); None for a report computed when read."""
     if not report.materialized:
         return None
+    kept = listener.active(db.session)
     found = last_refresh(db.session, report.view)
     if found is None:
-        return _("Figures as of the last refresh (its time is not recorded).")
+        return _("Figures as of the last refresh (its time is not recorded)."), kept
     when = FILTERS["moment"](found[0])
-    minutes = refresh_minutes()
-    if minutes:
+    if kept:
         return _(
-            "Figures as of %(time)s (refreshed every %(minutes)s minutes, and on demand).",
+            "Figures as of %(time)s, kept current: a change shows here within seconds of being "
+            "saved.",
             time=when,
-            minutes=minutes,
-        )
-    return _("Figures as of %(time)s (refreshed on demand).", time=when)
+        ), True
+    return _(
+        "Figures as of %(time)s. No refresher is running (CHAINDB_REPORTS_LISTEN is off): "
+        "refresh them to see the latest changes.",
+        time=when,
+    ), False
 
 
 # --- routes -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ The pages call the same resources and services as the JSON API: one set of rules
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -203,6 +203,7 @@ def _template_globals() -> dict[str, Any]:
         "nav_items": nav,
         "role_labels": ROLE_LABELS,
         "action_labels": ACTION_LABELS,
+        "now": datetime.now(UTC),  # the time a printed page says it was printed
     }
 
 
@@ -221,6 +222,18 @@ def yi(value: Any) -> str:
     if value is None:
         return "—"
     return str(_l("%(amount)s 亿元", amount=_decimal(value)))
+
+
+def yi_big(value: Any) -> str:
+    """A large sum as a 局长 reads it: 1.1 万亿元 from 10,000 亿元 on, else in 亿元."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    if abs(amount) >= 10_000:
+        return str(
+            _l("%(amount)s 万亿元", amount=format_decimal(amount / 10_000, format="#,##0.##"))
+        )
+    return yi(value)
 
 
 def wan(value: Any) -> str:
@@ -284,6 +297,7 @@ FILTERS = {
     "yi": yi,
     "wan": wan,
     "day": day,
+    "yi_big": yi_big,
     "moment": moment,
     "number": number,
     "percent": percent,
