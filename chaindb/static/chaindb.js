@@ -58,3 +58,19 @@ document.addEventListener("DOMContentLoaded", () => {
     if (chain) linkSegments(chain, segment);
   });
 });
+
+// On a narrow screen the menu folds behind a button (without script it stays open).
+function attachMenu(toggle) {
+  const bar = toggle.closest(".bar");
+  document.documentElement.classList.add("js");
+  toggle.hidden = false;
+  toggle.addEventListener("click", () => {
+    const open = bar.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", String(open));
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const toggle = document.querySelector(".nav-toggle");
+  if (toggle) attachMenu(toggle);
+});
