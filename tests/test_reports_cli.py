@@ -63,7 +63,7 @@ def test_the_table_is_aligned_with_chinese_names(run, world):
     assert lines[0].split()[:2] == ["chain_master_id", "chain_master_name_zh"]
     row = next(line for line in lines if "命令链主有限公司" in line)
     # 300 of 400 万元 local; one link of two.
-    assert "75.0%" in row and "50.0%" in row and "400.00" in row
+    assert "75.0%" in row and "50.0%" in row and "0.0400" in row  # 400 万元 in 亿元
     assert lines[-1] == "(1 row)"
     # Every line of the table has the width of the rule under the header (CJK counts twice).
     rule = display_width(lines[1])

@@ -94,7 +94,8 @@ def test_the_overview_reads_its_figures_in_few_queries(web, conn):
     finally:
         event.remove(conn, "before_cursor_execute", count)
     # The user; the cards, the stages, the chains; the recent changes and their records.
-    assert len(statements) == 6, statements
+    # ... and the city's goal against its latest actual.
+    assert len(statements) == 7, statements
 
 
 def test_recent_changes_link_to_the_records(web, conn):

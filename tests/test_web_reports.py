@@ -114,11 +114,14 @@ def test_every_view_has_a_report_whose_columns_are_the_views(conn):
         for col in report.columns:
             if col.name.endswith("_cny_100m"):
                 assert col.format == "yi", col.name
-            if col.name.endswith("_cny_10k"):
-                assert col.format == "wan", col.name
+            if col.name.endswith("_cny_10k"):  # in 万元, or summed and read in 亿元
+                assert col.format == "wan" or (col.format, col.scale) == ("yi", 10_000)
             if "rate" in col.name or col.name == "progress":
                 assert col.format == "percent", col.name
         for name in report.order_by:
+            if name.lstrip("-") == "@chain":  # the chains' official order, by chain_id
+                assert "chain_id" in report.by_name, report.name
+                continue
             assert name.lstrip("-") in report.by_name
         for flt in report.filters:
             assert flt.column in report.by_name
@@ -161,8 +164,11 @@ def test_chain_overview_shows_the_chains_figures(web, world):
     assert "42.50 亿元" in row
     assert "35.00 亿元" in row
     cells = re.findall(r'<td class="num">([^<]*)</td>', row)
-    # enterprises, masters, backbones, suppliers, local, non-local, links, projects
-    assert cells[:8] == ["2", "1", "0", "2", "1", "1", "2", "2"]
+    # The leading columns: enterprises, masters, suppliers, local, projects
+    assert cells[:5] == ["2", "1", "2", "1", "2"]
+    # The rest behind "All columns": backbones, non-local suppliers, links ...
+    more = re.findall(r'<td class="num more">([^<]*)</td>', row)
+    assert more[:3] == ["0", "1", "2"]
 
 
 def test_chain_master_suppliers_shows_the_local_supply_rates(web, world):
@@ -170,7 +176,7 @@ def test_chain_master_suppliers_shows_the_local_supply_rates(web, world):
     row = _row_of(page, "报表链主汽车有限公司")
     # 300 of 400 万元 from the local supplier; one link of two.
     assert "75.0%" in row and "50.0%" in row
-    assert "400.00 万元" in row
+    assert "0.04 亿元" in row  # 400 万元, read in 亿元
     assert f'href="/chain-masters/{world.master}"' in row
     # The chart: one stacked bar per chain master, with an accessible title.
     assert "<svg" in page and 'role="img"' in page
@@ -183,7 +189,8 @@ def test_chain_gaps_and_their_candidates(web, world):
     assert "报表电池环节" not in gaps.split("<table")[1]  # the local battery maker serves it
     candidates = web.text(f"/reports/gap-candidates?chain_id={world.auto}")
     row = _row_of(candidates, "报表外地电机有限公司")
-    assert "440300" in row and "驱动电机" in row and "100.00 万元" in row
+    assert "广东省深圳市" in row and "440300" not in row  # the place, not its code
+    assert "驱动电机" in row and "100.00 万元" in row
 
 
 def test_supplier_tiers_shows_the_second_tier_and_its_path(web, world):
@@ -198,7 +205,7 @@ def test_supplier_tiers_shows_the_second_tier_and_its_path(web, world):
 
 
 def test_district_matrix_pipeline_rates_targets_and_designations(web, world):
-    matrix = web.text(f"/reports/district-chain-matrix?district_id={world.district}")
+    matrix = web.text(f"/reports/district-chain-matrix?district_id={world.district}&layout=list")
     assert "42.50 亿元" in _row_of(matrix, "报表汽车链")
     pipeline = web.text("/reports/project-pipeline?year=2025")
     assert "2025-03" in pipeline and "2024-11" not in pipeline.split("<table")[1]
@@ -213,9 +220,10 @@ def test_district_matrix_pipeline_rates_targets_and_designations(web, world):
 
 
 def test_filters_narrow_the_rows(web, world):
-    everything = web.text("/reports/district-chain-matrix")
+    everything = web.text("/reports/district-chain-matrix?layout=list")
     one = web.text(
         f"/reports/district-chain-matrix?chain_id={world.chem}&district_id={world.district}"
+        "&layout=list"
     )
     table = one.split("<table")[1]
     assert table.count("<tr>") == 2  # the header and one row
@@ -227,7 +235,7 @@ def test_the_page_shows_the_first_rows_and_says_how_many_there_are(web, world, c
     monkeypatch.setattr(catalog, "ROWS_SHOWN", 3)
     total = len(view_rows(conn, catalog.REPORTS["district-chain-matrix"]))
     assert total > 3
-    page = web.text("/reports/district-chain-matrix")
+    page = web.text("/reports/district-chain-matrix?layout=list")
     assert page.split("<tbody>")[1].count("<tr>") == 3
     assert f'data-total="{total}" data-shown="3"' in page
 
@@ -451,3 +459,53 @@ def test_a_refresh_needs_the_forms_token_and_a_materialized_report(web, world):
     assert web.client.post("/reports/chain-overview/refresh").status_code == 400  # no token
     assert web.post("/reports/designations/refresh").status_code == 404
     assert web.post("/reports/no-such-report/refresh").status_code == 404
+
+
+# --- readable: the leading columns, the official order, names, the unit a reader expects ------
+
+
+def test_reports_lead_with_few_columns_and_show_the_rest_on_demand(web, world):
+    page = web.text("/reports/chain-overview")
+    table = page.split("<table")[1]
+    leading = re.findall(r'<th scope="col"(?: class="num")?>([^<]*)</th>', table)
+    assert leading[0] == "产业链" and len(leading) <= 9, leading
+    assert "代码" not in leading  # names, not codes
+    assert 'class="num more"' in table and "all-columns" not in table
+    everything = web.text("/reports/chain-overview?columns=all")
+    assert 'class="grid compact all-columns"' in everything
+    assert "全部列" in page and "较少列" in everything
+
+
+def test_chains_come_in_their_official_order(web, world, conn):
+    # The facts' sequence (sort_order), whatever the codes say: 化工 before 汽车 here.
+    conn.execute(text("UPDATE chain SET sort_order = -2 WHERE id = :id"), {"id": world.chem})
+    conn.execute(text("UPDATE chain SET sort_order = -1 WHERE id = :id"), {"id": world.auto})
+    refresh_reports(conn)
+    page = web.text("/reports/chain-overview").split("<tbody>")[1]
+    assert page.index("报表化工链") < page.index("报表汽车链")
+
+
+def test_the_district_chain_report_is_a_cross_table_with_totals(web, world):
+    page = web.text("/reports/district-chain-matrix?measure=agreed_investment_cny_100m")
+    table = page.split('<table class="grid compact cross"')[1].split("</table>")[0]
+    header = table.split("</thead>")[0]
+    assert "报表汽车链" in header and "报表化工链" in header and "合计" in header
+    row = _row_of(table, "报表测试区")
+    # 汽车 42.5 (12.5 + 30), 化工 8 (the lead), the unit's total 50.5.
+    assert "42.5" in row and ">8<" in row and "50.5" in row
+    footer = table.split("<tfoot>")[1]
+    assert "50.5" in footer
+    # Units as rows, once each; the empty unit too.
+    assert table.count("报表测试区") == 1 and "报表空白区" in table
+    assert "单位：亿元" in page or "亿元" in page
+    projects = web.text("/reports/district-chain-matrix?measure=projects")
+    assert ">2<" in _row_of(projects.split("cross")[1], "报表测试区")
+
+
+def test_the_place_of_a_code_is_named(app):
+    from chaindb.reports.views import place_name
+
+    with app.app_context():
+        assert place_name("440300") == "广东省深圳市"
+        assert place_name("370112") == "山东省济南市历城区"
+        assert place_name("999999") == "999999"  # unknown: as it is

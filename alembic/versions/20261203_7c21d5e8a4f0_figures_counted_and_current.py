@@ -216,6 +216,7 @@ VIEW_SQL: dict[str, str] = {
 CREATE OR REPLACE VIEW report_project_milestones AS
 SELECT
     m.project_id,
+    p.name AS project_name,
     p.chain_id,
     p.district_id,
     m.stage,
@@ -246,6 +247,7 @@ COMMENT ON COLUMN report_project_milestones.reached_on IS
     'the project''s date for it; NULL when unknown';
 COMMENT ON COLUMN report_project_milestones.agreed_investment_cny_100m IS
     'Agreed investment (协议投资) of the project as recorded today, in 亿元';
+COMMENT ON COLUMN report_project_milestones.project_name IS 'The project''s name';
 """,
     "report_project_pipeline": """
 -- Per month and stage: the projects reaching the stage that month (report_project_milestones);
@@ -352,14 +354,14 @@ SELECT
     extract(year FROM t.month)::integer AS year,
     t.signed_projects,
     t.started_projects,
+    t.started_date_unknown,
     t.started_projects::numeric / NULLIF(t.signed_projects, 0) AS start_rate,
     t.agreed_investment AS agreed_investment_cny_100m,
     t.funds_arrived AS funds_arrived_cny_100m,
     t.funds_arrived / NULLIF(t.agreed_investment, 0) AS funds_arrival_rate,
     t.due_projects,
     t.fulfilled_projects,
-    t.fulfilled_projects::numeric / NULLIF(t.due_projects, 0) AS fulfilment_rate,
-    t.started_date_unknown
+    t.fulfilled_projects::numeric / NULLIF(t.due_projects, 0) AS fulfilment_rate
 FROM month_totals AS t;
 
 CREATE UNIQUE INDEX uq_report_project_rates_month

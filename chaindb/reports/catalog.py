@@ -53,6 +53,12 @@ class Col:
     shown: bool = True  # ids are exported, not shown: the names beside them are
     enterprise: bool = False  # an enterprise id (or an array of them), shown by name
     empty: Any = None  # what an empty value means, shown in its place (e.g. "date unknown")
+    # Behind the "all columns" switch on screen (exports, the command and paper keep them).
+    more: bool = False
+    # The view's value divided by this is what is shown: a sum in 万元 read in 亿元 (10_000).
+    scale: int | None = None
+    # The value is the id of a chain or a planning unit, shown by its name.
+    names: str | None = None
 
 
 def Text(name: str, label: Any, **kw: Any) -> Col:
@@ -65,6 +71,23 @@ def Count(name: str, label: Any, **kw: Any) -> Col:
 
 def Yi(name: str, label: Any, **kw: Any) -> Col:
     return Col(name, label, format="yi", **kw)
+
+
+def WanAsYi(name: str, label: Any, **kw: Any) -> Col:
+    """A sum the view holds in 万元, read in 亿元 as a 局长 reads it (531,597 万元: 53.16 亿元)."""
+    return Col(name, label, format="yi", scale=10_000, **kw)
+
+
+def Region(name: str, label: Any, **kw: Any) -> Col:
+    """An administrative division code (GB/T 2260), shown as its place name: 440300, 深圳市."""
+    return Col(name, label, format="region", **kw)
+
+
+def scaled(col: Col, value: Any) -> Any:
+    """The value as shown: divided by the column's scale when it has one."""
+    if col.scale and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return Decimal(value) / col.scale
+    return value
 
 
 def Wan(name: str, label: Any, **kw: Any) -> Col:
@@ -132,6 +155,17 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Cross:
+    """A report shown as a cross table: one row per value of `row`, one column per value of
+    `column` (each an id column and the name column beside it), the cell one of `measures`,
+    with totals both ways."""
+
+    row: tuple[str, str]
+    column: tuple[str, str]
+    measures: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     name: str  # the address: /reports/<name>, `chaindb report <name>`
     view: str
@@ -142,6 +176,7 @@ class Report:
     order_by: tuple[str, ...] = ()  # column names; "-name" for descending
     chart: Chart | None = None
     note: Any = None
+    cross: Cross | None = None
     by_name: dict[str, Col] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -154,6 +189,10 @@ class Report:
     @property
     def shown(self) -> list[Col]:
         return [c for c in self.columns if c.shown]
+
+    @property
+    def has_more(self) -> bool:
+        return any(c.more for c in self.shown)
 
     @property
     def materialized(self) -> bool:
@@ -198,35 +237,39 @@ REPORTS: dict[str, Report] = {
             ),
             columns=(
                 Id("chain_id"),
-                Text("chain_code", _l("Code")),
+                Id("chain_code"),
                 Text("chain_name_zh", _l("Chain"), link=CHAIN_LINK),
-                Text("chain_tier", _l("Tier"), choices=TIER_LABELS),
+                Text("chain_tier", _l("Tier"), choices=TIER_LABELS, more=True),
                 Count("enterprises", _l("Enterprises")),
                 Count("chain_masters", _l("Chain masters")),
-                Count("backbones", _l("Backbone enterprises")),
+                Count("backbones", _l("Backbone enterprises"), more=True),
                 Count("suppliers", _l("Suppliers")),
                 Count("local_suppliers", _l("Local suppliers")),
-                Count("nonlocal_suppliers", _l("Non-local suppliers")),
-                Count("active_supply_links", _l("Active supply links")),
+                Count("nonlocal_suppliers", _l("Non-local suppliers"), more=True),
+                Count("active_supply_links", _l("Active supply links"), more=True),
                 Count("projects", _l("Projects (not dropped)")),
-                Count("projects_lead", _l("Leads")),
-                Count("projects_negotiating", _l("Negotiating")),
-                Count("projects_signed", _l("Signed")),
-                Count("projects_under_construction", _l("Under construction")),
-                Count("projects_in_production", _l("In production")),
-                Count("projects_at_capacity", _l("At capacity")),
-                Count("projects_dropped", _l("Dropped")),
+                Count("projects_lead", _l("Leads"), more=True),
+                Count("projects_negotiating", _l("Negotiating"), more=True),
+                Count("projects_signed", _l("Signed"), more=True),
+                Count("projects_under_construction", _l("Under construction"), more=True),
+                Count("projects_in_production", _l("In production"), more=True),
+                Count("projects_at_capacity", _l("At capacity"), more=True),
+                Count("projects_dropped", _l("Dropped"), more=True),
                 Yi("agreed_investment_cny_100m", _l("Agreed investment")),
-                Yi("agreed_lead_cny_100m", _l("Agreed: leads")),
-                Yi("agreed_negotiating_cny_100m", _l("Agreed: negotiating")),
-                Yi("agreed_signed_cny_100m", _l("Agreed: signed")),
-                Yi("agreed_under_construction_cny_100m", _l("Agreed: under construction")),
-                Yi("agreed_in_production_cny_100m", _l("Agreed: in production")),
-                Yi("agreed_at_capacity_cny_100m", _l("Agreed: at capacity")),
+                Yi("agreed_lead_cny_100m", _l("Agreed: leads"), more=True),
+                Yi("agreed_negotiating_cny_100m", _l("Agreed: negotiating"), more=True),
+                Yi("agreed_signed_cny_100m", _l("Agreed: signed"), more=True),
+                Yi(
+                    "agreed_under_construction_cny_100m",
+                    _l("Agreed: under construction"),
+                    more=True,
+                ),
+                Yi("agreed_in_production_cny_100m", _l("Agreed: in production"), more=True),
+                Yi("agreed_at_capacity_cny_100m", _l("Agreed: at capacity"), more=True),
                 Yi("funds_arrived_cny_100m", _l("Funds arrived")),
             ),
             filters=(CHAIN,),
-            order_by=("chain_tier", "chain_code"),
+            order_by=("@chain",),
             chart=Chart(
                 kind="stacked",
                 category=("chain_name_zh",),
@@ -259,22 +302,22 @@ REPORTS: dict[str, Report] = {
                     link=("supply.master", "chain_master_id"),
                 ),
                 Id("chain_id"),
-                Text("chain_code", _l("Chain code")),
+                Id("chain_code"),
                 Text("chain_name_zh", _l("Chain"), link=CHAIN_LINK),
                 Count("suppliers", _l("Suppliers")),
                 Count("local_suppliers", _l("Local suppliers")),
-                Count("nonlocal_suppliers", _l("Non-local suppliers")),
-                Count("sme_suppliers", _l("SME suppliers")),
-                Count("active_links", _l("Active links")),
-                Count("local_active_links", _l("Local active links")),
-                Count("links_with_value", _l("Links with a known value")),
-                Wan("value_cny_10k", _l("Annual value")),
-                Wan("local_value_cny_10k", _l("Local annual value")),
+                Count("nonlocal_suppliers", _l("Non-local suppliers"), more=True),
+                Count("sme_suppliers", _l("SME suppliers"), more=True),
+                Count("active_links", _l("Active links"), more=True),
+                Count("local_active_links", _l("Local active links"), more=True),
+                Count("links_with_value", _l("Links with a known value"), more=True),
+                WanAsYi("value_cny_10k", _l("Annual value")),
+                WanAsYi("local_value_cny_10k", _l("Local annual value"), more=True),
                 Rate("local_supply_rate_by_value", _l("Local supply rate by value")),
                 Rate("local_supply_rate_by_count", _l("Local supply rate by count")),
             ),
             filters=(CHAIN, MASTER),
-            order_by=("chain_code", "-suppliers", "chain_master_name_zh"),
+            order_by=("@chain", "-suppliers", "chain_master_name_zh"),
             chart=Chart(
                 kind="stacked",
                 category=("chain_master_name_zh", "chain_name_zh"),
@@ -296,19 +339,19 @@ REPORTS: dict[str, Report] = {
             ),
             columns=(
                 Id("chain_id"),
-                Text("chain_code", _l("Chain code")),
+                Id("chain_code"),
                 Text("chain_name_zh", _l("Chain"), link=CHAIN_LINK),
                 Id("segment_id"),
-                Text("segment_code", _l("Segment code")),
+                Text("segment_code", _l("Segment code"), more=True),
                 Text("segment_name_zh", _l("Segment"), link=("segments.detail", "segment_id")),
                 Text("position", _l("Position"), choices=POSITION_LABELS),
                 Id("parent_id"),
-                Text("depth", _l("Depth")),
+                Text("depth", _l("Depth"), more=True),
                 Count("nonlocal_suppliers", _l("Non-local suppliers")),
-                Wan("nonlocal_value_cny_10k", _l("Their annual value")),
+                WanAsYi("nonlocal_value_cny_10k", _l("Their annual value")),
             ),
             filters=(CHAIN,),
-            order_by=("chain_code", "depth", "segment_code"),
+            order_by=("@chain", "depth", "segment_code"),
             chart=Chart(
                 kind="bar",
                 category=("segment_name_zh", "chain_name_zh"),
@@ -328,23 +371,23 @@ REPORTS: dict[str, Report] = {
                 "the enterprises to recruit."
             ),
             columns=(
-                Id("chain_id"),
-                Text("chain_code", _l("Chain code"), link=CHAIN_LINK),
+                Col("chain_id", _l("Chain"), names="chain", link=CHAIN_LINK),
+                Id("chain_code"),
                 Id("segment_id"),
                 Text("segment_name_zh", _l("Segment"), link=("segments.detail", "segment_id")),
                 Id("supplier_id"),
                 Text(
                     "supplier_name_zh", _l("Supplier"), link=("enterprises.detail", "supplier_id")
                 ),
-                Text("supplier_uscc", _l("Credit code")),
-                Text("supplier_region_code", _l("Region code")),
+                Text("supplier_uscc", _l("Credit code"), more=True),
+                Region("supplier_region_code", _l("Located in")),
                 Count("chain_masters_supplied", _l("Chain masters supplied")),
                 Text("products", _l("Products")),
                 Wan("value_cny_10k", _l("Annual value")),
             ),
             filters=(CHAIN,),
             order_by=(
-                "chain_code",
+                "@chain",
                 "segment_name_zh",
                 "-chain_masters_supplied",
                 "supplier_name_zh",
@@ -366,8 +409,8 @@ REPORTS: dict[str, Report] = {
                     _l("Chain master"),
                     link=("supply.master", "chain_master_id"),
                 ),
-                Id("chain_id"),
-                Text("chain_code", _l("Chain code"), link=CHAIN_LINK),
+                Col("chain_id", _l("Chain"), names="chain", link=CHAIN_LINK),
+                Id("chain_code"),
                 Text("tier", _l("Tier")),
                 Id("supplier_id"),
                 Text(
@@ -378,7 +421,7 @@ REPORTS: dict[str, Report] = {
                 Col("path", _l("Path from the chain master"), enterprise=True),
             ),
             filters=(CHAIN, MASTER, MAX_TIER),
-            order_by=("chain_master_name_zh", "chain_code", "tier", "supplier_name_zh"),
+            order_by=("chain_master_name_zh", "@chain", "tier", "supplier_name_zh"),
             chart=Chart(
                 kind="stacked",
                 category=("tier",),
@@ -400,15 +443,15 @@ REPORTS: dict[str, Report] = {
             ),
             columns=(
                 Id("district_id"),
-                Text("district_code", _l("Unit code")),
+                Text("district_code", _l("Unit code"), more=True),
                 Text(
                     "district_name_zh",
                     _l("Planning unit"),
                     link=("districts.detail", "district_id"),
                 ),
-                Text("district_kind", _l("Kind"), choices=DISTRICT_KIND_LABELS),
+                Text("district_kind", _l("Kind"), choices=DISTRICT_KIND_LABELS, more=True),
                 Id("chain_id"),
-                Text("chain_code", _l("Chain code")),
+                Id("chain_code"),
                 Text("chain_name_zh", _l("Chain"), link=CHAIN_LINK),
                 Count("enterprises", _l("Enterprises")),
                 Count("projects", _l("Projects (not dropped)")),
@@ -416,7 +459,17 @@ REPORTS: dict[str, Report] = {
                 Yi("funds_arrived_cny_100m", _l("Funds arrived")),
             ),
             filters=(CHAIN, DISTRICT),
-            order_by=("district_code", "chain_code"),
+            order_by=("district_code", "@chain"),
+            cross=Cross(
+                row=("district_id", "district_name_zh"),
+                column=("chain_id", "chain_name_zh"),
+                measures=(
+                    "projects",
+                    "agreed_investment_cny_100m",
+                    "funds_arrived_cny_100m",
+                    "enterprises",
+                ),
+            ),
             chart=Chart(
                 kind="bar",
                 category=("district_name_zh",),
@@ -424,6 +477,33 @@ REPORTS: dict[str, Report] = {
                 aggregate=True,
                 title=_l("Agreed investment and funds arrived per planning unit (亿元)"),
             ),
+        ),
+        Report(
+            name="project-milestones",
+            view="report_project_milestones",
+            title=_l("Project milestones"),
+            description=_l(
+                "Each project with the stages it has reached and the day it reached each. A "
+                "project that reached a later stage has passed the earlier milestones (签约, 开工, "
+                "投产, 达产), with or without their dates: the dates nobody recorded say so."
+            ),
+            columns=(
+                Id("project_id"),
+                Text("project_name", _l("Project"), link=("projects.detail", "project_id")),
+                Col("chain_id", _l("Chain"), names="chain", link=CHAIN_LINK),
+                Col(
+                    "district_id",
+                    _l("Planning unit"),
+                    names="district",
+                    link=("districts.detail", "district_id"),
+                ),
+                Text("stage", _l("Stage"), choices=STAGE_LABELS),
+                Id("rank"),
+                Col("reached_on", _l("Reached on"), format="day", empty=_l("date unknown")),
+                Yi("agreed_investment_cny_100m", _l("Agreed investment")),
+            ),
+            filters=(CHAIN, DISTRICT, STAGE),
+            order_by=("project_name", "project_id", "rank", "stage"),
         ),
         Report(
             name="project-pipeline",
@@ -516,17 +596,17 @@ REPORTS: dict[str, Report] = {
                 ),
                 Text("year", _l("Year")),
                 Text("metric", _l("Metric"), choices=METRIC_LABELS),
-                Text("unit", _l("Unit"), choices=UNIT_LABELS),
+                Text("unit", _l("Unit"), choices=UNIT_LABELS, more=True),
                 Count("target_value", _l("Target")),
                 Count("actual_value", _l("Actual")),
-                Text("actual_year", _l("Actual of year")),
-                Text("actual_metric", _l("Actual of metric"), choices=METRIC_LABELS),
                 Rate("progress", _l("Progress")),
                 Count("remaining_value", _l("Remaining")),
+                Text("actual_year", _l("Actual of year")),
+                Text("actual_metric", _l("Actual of metric"), choices=METRIC_LABELS, more=True),
                 Id("origin"),
             ),
             filters=(CHAIN, DISTRICT, YEAR, SCOPE),
-            order_by=("-year", "scope", "chain_code", "district_code", "metric"),
+            order_by=("-year", "scope", "@chain", "district_code", "metric"),
             chart=Chart(
                 kind="bar",
                 category=("chain_name_zh", "district_name_zh", "scope", "metric", "year"),
@@ -546,16 +626,21 @@ REPORTS: dict[str, Report] = {
             ),
             columns=(
                 Text("scope", _l("Scope"), choices=SCOPE_LABELS),
-                Id("chain_id"),
-                Text("chain_code", _l("Chain code"), link=CHAIN_LINK),
-                Id("district_id"),
-                Text("district_code", _l("Unit code"), link=("districts.detail", "district_id")),
+                Col("chain_id", _l("Chain"), names="chain", link=CHAIN_LINK),
+                Id("chain_code"),
+                Col(
+                    "district_id",
+                    _l("Planning unit"),
+                    names="district",
+                    link=("districts.detail", "district_id"),
+                ),
+                Id("district_code"),
                 Text("designation_type", _l("Designation"), choices=DESIGNATION_TYPE_LABELS),
                 Text("level", _l("Level"), choices=DESIGNATION_LEVEL_LABELS),
                 Count("enterprises", _l("Enterprises")),
             ),
             filters=(CHAIN, DISTRICT, SCOPE),
-            order_by=("scope", "chain_code", "district_code", "designation_type", "level"),
+            order_by=("scope", "@chain", "district_code", "designation_type", "level"),
             chart=Chart(
                 kind="stacked",
                 category=("designation_type",),
@@ -606,8 +691,17 @@ def conditions(report: Report, values: Mapping[str, Any]) -> list[ColumnElement[
     return found
 
 
+# The chains' official sequence (chain.sort_order: the order of the facts), for "@chain".
+_CHAIN = table("chain", column("id"), column("sort_order"))
+
+
 def _ordered(view: TableClause, report: Report, name: str) -> ColumnElement[Any]:
     descending = name.startswith("-")
+    if name.lstrip("-") == "@chain":
+        expr_: ColumnElement[Any] = (
+            select(_CHAIN.c.sort_order).where(_CHAIN.c.id == view.c.chain_id).scalar_subquery()
+        )
+        return expr_.desc().nulls_last() if descending else expr_.asc().nulls_last()
     col = report.by_name[name.lstrip("-")]
     expr: ColumnElement[Any] = view.c[col.name]
     if col.choices:
@@ -826,8 +920,10 @@ def office_rows(
                 elif col.enterprise:
                     ids = value if isinstance(value, (list, tuple)) else [value]
                     out.append(" → ".join(names.get(i, f"#{i}") for i in ids))
+                elif col.names or col.format == "region":
+                    out.append(text_of(col, value))
                 elif col.format in NUMERIC_FORMATS or isinstance(value, (date, datetime)):
-                    out.append(value)
+                    out.append(scaled(col, value))
                 else:
                     out.append(text_of(col, value))
             yield out

@@ -44,6 +44,9 @@ def terminal_text(col: Col, value: Any) -> str:
         return "yes" if value else "no"
     if col.format == "percent":
         return f"{Decimal(str(value)) * 100:,.1f}%"
+    if col.format in catalog.AMOUNT_FORMATS and col.scale:
+        # A sum kept in 万元 read in 亿元: four places keep every 万元.
+        return f"{Decimal(str(catalog.scaled(col, value))):,.4f}"
     if col.format in catalog.AMOUNT_FORMATS:
         return f"{Decimal(str(value)):,.2f}"
     if col.format == "number" and isinstance(value, (int, Decimal)):

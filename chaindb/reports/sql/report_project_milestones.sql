@@ -5,6 +5,7 @@
 CREATE OR REPLACE VIEW report_project_milestones AS
 SELECT
     m.project_id,
+    p.name AS project_name,
     p.chain_id,
     p.district_id,
     m.stage,
@@ -35,3 +36,4 @@ COMMENT ON COLUMN report_project_milestones.reached_on IS
     'the project''s date for it; NULL when unknown';
 COMMENT ON COLUMN report_project_milestones.agreed_investment_cny_100m IS
     'Agreed investment (协议投资) of the project as recorded today, in 亿元';
+COMMENT ON COLUMN report_project_milestones.project_name IS 'The project''s name';

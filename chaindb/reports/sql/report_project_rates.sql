@@ -58,14 +58,14 @@ SELECT
     extract(year FROM t.month)::integer AS year,
     t.signed_projects,
     t.started_projects,
+    t.started_date_unknown,
     t.started_projects::numeric / NULLIF(t.signed_projects, 0) AS start_rate,
     t.agreed_investment AS agreed_investment_cny_100m,
     t.funds_arrived AS funds_arrived_cny_100m,
     t.funds_arrived / NULLIF(t.agreed_investment, 0) AS funds_arrival_rate,
     t.due_projects,
     t.fulfilled_projects,
-    t.fulfilled_projects::numeric / NULLIF(t.due_projects, 0) AS fulfilment_rate,
-    t.started_date_unknown
+    t.fulfilled_projects::numeric / NULLIF(t.due_projects, 0) AS fulfilment_rate
 FROM month_totals AS t;
 
 CREATE UNIQUE INDEX uq_report_project_rates_month
