@@ -298,3 +298,23 @@ def test_synthetic_needs_the_reference_seed(seeded_engine):
 
     with pytest.raises(synthetic.SyntheticError, match="seed reference"):
         synthetic.load(seeded_engine, scale=0.001, progress=False)
+
+
+def test_the_demo_places_the_chain_masters_in_their_segments(seeded_engine):
+    """The chain map shows BYD under 整车制造 → 乘用车, 中国重汽 under 商用车."""
+    run(seeded_engine, reference.load)
+    run(seeded_engine, demo.load)
+    with seeded_engine.connect() as conn:
+        placed = dict(
+            conn.execute(
+                text(
+                    "SELECT e.name_zh, s.code FROM chain_role r "
+                    "JOIN enterprise e ON e.id = r.enterprise_id "
+                    "LEFT JOIN chain_segment s ON s.id = r.segment_id "
+                    "WHERE r.role = 'chain_master' AND r.chain_id = "
+                    "(SELECT id FROM chain WHERE code = 'automotive')"
+                )
+            ).all()
+        )
+    assert placed["比亚迪济南基地"] == "vehicles.passenger"
+    assert placed["中国重汽集团济南卡车"] == "vehicles.commercial"

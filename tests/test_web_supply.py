@@ -448,3 +448,47 @@ def test_the_picker_finds_a_supplier_by_pinyin_initials(web, place):
     # What the picker gives is what the form takes.
     response = web.post("/supply/link", _form(place, found[place.local1]["value"]))
     assert response.status_code == 302
+
+
+# --- a chain master with hundreds of suppliers: search, filters, pages ----------------------------
+
+
+def test_a_chain_masters_suppliers_are_searched_filtered_and_paged(web, conn, place, monkeypatch):
+    from chaindb.supply import views
+
+    f.supply_link(conn, place.local1, place.master, place.chain, product="座椅骨架",
+                  annual_value_cny_10k=300, status="active")  # fmt: skip
+    f.supply_link(conn, place.local2, place.master, place.chain, product="高压线束",
+                  annual_value_cny_10k=200, status="active")  # fmt: skip
+    f.supply_link(conn, place.remote, place.master, place.chain, product="电芯",
+                  annual_value_cny_10k=100, status="proposed")  # fmt: skip
+    url = f"/chain-masters/{place.master}"
+
+    def listed(page: str) -> set[str]:
+        names = {"示例本地座椅有限公司", "示例本地线束有限公司", "示例外地电池有限公司"}
+        tables = "".join(_group(page, g) for g in ("local", "nonlocal", "proposed"))
+        return {n for n in names if n in tables}
+
+    assert len(listed(web.text(url))) == 3
+    assert listed(web.text(f"{url}?q=线束")) == {"示例本地线束有限公司"}
+    assert listed(web.text(f"{url}?q=BDZY")) == {"示例本地座椅有限公司"}  # pinyin initials
+    assert listed(web.text(f"{url}?q=座椅骨架")) == {"示例本地座椅有限公司"}  # the product
+    assert listed(web.text(f"{url}?district=elsewhere")) == {"示例外地电池有限公司"}
+    assert listed(web.text(f"{url}?district={place.district}")) == {
+        "示例本地座椅有限公司",
+        "示例本地线束有限公司",
+    }
+    assert listed(web.text(f"{url}?status=proposed")) == {"示例外地电池有限公司"}
+    # The rates count every link whatever the filters list.
+    assert _rate(web.text(f"{url}?q=线束"), "count") == _rate(web.text(url), "count")
+    # Pages of a chosen size, in the usual order (chain, active first, value).
+    monkeypatch.setattr(views, "SUPPLIERS_PAGE", 2)
+    first, second = web.text(url), web.text(f"{url}?page=2")
+    assert listed(first) == {"示例本地座椅有限公司", "示例本地线束有限公司"}
+    assert listed(second) == {"示例外地电池有限公司"}
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    # A bad filter is named, and nothing is listed.
+    for bad in ("status=ended", "district=nowhere", "page=0", "chain_id=abc"):
+        response = web.get(f"{url}?{bad}")
+        assert response.status_code == 422, bad
+        assert "field-error" in response.get_data(as_text=True), bad

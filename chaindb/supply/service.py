@@ -7,6 +7,7 @@ database's constraints and triggers stay the last guard (their refusals are tran
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -514,11 +515,30 @@ def _end_links(
     )
 
 
+@dataclass(frozen=True)
+class SupplierFilter:
+    """Which of a chain master's links a reader wants: words in the supplier's name, its short
+    name, its pinyin initials, its credit code or the product; its planning unit (an id,
+    "local" or "elsewhere"); the link's status; the chain (an id)."""
+
+    q: str | None = None
+    district: int | str | None = None
+    status: str | None = None
+    chain_id: int | None = None
+
+
 def suppliers_of(
-    session: Session, *, chain_master: str, chain: str | None, limit: int, offset: int
+    session: Session,
+    *,
+    chain_master: str,
+    chain: str | None,
+    limit: int,
+    offset: int,
+    only: SupplierFilter | None = None,
 ) -> dict[str, Any]:
     """The chain master's live links (active and proposed) with their suppliers, and per chain
-    the local supply rate by value and by count over its active links (DOMAIN.md)."""
+    the local supply rate by value and by count over its active links (DOMAIN.md). `only`
+    narrows the links listed (and counted as "count"), not the summaries."""
     buyer = find_enterprise(session, chain_master)
     chain_row = find_chain(session, chain, field="chain") if chain else None
     day = today(session)
@@ -551,6 +571,29 @@ def suppliers_of(
         )
     supplier = Enterprise.__table__.alias("supplier")
     local = supplier.c.district_id.is_not(None)
+    listed = list(scope)
+    if only is not None:
+        if only.q and only.q.strip():
+            words = f"%{only.q.strip()}%"
+            listed.append(
+                or_(
+                    supplier.c.name_zh.ilike(words),
+                    supplier.c.short_name.ilike(words),
+                    supplier.c.name_initials.ilike(words.lower()),
+                    supplier.c.uscc.ilike(words),
+                    LINK.c.product.ilike(words),
+                )
+            )
+        if only.district == "local":
+            listed.append(local)
+        elif only.district == "elsewhere":
+            listed.append(supplier.c.district_id.is_(None))
+        elif isinstance(only.district, int):
+            listed.append(supplier.c.district_id == only.district)
+        if only.status:
+            listed.append(LINK.c.status == only.status)
+        if only.chain_id is not None:
+            listed.append(LINK.c.chain_id == only.chain_id)
     rows = session.execute(
         select(
             LINK.c.id.label("link_id"),
@@ -572,7 +615,7 @@ def suppliers_of(
         )
         .join(supplier, supplier.c.id == LINK.c.supplier_id)
         .join(Chain, Chain.id == LINK.c.chain_id)
-        .where(*scope)
+        .where(*listed)
         .order_by(
             Chain.sort_order,
             Chain.code,
@@ -585,7 +628,11 @@ def suppliers_of(
         .offset(offset)
     ).mappings()
     suppliers = [dict(r) for r in rows]
-    count = session.scalar(select(func.count()).select_from(LINK).where(*scope))
+    count = session.scalar(
+        select(func.count())
+        .select_from(LINK.join(supplier, supplier.c.id == LINK.c.supplier_id))
+        .where(*listed)
+    )
     return {
         "chain_master": {
             "id": buyer.id,

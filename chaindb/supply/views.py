@@ -21,12 +21,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, NumberRange, Optional
 
 from chaindb.api.schemas import lax_input, parse_body
 from chaindb.auth.models import Role
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
-from chaindb.db import db, is_id
+from chaindb.db import SHORT_TEXT, db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, DomainError, Forbidden
@@ -44,13 +46,13 @@ from chaindb.supply.forms import (
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import SupplierLinkCreate
 from chaindb.web import may, safe_next
-from chaindb.web.forms import typed_enterprise_ids
-from chaindb.web.pages import Column, Link, Pages, confirmed, show_errors
+from chaindb.web.forms import Form, typed_enterprise_ids
+from chaindb.web.pages import Column, Link, Pages, _page_url, confirmed, show_errors
 from chaindb.web.pages import register as register_pages
 
 LINK = SupplyLink.__table__
 # Enough for the largest chain master (BYD's Jinan base: some 400 suppliers in the province).
-SUPPLIERS_SHOWN = 2000
+SUPPLIERS_PAGE = 100  # suppliers per page of a chain master's page
 
 
 # --- supply links: the generic pages -------------------------------------------------------------
@@ -277,11 +279,59 @@ def masters():
     ), (error.status if error else 200)
 
 
+class SupplierFilters(Form):
+    """The chain master's page: which of its suppliers to list (GET, no CSRF token)."""
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=SHORT_TEXT)])
+    district = SelectField(_l("Where"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    chain_id = SelectField(_l("Chain"), validators=[Optional()])
+    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1)])
+
+
+def _supplier_filters(session: Session, chain_ids: Iterable[int]) -> SupplierFilters:
+    form = SupplierFilters(request.args, meta={"csrf": False})
+    any_ = SelectChoice("", _("— any —"))
+    units = session.execute(select(District.id, District.name_zh).order_by(District.code)).all()
+    form.district.choices = [
+        any_,
+        SelectChoice("local", _("local (any planning unit)")),
+        SelectChoice("elsewhere", _("from elsewhere (non-local)")),
+        *(SelectChoice(str(i), name) for i, name in units),
+    ]
+    form.status.choices = [
+        any_,
+        SelectChoice(LinkStatus.ACTIVE.value, _("active")),
+        SelectChoice(LinkStatus.PROPOSED.value, _("proposed")),
+    ]
+    names = _chain_names(session, set(chain_ids))
+    form.chain_id.choices = [any_, *(SelectChoice(str(i), n) for i, n in names.items())]
+    return form
+
+
 @bp.get("/chain-masters/<key:id>")
 def master(id: str):
     session = db.session
+    everything = service.suppliers_of(session, chain_master=id, chain=None, limit=0, offset=0)
+    form = _supplier_filters(session, (s["chain_id"] for s in everything["summary"]))
+    valid = form.validate()
+    page_no = (form.page.data or 1) if valid else 1
+    only = None
+    if valid:
+        district = form.district.data or None
+        only = service.SupplierFilter(
+            q=form.q.data or None,
+            district=int(district) if district and district.isdigit() else district,
+            status=form.status.data or None,
+            chain_id=int(form.chain_id.data) if form.chain_id.data else None,
+        )
     data = service.suppliers_of(
-        session, chain_master=id, chain=None, limit=SUPPLIERS_SHOWN, offset=0
+        session,
+        chain_master=id,
+        chain=None,
+        limit=SUPPLIERS_PAGE if valid else 0,
+        offset=(page_no - 1) * SUPPLIERS_PAGE,
+        only=only,
     )
     buyer = data["chain_master"]
     day = service.today(session)
@@ -329,6 +379,7 @@ def master(id: str):
                 "proposed": [s for s in mine if s["status"] == LinkStatus.PROPOSED],
             }
         )
+    filtered = bool(only and (only.q or only.district or only.status or only.chain_id))
     return render_template(
         "supply/master.html",
         buyer=buyer,
@@ -339,7 +390,13 @@ def master(id: str):
         count=data["count"],
         shown=len(suppliers),
         title=buyer["name_zh"],
-    )
+        form=form,
+        filtered=filtered,
+        page_no=page_no,
+        pages_total=max(1, -(-data["count"] // SUPPLIERS_PAGE)),
+        size=SUPPLIERS_PAGE,
+        page_url=_page_url,
+    ), (200 if valid else 422)
 
 
 # --- 关联配套企业: link a supplier ------------------------------------------------------------------
