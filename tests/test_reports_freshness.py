@@ -143,9 +143,11 @@ def test_the_tables_each_view_reads_are_named(engine_of):
 def test_a_write_refreshes_the_views_that_read_its_table_and_those_reading_them():
     assert affected(["project"]) == [
         "report_chain_overview",
+        "report_district_chain_matrix",
         "report_project_pipeline",
         "report_project_rates",
     ]
+    assert affected(["district"]) == ["report_district_chain_matrix"]
     assert affected(["supply_link"]) == list(MATERIALIZED[:5])  # not the project reports
     assert affected(["chain_segment"]) == ["report_chain_gaps", "report_gap_candidates"]
     assert affected(["target", "designation"]) == []

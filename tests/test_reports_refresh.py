@@ -223,10 +223,11 @@ def _state(engine: Engine) -> dict[str, tuple]:
                     text(
                         "SELECT c.relkind, pg_get_viewdef(c.oid), "
                         "has_table_privilege(:role, c.oid, 'SELECT') "
-                        "FROM pg_class AS c WHERE c.oid = CAST(:v AS regclass)"
+                        "FROM pg_class AS c WHERE c.oid = to_regclass(:v)"
                     ),
                     {"v": view, "role": READER},
-                ).one()
+                ).one_or_none()
+                or ()  # not there at this revision (report_project_milestones came later)
             )
             for view in VIEWS
         }
@@ -259,8 +260,10 @@ def test_the_migration_keeps_grants_and_its_downgrade_restores_the_views(scratch
     try:
         grant_reader_on(engine, password=None)
         before = _state(engine)
-        assert {kind for kind, _, _ in (before[v] for v in VIEWS)} == {"v"}
-        assert all(readable for _, _, readable in (before[v] for v in VIEWS))
+        older = [v for v in VIEWS if before[v]]
+        assert set(VIEWS) - set(older) == {"report_project_milestones"}
+        assert {kind for kind, _, _ in (before[v] for v in older)} == {"v"}
+        assert all(readable for _, _, readable in (before[v] for v in older))
 
         _alembic(url, "upgrade", "head")
         upgraded = _state(engine)

@@ -714,6 +714,7 @@ def test_district_chain_matrix(conn, world):
     )
     new_project(conn, w.ids["C1"], w.ids["D2"], None, agreed_investment_cny_100m=Decimal("2"))
 
+    refresh_reports(conn, views=["report_district_chain_matrix"])
     found = {
         (w.name(r["district_id"], DISTRICTS), w.name(r["chain_id"], CHAINS)): r
         for r in rows(conn, "SELECT * FROM report_district_chain_matrix")

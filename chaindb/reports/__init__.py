@@ -35,6 +35,7 @@ MATERIALIZED = (
     "report_chain_gaps",
     "report_gap_candidates",
     "report_supplier_tiers",
+    "report_district_chain_matrix",
     "report_project_pipeline",
     "report_project_rates",
 )
@@ -51,6 +52,7 @@ SOURCES = {
     "report_chain_gaps": ("chain", "chain_role", "chain_segment", "enterprise", "supply_link"),
     "report_gap_candidates": ("chain_segment", "enterprise", "supply_link"),
     "report_supplier_tiers": ("chain", "chain_role", "enterprise", "supply_link"),
+    "report_district_chain_matrix": ("chain", "chain_role", "district", "enterprise", "project"),
     # project_milestone and project_stage_event are written by project's triggers only.
     "report_project_pipeline": ("project",),
     "report_project_rates": ("project",),

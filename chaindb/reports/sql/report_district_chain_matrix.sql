@@ -1,5 +1,9 @@
 -- Every planning unit by every chain: enterprises, projects and amounts; zeros where nothing.
-CREATE OR REPLACE VIEW report_district_chain_matrix AS
+-- Materialized: as a plain view it took 114 ms at synthetic scale 1 (394 ms under load). Its rows
+-- are those of the last refresh, which follows a write within seconds (chaindb.reports.listener).
+-- Dropped and created again, never replaced; created WITH DATA.
+DROP MATERIALIZED VIEW IF EXISTS report_district_chain_matrix;
+CREATE MATERIALIZED VIEW report_district_chain_matrix AS
 WITH role_counts AS (
     SELECT
         e.district_id,
@@ -40,7 +44,11 @@ CROSS JOIN chain AS c
 LEFT JOIN role_counts AS r ON r.district_id = d.id AND r.chain_id = c.id
 LEFT JOIN project_counts AS p ON p.district_id = d.id AND p.chain_id = c.id;
 
-COMMENT ON VIEW report_district_chain_matrix IS
+CREATE UNIQUE INDEX uq_report_district_chain_matrix_district_id_chain_id
+    ON report_district_chain_matrix (district_id, chain_id);
+CREATE INDEX ix_report_district_chain_matrix_chain_id ON report_district_chain_matrix (chain_id);
+
+COMMENT ON MATERIALIZED VIEW report_district_chain_matrix IS
     'Every planning unit (区县(功能区)) by every chain, zeros where nothing: the unit''s '
     'enterprises with a role in the chain live today, and the projects landing in the unit for '
     'the chain (dropped ones left out). Amounts in 亿元 (100 million CNY).';
