@@ -574,14 +574,16 @@ def suppliers_of(
     listed = list(scope)
     if only is not None:
         if only.q and only.q.strip():
-            words = f"%{only.q.strip()}%"
+            # The words as typed: % and _ are letters here, not wildcards.
+            typed = only.q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            words = f"%{typed}%"
             listed.append(
                 or_(
-                    supplier.c.name_zh.ilike(words),
-                    supplier.c.short_name.ilike(words),
-                    supplier.c.name_initials.ilike(words.lower()),
-                    supplier.c.uscc.ilike(words),
-                    LINK.c.product.ilike(words),
+                    supplier.c.name_zh.ilike(words, escape="\\"),
+                    supplier.c.short_name.ilike(words, escape="\\"),
+                    supplier.c.name_initials.ilike(words.lower(), escape="\\"),
+                    supplier.c.uscc.ilike(words, escape="\\"),
+                    LINK.c.product.ilike(words, escape="\\"),
                 )
             )
         if only.district == "local":

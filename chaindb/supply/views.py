@@ -472,15 +472,19 @@ def link():
             status = exc.status
         else:
             session.commit()
+            supplier = _names(session, [row["supplier_id"]])[row["supplier_id"]]
             flash(
                 _(
                     "Linked %(supplier)s as a supplier of %(master)s.",
-                    supplier=_names(session, [row["supplier_id"]])[row["supplier_id"]],
+                    supplier=supplier,
                     master=_names(session, [buyer_id])[buyer_id],
                 ),
                 "ok",
             )
-            return redirect(url_for("supply.master", id=buyer_id, _anchor=f"chain-{chain_id}"))
+            # The chain master's page, found to the supplier just linked (among its hundreds).
+            return redirect(
+                url_for("supply.master", id=buyer_id, q=supplier, _anchor=f"chain-{chain_id}")
+            )
     elif request.method == "POST":
         status = 422
     pair = parse_pair(form.master.data)
