@@ -7,12 +7,13 @@
 1. Lag. A refresher (chaindb.reports.listener.Refresher) runs in a thread of this process and
    takes the lock (no other refresher may run on the database: it would take the writes' work).
    For each kind of write, --lag-runs times: one committed transaction (a supply link's annual
-   value changed, a project's agreed investment changed, a project created), then the time from
+   value changed, a supply link's status turned between active and proposed, a project's agreed
+   investment changed, a project created), then the time from
    its COMMIT until the refresher has committed the refresh of every view the write made stale
    (its on_refresh callback); and the seconds each view's refresh took.
 2. Write cost. --writes single-row transactions of each kind, each committed, on one connection:
-   with the reporting triggers (the NOTIFY trigger of the table; for projects also
-   project_sync_milestones_*) enabled, then disabled, alternating in rounds of --round writes so
+   with the reporting triggers (the NOTIFY trigger of the table; for links also
+   supply_link_tiers_*, for projects project_sync_milestones_*) enabled, then disabled, alternating in rounds of --round writes so
    that drift hits both alike; no refresher runs. Median and p95 milliseconds per write
    (client wall time, COMMIT included) and the added share.
 3. The same link writes while the refresher refreshes after them (it refreshes all seven views
@@ -43,7 +44,12 @@ PROJECT_TRIGGERS = (
     "project_sync_milestones_on_insert",
     "project_sync_milestones_on_update",
 )
-LINK_TRIGGERS = ("supply_link_reports_changed",)
+LINK_TRIGGERS = (
+    "supply_link_reports_changed",
+    "supply_link_tiers_on_insert",
+    "supply_link_tiers_on_update",
+    "supply_link_tiers_on_delete",
+)
 
 
 def main() -> None:
@@ -106,6 +112,8 @@ def _fixture(conn: psycopg.Connection) -> dict:
 
 WRITES = {
     "link value": ("supply_link", LINK_TRIGGERS),
+    # Active <-> proposed: the supplier joins or leaves its chain master's tiers.
+    "link status": ("supply_link", LINK_TRIGGERS),
     "project amount": ("project", PROJECT_TRIGGERS),
     "project created": ("project", PROJECT_TRIGGERS),
 }
@@ -117,6 +125,12 @@ def write(conn: psycopg.Connection, kind: str, fixture: dict, made: list[int]) -
         conn.execute(
             "UPDATE supply_link SET annual_value_cny_10k = COALESCE(annual_value_cny_10k, 0) + 1 "
             "WHERE id = %s",
+            (random.choice(fixture["links"]),),
+        )
+    elif kind == "link status":
+        conn.execute(
+            "UPDATE supply_link SET status = CASE status WHEN 'active' THEN 'proposed' "
+            "ELSE 'active' END WHERE id = %s",
             (random.choice(fixture["links"]),),
         )
     elif kind == "project amount":
@@ -145,6 +159,10 @@ def revert(conn: psycopg.Connection, counts: dict[str, int], made: list[int]) ->
     by subtracting what was added per row (recorded in `counts` by id)."""
     for key, added in counts.items():
         table, _, id_ = key.partition(":")
+        if table == "status":  # toggled: an odd count is one toggle away from where it was
+            if added % 2:
+                write(conn, "link status", {"links": [int(id_)]}, made)
+            continue
         column = "annual_value_cny_10k" if table == "supply_link" else "agreed_investment_cny_100m"
         conn.execute(f"UPDATE {table} SET {column} = {column} - %s WHERE id = %s", (added, id_))
     if made:
@@ -165,8 +183,8 @@ class Recorder:
         if kind == "project created":
             write(self.conn, kind, self.fixture, self.made)
             return
-        pool = "links" if kind == "link value" else "projects"
-        table = "supply_link" if kind == "link value" else "project"
+        pool = "links" if kind.startswith("link") else "projects"
+        table = {"link value": "supply_link", "link status": "status"}.get(kind, "project")
         id_ = random.choice(self.fixture[pool])
         one = {**self.fixture, pool: [id_]}
         write(self.conn, kind, one, self.made)

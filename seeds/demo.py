@@ -1,5 +1,6 @@
-"""Demo data: the anchor enterprises, roles and named projects of the facts, the automotive
-chain map, and visibly fictional SMEs (names marked 示例 / Demo, credit codes with 'DEM') linked
+"""Demo data: the anchor enterprises, roles and named projects of the facts, a map for each of the
+13 iconic chains (the industry's general structure, marked basis = 'general': not facts about
+the city, for the chain offices to correct), and visibly fictional SMEs (names marked 示例 / Demo, credit codes with 'DEM') linked
 as suppliers around the chain masters. Needs the reference seed."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, any_, literal, select, update
 from sqlalchemy import text as sql_text
 
+from chaindb.chains.models import SegmentBasis
 from chaindb.enterprises.merge import merged_into, merged_name_into
 from chaindb.enterprises.search import name_initials
 from chaindb.enterprises.uscc import with_check_character
@@ -72,14 +74,33 @@ def load_segments(conn: Connection, report: Report) -> None:
             if parent_id is None:
                 raise row.error(f"parent: segment {v['parent']!r} is not defined above this line")
         values = {k: v[k] for k in ("name_zh", "name_en", "position", "sort_order", "description")}
+        values["parent_id"] = parent_id
+        key = {"chain_id": chain_id, "code": v["code"]}
+        if (office_id := _confirmed_by_office(conn, key)) is not None:
+            ids[(chain_id, v["code"])] = office_id
+            report.add(ChainSegment.__tablename__, "unchanged")
+            continue
+        # Every seeded map is the general structure of its industry, not a fact about the city.
+        values["basis"] = SegmentBasis.GENERAL.value
         ids[(chain_id, v["code"])] = upsert(
             conn,
             ChainSegment.__table__,
-            {"chain_id": chain_id, "code": v["code"]},
-            {**values, "parent_id": parent_id},
+            key,
+            values,
             report=report,
             row=row,
         )
+
+
+def _confirmed_by_office(conn: Connection, key: dict[str, Any]) -> int | None:
+    """The id of the segment at `key` when the chain office has confirmed it (entered it, or
+    checked the seeded one): a later seed leaves it as the office left it."""
+    table = ChainSegment.__table__
+    return conn.execute(
+        select(table.c.id).where(
+            *(table.c[k] == v for k, v in key.items()), table.c.basis == SegmentBasis.CONFIRMED
+        )
+    ).scalar()
 
 
 class SegmentLookup:

@@ -233,3 +233,25 @@ def test_a_write_tells_the_database_its_actor_once_however_many_apps_exist(api, 
     finally:
         event.remove(conn, "before_cursor_execute", record)
     assert sum("chaindb.actor" in s for s in statements) == 1
+
+
+def test_a_segment_says_whether_it_is_the_general_structure_or_confirmed(api, conn):
+    """A segment entered through the API is the office's (confirmed) unless it says general; a
+    basis outside the two is refused, naming the field; the list filters on it."""
+    api.post("/api/v1/chains", {"code": "basis-chain", "name_zh": "依据链", "tier": "key"})
+    typed = api.post("/api/v1/segments", {"chain_id": "basis-chain", "code": "a", "name_zh": "甲",
+                                          "position": "upstream"})  # fmt: skip
+    assert typed.status_code == 201, typed.get_json()
+    assert typed.get_json()["basis"] == "confirmed"
+    general = api.post("/api/v1/segments", {"chain_id": "basis-chain", "code": "b", "name_zh": "乙",
+                                            "position": "upstream", "basis": "general"})  # fmt: skip
+    assert general.get_json()["basis"] == "general"
+    before = count_rows(conn, "chain_segment")
+    refused = api.post("/api/v1/segments", {"chain_id": "basis-chain", "code": "c",
+                                            "name_zh": "丙", "position": "upstream",
+                                            "basis": "guessed"})  # fmt: skip
+    assert refused.status_code == 422
+    assert [d["field"] for d in refused.get_json()["error"]["details"]] == ["basis"]
+    assert count_rows(conn, "chain_segment") == before
+    listed = api.get("/api/v1/segments?basis=general").get_json()
+    assert [row["code"] for row in listed["results"]] == ["b"]

@@ -318,3 +318,68 @@ def test_the_demo_places_the_chain_masters_in_their_segments(seeded_engine):
         )
     assert placed["比亚迪济南基地"] == "vehicles.passenger"
     assert placed["中国重汽集团济南卡车"] == "vehicles.commercial"
+
+
+def test_a_segment_the_office_confirmed_is_left_alone_by_a_later_seed(seeded_engine):
+    run(seeded_engine, reference.load)
+    run(seeded_engine, demo.load)
+    with seeded_engine.begin() as conn:
+        # Corrected and confirmed by the chain office; another confirmed as it stands.
+        conn.execute(
+            text(
+                "UPDATE chain_segment SET name_zh = '乘用车（含新能源）', basis = 'confirmed' "
+                "WHERE code = 'vehicles.passenger'"
+            )
+        )
+        conn.execute(
+            text("UPDATE chain_segment SET basis = 'confirmed' WHERE code = 'parts.tires'")
+        )
+    assert run(seeded_engine, demo.load).changed() == 0
+    with seeded_engine.connect() as conn:
+        rows = dict(
+            (code, (name, basis))
+            for code, name, basis in conn.execute(
+                text(
+                    "SELECT code, name_zh, basis FROM chain_segment "
+                    "WHERE code IN ('vehicles.passenger', 'parts.tires')"
+                )
+            )
+        )
+    assert rows == {
+        "vehicles.passenger": ("乘用车（含新能源）", "confirmed"),
+        "parts.tires": ("轮胎", "confirmed"),
+    }
+
+
+def test_the_basis_migration_marks_general_what_the_seed_wrote_last(scratch_database):
+    """Segments from before chain_segment.basis: general when the seed loader wrote them last,
+    confirmed when an office edited them after it."""
+    url = scratch_database()
+    migrate(url, "7c21d5e8a4f0")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT set_config('chaindb.actor', 'chaindb seed', true)"))
+            chain = conn.execute(
+                text(
+                    "INSERT INTO chain (code, name_zh, tier) VALUES ('mig', '迁移链', 'key') RETURNING id"
+                )
+            ).scalar_one()
+            for code in ("seeded", "edited"):
+                conn.execute(
+                    text(
+                        "INSERT INTO chain_segment (chain_id, code, name_zh, position) "
+                        "VALUES (:c, :code, :name, 'upstream')"
+                    ),
+                    {"c": chain, "code": code, "name": f"{code}环节"},
+                )
+        with engine.begin() as conn:
+            conn.execute(text("SELECT set_config('chaindb.actor', 'editor-wang', true)"))
+            conn.execute(text("UPDATE chain_segment SET name_zh = '改过' WHERE code = 'edited'"))
+        migrate(url, "4e2b9c7d1a55")
+        with engine.connect() as conn:
+            basis = dict(conn.execute(text("SELECT code, basis FROM chain_segment")).all())
+        assert basis == {"seeded": "general", "edited": "confirmed"}
+        migrate(url, "7c21d5e8a4f0", action="downgrade")
+    finally:
+        engine.dispose()

@@ -135,6 +135,72 @@ def test_the_map_takes_as_many_queries_for_a_big_chain_as_for_a_small_one(web, c
     assert len(statements) == small
 
 
+def test_a_long_member_list_is_folded_to_its_count_with_the_chain_master_in_sight(web, conn):
+    """A segment with many enterprises shows the chain master and a count that opens to the
+    list; a short list stays open."""
+    chain = f.chain(conn)
+    district = f.district(conn)
+    busy = f.segment(conn, chain, name_zh="热闹环节", position="upstream")
+    quiet = f.segment(conn, chain, name_zh="安静环节", position="upstream")
+    master = f.enterprise(conn, name_zh="热闹链主", district_id=district)
+    f.chain_role(conn, master, chain, "chain_master", segment_id=busy)
+    for n in range(11):
+        f.supply_link(conn, f.enterprise(conn, name_zh=f"配套{n:02d}号",
+                                         district_id=district if n < 7 else None),
+                      master, chain, segment_id=busy)  # fmt: skip
+    f.chain_role(conn, f.enterprise(conn, name_zh="唯一成员"), chain, "supplier", segment_id=quiet)
+    page = web.text(f"/chains/{chain}/map")
+    box = _between(page, f'id="segment-{busy}"', f'id="segment-{quiet}"')
+    assert 'data-members="12"' in box
+    anchors, folded = box.split('<details class="members">', 1)
+    assert "热闹链主" in anchors and "配套00号" not in anchors
+    assert "12 家企业，本地 8 家" in folded  # the master and 7 local suppliers
+    assert folded.count("配套") == 7  # 8 shown (the master first), "and 4 more" links to the rest
+    assert f'href="/segments/{busy}"' in folded
+    quiet_box = _between(page, f'id="segment-{quiet}"')
+    assert "唯一成员" in quiet_box.split("</div>", 1)[0]
+    assert "<details" not in quiet_box.split("</div>", 1)[0]
+
+
+def test_the_positions_are_as_wide_as_their_top_level_segments_need(web, conn):
+    chain = f.chain(conn)
+    for n in range(5):
+        f.segment(conn, chain, position="upstream", sort_order=n)
+    f.segment(conn, chain, position="midstream")
+    page = web.text(f"/chains/{chain}/map")
+    assert 'class="position weight-5" data-position="upstream"' in page
+    assert 'class="position weight-1" data-position="midstream"' in page
+    assert 'class="position weight-1" data-position="downstream"' in page  # none: still a column
+
+
+def test_a_map_from_the_general_structure_says_so_until_the_office_confirms_it(web, conn):
+    chain = f.chain(conn)
+    general = f.segment(conn, chain, name_zh="通用环节", position="upstream", basis="general")
+    checked = f.segment(conn, chain, name_zh="核定环节", position="upstream")
+    page = web.text(f"/chains/{chain}/map")
+    assert "本图谱有 1 个环节依据该行业的一般结构" in page
+    assert f'href="/segments?chain_id={chain}&amp;basis=general"' in page
+    assert f'class="segment gap general" id="segment-{general}"' in page
+    assert f'class="segment gap" id="segment-{checked}"' in page
+    listed = web.text(f"/segments?chain_id={chain}&basis=general")
+    assert "通用环节" in listed and "核定环节" not in listed
+    # The office confirms it through the form; the notice is gone.
+    form = web.text(f"/segments/{general}/edit")
+    assert '<option selected value="general">' in form
+    data = {"chain_id": str(chain), "code": "checked", "name_zh": "通用环节（已核定）",
+            "position": "upstream", "basis": "confirmed", "version": _version(web, f"/segments/{general}/edit")}  # fmt: skip
+    response = web.post(f"/segments/{general}/edit", data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert (
+        conn.execute(
+            text("SELECT basis FROM chain_segment WHERE id = :id"), {"id": general}
+        ).scalar_one()
+        == "confirmed"
+    )
+    page = web.text(f"/chains/{chain}/map")
+    assert "一般结构" not in page.split('id="legend-heading"')[0]
+
+
 def test_an_unknown_chain_has_no_map(web):
     assert web.get("/chains/no-such-chain/map").status_code == 404
 

@@ -18,6 +18,7 @@ from chaindb.chains.models import (
     ChainSegment,
     ChainTier,
     RoleKind,
+    SegmentBasis,
     SegmentPosition,
 )
 from chaindb.chains.schemas import (
@@ -77,8 +78,9 @@ segments = Resource(
     create=SegmentCreate,
     description="Segments (环节) of the chain maps; a chain's tree is at /chains/{id}/segments",
     refs=[Ref("chain_id", Chain, "code", "chain")],
-    filters={"chain_id": int, "parent_id": int, "position": SegmentPosition, "code": str, "name_zh": str},
-    ordering=("id", "chain_id", "code", "name_zh", "position", "sort_order"),
+    filters={"chain_id": int, "parent_id": int, "position": SegmentPosition, "basis": SegmentBasis,
+             "code": str, "name_zh": str},
+    ordering=("id", "chain_id", "code", "name_zh", "position", "sort_order", "basis"),
     default_ordering=("chain_id", "sort_order", "code"),
     search=lambda q: or_(ChainSegment.name_zh.contains(q), ChainSegment.name_en.ilike(f"%{q}%"),
                          ChainSegment.code == q),

@@ -15,7 +15,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from chaindb.chains.models import Chain, ChainGroup, ChainTier, RoleKind, SegmentPosition
+from chaindb.chains.models import (
+    Chain,
+    ChainGroup,
+    ChainTier,
+    RoleKind,
+    SegmentBasis,
+    SegmentPosition,
+)
 from chaindb.db import LONG_TEXT, db, is_id
 from chaindb.web.forms import (
     DecimalField,
@@ -38,6 +45,13 @@ GROUP_LABELS = vocabulary(
         "advantage": _l("advantage (优势)"),
         "characteristic": _l("characteristic (特色)"),
         "emerging": _l("emerging (新兴)"),
+    },
+)
+BASIS_LABELS = vocabulary(
+    SegmentBasis,
+    {
+        "general": _l("general structure of the industry, to be checked"),
+        "confirmed": _l("confirmed by the chain office"),
     },
 )
 POSITION_LABELS = vocabulary(
@@ -173,6 +187,14 @@ class SegmentForm(PrefilledForm):
         description=_l("Order among its siblings on the map"),
     )
     description = TextAreaField(_l("What the segment covers"), validators=[Optional()])
+    basis = SelectField(
+        _l("Basis"),
+        choices=choices_of(BASIS_LABELS),
+        default=SegmentBasis.CONFIRMED.value,
+        validators=[DataRequired()],
+        description=_l("A seeded map follows the industry's general structure; the chain office "
+                       "corrects it and marks each segment confirmed"),
+    )  # fmt: skip
 
 
 class ChainRoleForm(PrefilledForm):
@@ -219,6 +241,9 @@ class SegmentFilters(Form):
     chain_id = RefSelectField(_l("Chain"), options=chain_options, validators=[Optional()])
     position = SelectField(
         _l("Position"), choices=choices_of(POSITION_LABELS, blank=True), validators=[Optional()]
+    )
+    basis = SelectField(
+        _l("Basis"), choices=choices_of(BASIS_LABELS, blank=True), validators=[Optional()]
     )
 
 

@@ -42,6 +42,11 @@ class SegmentPosition(StrEnum):
     DOWNSTREAM = "downstream"
 
 
+class SegmentBasis(StrEnum):
+    GENERAL = "general"  # the industry's general structure, seeded: for the chain office to correct
+    CONFIRMED = "confirmed"  # entered or checked by the chain office
+
+
 class RoleKind(StrEnum):
     CHAIN_MASTER = "chain_master"  # 链主企业
     BACKBONE = "backbone"  # 龙头骨干企业
@@ -110,6 +115,7 @@ class ChainSegment(Timestamped, Base):
     __tablename__ = "chain_segment"
     __table_args__ = (
         one_of("position", SegmentPosition, name="position"),
+        one_of("basis", SegmentBasis, name="basis"),
         UniqueConstraint("chain_id", "code"),
         # Target of the composite foreign keys that keep a segment inside its own chain.
         UniqueConstraint("chain_id", "id"),
@@ -144,6 +150,12 @@ class ChainSegment(Timestamped, Base):
         Integer, server_default=text("0"), comment="Display order among siblings"
     )
     description: Mapped[str | None] = mapped_column(Text, comment="What the segment covers")
+    basis: Mapped[str] = mapped_column(
+        String(12),
+        server_default=text("'confirmed'"),
+        comment="general: from the industry's general structure, not a fact about the city, "
+        "for the chain office to correct; confirmed: entered or checked by the chain office",
+    )
 
 
 class ChainRole(Timestamped, Base):

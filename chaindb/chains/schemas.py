@@ -6,7 +6,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from chaindb.api.schemas import IdOrKey, LongText, ReadSchema, Schema, ShortText
-from chaindb.chains.models import ChainGroup, ChainTier, RoleKind, SegmentPosition
+from chaindb.chains.models import ChainGroup, ChainTier, RoleKind, SegmentBasis, SegmentPosition
 
 
 class ChainFields(Schema):
@@ -47,6 +47,11 @@ class SegmentFields(Schema):
     position: SegmentPosition
     sort_order: int = 0
     description: LongText | None = None
+    basis: SegmentBasis = Field(
+        SegmentBasis.CONFIRMED,
+        description="general: from the industry's general structure (seeded, not a fact about "
+        "the city); confirmed: entered or checked by the chain office",
+    )
 
 
 class SegmentCreate(SegmentFields):

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from chaindb.chains.api import chain_roles, chains, segments
 from chaindb.chains.forms import (
+    BASIS_LABELS,
     GROUP_LABELS,
     POSITION_LABELS,
     ROLE_LABELS,
@@ -29,7 +30,14 @@ from chaindb.chains.forms import (
     SegmentFilters,
     SegmentForm,
 )
-from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind, SegmentPosition
+from chaindb.chains.models import (
+    Chain,
+    ChainRole,
+    ChainSegment,
+    RoleKind,
+    SegmentBasis,
+    SegmentPosition,
+)
 from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
 from chaindb.projects.models import Project
@@ -40,8 +48,11 @@ from chaindb.web.pages import Column, Link, Pages
 from chaindb.web.pages import register as register_pages
 
 MAP_COLUMN = "map"
-# Enterprises named in one segment's box on the map; the segment's page lists them all.
+# Enterprises named in one segment's box on the map, once its list is opened; the segment's page
+# lists them all. A longer list than MAP_MEMBERS_OPEN is folded to its count, and the chain
+# masters and backbone enterprises of the segment stay in sight.
 MAP_MEMBERS_SHOWN = 8  # per segment; "and N more" links to the segment
+MAP_MEMBERS_OPEN = 3
 POSITIONS = [p.value for p in SegmentPosition]
 POSITION_HEADINGS = {
     "upstream": _l("Upstream (上游)"),
@@ -76,6 +87,7 @@ class Node:
     name_en: str | None
     position: str
     parent_id: int | None
+    basis: str = SegmentBasis.CONFIRMED.value
     children: list[Node] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)
     has_local: bool = False  # a local enterprise in it or in one of its sub-segments
@@ -83,6 +95,24 @@ class Node:
     @property
     def gap(self) -> bool:
         return not self.has_local
+
+    @property
+    def general(self) -> bool:
+        return self.basis == SegmentBasis.GENERAL
+
+    @property
+    def folded(self) -> bool:
+        """Whether the box shows its members as a count that opens to the list."""
+        return len(self.members) > MAP_MEMBERS_OPEN
+
+    @property
+    def anchors(self) -> list[Member]:
+        """The members kept in sight on a folded box: chain masters and backbone enterprises."""
+        return [m for m in self.members if m.master or m.backbone][:MAP_MEMBERS_SHOWN]
+
+    @property
+    def local_members(self) -> int:
+        return sum(1 for m in self.members if m.local)
 
     @property
     def shown(self) -> list[Member]:
@@ -102,6 +132,11 @@ class ChainMap:
     @property
     def gaps(self) -> int:
         return sum(1 for node in self.nodes.values() if node.gap)
+
+    @property
+    def general(self) -> int:
+        """How many segments still follow the industry's general structure, unchecked."""
+        return sum(1 for node in self.nodes.values() if node.general)
 
     @property
     def enterprises(self) -> int:
@@ -194,6 +229,7 @@ def build_map(session: Session, chain_id: int) -> ChainMap:
             row.name_en,
             row.position,
             row.parent_id,
+            row.basis,
             members=members.get(row.id, []),
         )
         for row in session.execute(
@@ -204,6 +240,7 @@ def build_map(session: Session, chain_id: int) -> ChainMap:
                 ChainSegment.name_en,
                 ChainSegment.position,
                 ChainSegment.parent_id,
+                ChainSegment.basis,
             )
             .where(ChainSegment.chain_id == chain_id)
             .order_by(ChainSegment.sort_order, ChainSegment.code, ChainSegment.id)
@@ -349,6 +386,7 @@ segment_pages = Pages(
         Column("chain_id", _l("Chain"), link=Link(Chain, "chains.detail")),
         Column("parent_id", _l("Parent segment"), link=Link(ChainSegment, "segments.detail")),
         Column("position", _l("Position"), choices=POSITION_LABELS),
+        Column("basis", _l("Basis"), choices=BASIS_LABELS),
         Column("sort_order", _l("Sort order")),
     ],
     detail_columns=[
@@ -360,6 +398,7 @@ segment_pages = Pages(
         Column("position", _l("Position"), choices=POSITION_LABELS),
         Column("sort_order", _l("Sort order")),
         Column("description", _l("What the segment covers")),
+        Column("basis", _l("Basis"), choices=BASIS_LABELS),
     ],
     label=lambda row: row["name_zh"],
     form=SegmentForm,

@@ -26,9 +26,10 @@ VIEWS = [
     "report_designations",
 ]
 
-# The views kept as materialized views, in VIEWS' order, which is also their refresh order (a
+# The views that answer from stored rows, in VIEWS' order, which is also their refresh order (a
 # view after the materialized views it reads): they answer from their last refresh
 # (chaindb.reports.refresh, `chaindb db refresh-reports`); the others compute on every query.
+# Each is a materialized view, except those in KEPT.
 MATERIALIZED = (
     "report_chain_overview",
     "report_chain_master_suppliers",
@@ -39,6 +40,17 @@ MATERIALIZED = (
     "report_project_pipeline",
     "report_project_rates",
 )
+
+# A view over a table that chaindb keeps -> (that table, the function that rebuilds it all, the
+# function that catches up with the writes queued since). The refresher catches up after writes
+# (chain master by chain master) instead of recomputing every row; a full refresh rebuilds.
+KEPT = {
+    "report_supplier_tiers": (
+        "supplier_tier",
+        "supplier_tier_rebuild(NULL)",
+        "supplier_tier_catch_up()",
+    ),
+}
 
 # Materialized view -> the materialized views it reads: refreshing it refreshes them first.
 READS = {"report_gap_candidates": ("report_chain_gaps",)}
@@ -51,7 +63,8 @@ SOURCES = {
     "report_chain_master_suppliers": ("chain", "chain_role", "enterprise", "supply_link"),
     "report_chain_gaps": ("chain", "chain_role", "chain_segment", "enterprise", "supply_link"),
     "report_gap_candidates": ("chain_segment", "enterprise", "supply_link"),
-    "report_supplier_tiers": ("chain", "chain_role", "enterprise", "supply_link"),
+    # Its table holds ids only (names are joined live): links and chain-master roles change it.
+    "report_supplier_tiers": ("chain_role", "supply_link"),
     "report_district_chain_matrix": ("chain", "chain_role", "district", "enterprise", "project"),
     # project_milestone and project_stage_event are written by project's triggers only.
     "report_project_pipeline": ("project",),

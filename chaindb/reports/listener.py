@@ -5,7 +5,8 @@ migration 7c21d5e8a4f0) sends `NOTIFY chaindb_reports, '<table>'` when a transac
 commits: from the web app, the API, an import, a seed or an analyst's SQL alike. The refresher
 LISTENs, gathers the tables named until writes pause (QUIET seconds, at most GATHER after the
 first), then refreshes the views that read them (chaindb.reports.SOURCES) with REFRESH ...
-CONCURRENTLY, readers never waiting. A figure is current a fraction of a second after its
+CONCURRENTLY, readers never waiting; a kept view (chaindb.reports.KEPT: the supplier tiers) only
+catches up with what the writes touched. A figure is current a fraction of a second after its
 write at demo size; bench/report_freshness.py measures the lag and the cost at synthetic scale.
 
 One refresher however many processes: every web process (`chaindb run`, each gunicorn worker)
@@ -114,9 +115,10 @@ class Refresher:
             while not self.stopping.is_set():
                 tables = self._gather(conn)
                 day = conn.execute("SELECT current_date").fetchone()[0]
-                views = list(MATERIALIZED) if day != today else affected(tables)
-                if views:
-                    today = self._refresh(conn, views)
+                if day != today:
+                    today = self._refresh(conn, list(MATERIALIZED))
+                elif views := affected(tables):
+                    today = self._refresh(conn, views, catch_up=True)
             self.holding.clear()
 
     def _gather(self, conn: psycopg.Connection) -> set[str]:
@@ -137,13 +139,18 @@ class Refresher:
             tables |= got
         return tables
 
-    def _refresh(self, conn: psycopg.Connection, views: list[str]) -> date:
-        """Refresh `views`, each in a transaction of its own; the date they are current for."""
+    def _refresh(
+        self, conn: psycopg.Connection, views: list[str], *, catch_up: bool = False
+    ) -> date:
+        """Refresh `views`, each in a transaction of its own (a kept one only catching up with
+        the writes, with `catch_up`); the date they are current for."""
         took: dict[str, float] = {}
         with self.engine.connect() as connection:
             for view in views:
                 with connection.begin():
-                    took.update(refresh_reports(connection, views=[view], reads=False))
+                    took.update(
+                        refresh_reports(connection, views=[view], reads=False, catch_up=catch_up)
+                    )
             day = connection.execute(text("SELECT current_date")).scalar_one()
         self.refreshes += 1
         log.debug("report refresher: %s", ", ".join(f"{v} {s:.3f} s" for v, s in took.items()))

@@ -11,6 +11,11 @@ Who refreshes: the refresher (chaindb.reports.listener) as writes commit, in a w
 refresh-reports` by hand; a seed run that changed rows (seeds.runner). REFRESH needs the owner of the views (the user that runs
 the migrations); two refreshes of one view run one after the other.
 
+report_supplier_tiers is kept otherwise (chaindb.reports.KEPT): a view over the table
+supplier_tier, which a refresh rebuilds (supplier_tier_rebuild(), in one transaction: readers
+keep the previous rows until it commits) and the refresher, after writes, only catches up with
+(supplier_tier_catch_up(): the chain masters whose tiers the writes touched).
+
 report_gap_candidates reads the materialized view report_chain_gaps: the views refresh in
 MATERIALIZED's order, and refreshing report_gap_candidates alone refreshes report_chain_gaps
 first (chaindb.reports.READS), so that the candidates are those of today's gaps.
@@ -29,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from chaindb.reports import MATERIALIZED, READS
+from chaindb.reports import KEPT, MATERIALIZED, READS
 from chaindb.reports.models import ReportRefresh
 
 
@@ -56,17 +61,27 @@ def refresh_reports(
     concurrently: bool = True,
     views: Iterable[str] | None = None,
     reads: bool = True,
+    catch_up: bool = False,
 ) -> dict[str, float]:
     """Refresh the materialized reporting views (`views`, default all of them; with `reads`,
     also the materialized views they read) in dependency order and record each in
     report_refresh; the seconds each took, in that order. The caller commits.
 
     CONCURRENTLY unless `concurrently` is false or the view has never been populated (a
-    concurrent refresh needs rows to compare with).
+    concurrent refresh needs rows to compare with). A kept view (KEPT) is rebuilt; with
+    `catch_up`, only what the writes queued since its last refresh touched.
     """
     chosen = refresh_order(views, reads=reads)
     took: dict[str, float] = {}
     for view in chosen:
+        if view in KEPT:
+            _table, rebuild, catch_up_with = KEPT[view]
+            began = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+            started = time.perf_counter()
+            connection.execute(text(f"SELECT {catch_up_with if catch_up else rebuild}"))
+            took[view] = time.perf_counter() - started
+            _record(connection, view, began, took[view])
+            continue
         found = connection.execute(
             text(
                 "SELECT c.relispopulated, clock_timestamp() FROM pg_class AS c "
@@ -81,15 +96,19 @@ def refresh_reports(
         started = time.perf_counter()
         connection.exec_driver_sql(f"REFRESH MATERIALIZED VIEW {how}{view}")
         took[view] = time.perf_counter() - started
-        seconds = Decimal(f"{took[view]:.3f}")
-        record = insert(ReportRefresh).values(view_name=view, refreshed_at=began, seconds=seconds)
-        connection.execute(
-            record.on_conflict_do_update(
-                index_elements=[ReportRefresh.view_name],
-                set_={"refreshed_at": began, "seconds": seconds},
-            )
-        )
+        _record(connection, view, began, took[view])
     return took
+
+
+def _record(connection: Connection, view: str, began: datetime, took: float) -> None:
+    seconds = Decimal(f"{took:.3f}")
+    record = insert(ReportRefresh).values(view_name=view, refreshed_at=began, seconds=seconds)
+    connection.execute(
+        record.on_conflict_do_update(
+            index_elements=[ReportRefresh.view_name],
+            set_={"refreshed_at": began, "seconds": seconds},
+        )
+    )
 
 
 def last_refresh(session: Session, view: str) -> tuple[datetime, Decimal | None] | None:

@@ -5,6 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    Integer,
     Numeric,
     String,
     Text,
@@ -119,3 +121,60 @@ class SupplyLink(Timestamped, Base):
         DateTime(timezone=True), comment="When it was verified"
     )
     notes: Mapped[str | None] = mapped_column(Text, comment="Free text")
+
+
+class SupplierTier(Base):
+    """An enterprise upstream of a chain master, at its tier: the rows of report_supplier_tiers,
+    kept by the report refresher (chaindb.reports.listener), never written by hand."""
+
+    __tablename__ = "supplier_tier"
+    __table_args__ = (
+        Index(
+            "ix_supplier_tier_chain_master_id_chain_id_tier", "chain_master_id", "chain_id", "tier"
+        ),
+        Index("ix_supplier_tier_chain_id", "chain_id"),
+        Index("ix_supplier_tier_supplier_id", "supplier_id"),
+        {
+            "comment": "Derived: for each chain master and chain where its chain_master role is "
+            "live, every enterprise upstream of it through active supply links, down to tier 5 "
+            "(supplier_tiers()). Kept by supplier_tier_rebuild() and supplier_tier_catch_up(), "
+            "which the report refresher calls; read it through report_supplier_tiers"
+        },
+    )
+
+    chain_master_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, comment="The chain master at the root (enterprise.id)"
+    )
+    chain_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, comment="The chain of the master's role (chain.id)"
+    )
+    supplier_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, comment="The upstream enterprise (enterprise.id)"
+    )
+    tier: Mapped[int] = mapped_column(Integer, comment="1 = supplies the master directly, ...")
+    via_buyer_id: Mapped[int] = mapped_column(
+        BigInteger, comment="The enterprise one tier down that it supplies on the path"
+    )
+    path: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), comment="Enterprise ids from the master to this enterprise"
+    )
+
+
+class SupplierTierStale(Base):
+    """An enterprise whose supply links or chain-master role changed since supplier_tier was
+    last caught up: written by triggers on supply_link and chain_role, consumed by
+    supplier_tier_catch_up()."""
+
+    __tablename__ = "supplier_tier_stale"
+    __table_args__ = (
+        {
+            "comment": "Queue of the enterprises whose active supply links (as buyer) or "
+            "chain-master roles changed: the chain masters whose tiers hold them are rebuilt by "
+            "supplier_tier_catch_up(); 0 stands for every enterprise (a TRUNCATE)"
+        },
+    )
+
+    id: Mapped[int] = id_column()
+    enterprise_id: Mapped[int] = mapped_column(
+        BigInteger, comment="The buyer of the changed links, or the holder of the changed role"
+    )

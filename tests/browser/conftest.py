@@ -71,6 +71,10 @@ class LiveServer:
         with self.engine.connect() as conn:
             return conn.execute(text(sql), params).scalar()
 
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+
     def unique(self, prefix: str) -> str:
         """A name no other test of this run uses."""
         return f"{prefix}-{next(self._serial)}-{secrets.token_hex(2)}"

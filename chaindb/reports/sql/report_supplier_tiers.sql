@@ -132,40 +132,29 @@ COMMENT ON FUNCTION supplier_tiers(bigint, integer) IS
     'suppliers of active links (any chain) to a tier-n enterprise. Each enterprise once per '
     'chain, at its lowest tier; never the master itself; safe on cycles.';
 
--- Materialized: as a plain view it took 2.5 s at synthetic scale 1. Its rows are those of the
--- last refresh (chaindb.reports.refresh: REFRESH ... CONCURRENTLY, which needs the unique
--- index below). Dropped and created again, never replaced; created WITH DATA.
-DROP MATERIALIZED VIEW IF EXISTS report_supplier_tiers;
-CREATE MATERIALIZED VIEW report_supplier_tiers AS
-WITH live_master AS (
-    SELECT DISTINCT r.enterprise_id AS chain_master_id, r.chain_id
-    FROM chain_role AS r
-    WHERE r.role = 'chain_master'
-      AND (r.since IS NULL OR r.since <= current_date)
-      AND (r.until IS NULL OR r.until >= current_date)
-)
+-- Kept: its rows are the table supplier_tier, which the report refresher keeps (as a plain view
+-- over supplier_tiers() it took 2.5 s at synthetic scale 1, as a materialized view 6.9 s to
+-- refresh). A write to a supply link or a chain-master role queues its enterprise
+-- (supplier_tier_stale); supplier_tier_catch_up() rebuilds the chain masters whose tiers hold it,
+-- supplier_tier_rebuild() all of them. The names and where each enterprise sits are read live.
+CREATE OR REPLACE VIEW report_supplier_tiers AS
 SELECT
-    m.chain_master_id,
-    t.chain_master_name_zh,
-    m.chain_id,
-    t.chain_code,
+    t.chain_master_id,
+    m.name_zh AS chain_master_name_zh,
+    t.chain_id,
+    c.code AS chain_code,
     t.tier,
     t.supplier_id,
-    t.supplier_name_zh,
-    t.supplier_local,
+    e.name_zh AS supplier_name_zh,
+    e.district_id IS NOT NULL AS supplier_local,
     t.via_buyer_id,
     t.path
-FROM live_master AS m
-CROSS JOIN LATERAL supplier_tiers(m.chain_master_id, 5) AS t
-WHERE t.chain_id = m.chain_id;
+FROM supplier_tier AS t
+JOIN enterprise AS m ON m.id = t.chain_master_id
+JOIN enterprise AS e ON e.id = t.supplier_id
+JOIN chain AS c ON c.id = t.chain_id;
 
-CREATE UNIQUE INDEX uq_report_supplier_tiers_chain_master_id_chain_id_supplier_id
-    ON report_supplier_tiers (chain_master_id, chain_id, supplier_id);
-CREATE INDEX ix_report_supplier_tiers_chain_master_id_chain_id_tier
-    ON report_supplier_tiers (chain_master_id, chain_id, tier);
-CREATE INDEX ix_report_supplier_tiers_chain_id ON report_supplier_tiers (chain_id);
-
-COMMENT ON MATERIALIZED VIEW report_supplier_tiers IS
+COMMENT ON VIEW report_supplier_tiers IS
     'For each chain master and chain where its chain_master role is live today: every enterprise '
     'upstream of it through active supply links, down to tier 5. Tier 1 = suppliers of active '
     'links to the master in that chain; tier n+1 = suppliers of active links (any chain) to a '
