@@ -219,3 +219,46 @@ def test_target_progress_covers_every_target_with_its_actual(conn):
         if r["year"] == 2030
     ]
     assert [(r["target_id"], r["target_value"]) for r in again] == [(entered, Decimal(2200))]
+
+
+CREATED = [
+    # (stage, dates): a project as entered, at every stage, with and without its dates
+    ("lead", {}),
+    ("negotiating", {}),
+    ("signed", {}),
+    ("signed", {"signed_on": date(2020, 5, 1)}),
+    ("under_construction", {"signed_on": date(2020, 1, 1)}),
+    ("under_construction", {"construction_started_on": date(2020, 6, 1)}),
+    ("in_production", {"signed_on": date(2019, 1, 1), "production_started_on": date(2021, 1, 1)}),
+    ("at_capacity", {"capacity_reached_on": date(2022, 1, 1)}),
+    ("dropped", {"dropped_on": date(2020, 2, 1)}),
+    ("dropped", {"signed_on": date(2019, 3, 1), "dropped_on": date(2020, 2, 1)}),
+]
+
+
+@pytest.mark.parametrize("stage_date", [None, "unknown", "2021-03-04"])
+def test_a_project_created_has_the_milestones_its_whole_history_gives(conn, place, stage_date):
+    """The trigger writes a new project's milestones from its row and its one stage event;
+    they are what project_reached(), the one definition, computes from the history."""
+    if stage_date:
+        conn.execute(text("SELECT set_config('chaindb.stage_date', :d, true)"), {"d": stage_date})
+    # A project entered as dropped says why.
+    conn.execute(text("SELECT set_config('chaindb.stage_reason', '对方撤资', true)"))
+    made = [
+        f.project(conn, place["chain"], place["district"], stage=stage, **dates)
+        for stage, dates in CREATED
+    ]
+    for project_id in made:
+        written = rows(
+            conn,
+            "SELECT stage, rank, reached_on FROM project_milestone WHERE project_id = :id "
+            "ORDER BY stage",
+            id=project_id,
+        )
+        defined = rows(
+            conn,
+            "SELECT stage, rank, reached_on FROM project_reached(:id) ORDER BY stage",
+            id=project_id,
+        )
+        assert written == defined, project_id
+        assert written, project_id

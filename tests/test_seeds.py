@@ -320,6 +320,37 @@ def test_the_demo_places_the_chain_masters_in_their_segments(seeded_engine):
     assert placed["中国重汽集团济南卡车"] == "vehicles.commercial"
 
 
+def test_the_demo_gives_every_iconic_chain_a_map_of_the_general_structure(seeded_engine):
+    """Each of the 13 iconic chains: upstream, midstream and downstream segments with children,
+    every one marked as the industry's general structure; every demo chain master and project
+    placed in a segment of its chain."""
+    run(seeded_engine, reference.load)
+    run(seeded_engine, demo.load)
+    with seeded_engine.connect() as conn:
+        maps = conn.execute(
+            text(
+                "SELECT c.name_zh, array_agg(DISTINCT s.position), count(s.id), "
+                "count(s.parent_id), bool_and(s.basis = 'general') "
+                "FROM chain c LEFT JOIN chain_segment s ON s.chain_id = c.id "
+                "WHERE c.tier = 'iconic' GROUP BY c.name_zh"
+            )
+        ).all()
+        unplaced = conn.execute(
+            text(
+                "SELECT e.name_zh, c.code FROM chain_role r JOIN enterprise e ON e.id = r.enterprise_id "
+                "JOIN chain c ON c.id = r.chain_id WHERE r.segment_id IS NULL "
+                "UNION ALL SELECT p.name, c.code FROM project p JOIN chain c ON c.id = p.chain_id "
+                "WHERE p.segment_id IS NULL"
+            )
+        ).all()
+    assert {name for name, *_ in maps} == set(ICONIC_CHAINS)
+    for name, positions, segments, children, general in maps:
+        assert sorted(positions) == ["downstream", "midstream", "upstream"], name
+        assert segments >= 10 and children >= segments // 2, (name, segments, children)
+        assert general, name
+    assert unplaced == []
+
+
 def test_a_segment_the_office_confirmed_is_left_alone_by_a_later_seed(seeded_engine):
     run(seeded_engine, reference.load)
     run(seeded_engine, demo.load)

@@ -65,3 +65,28 @@ def test_the_automotive_map_is_one_picture_with_byd_under_passenger_vehicles(
     expect(member).to_be_visible()
     # Nothing sticks out sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_iconic_chain_has_a_map_marked_as_the_general_structure(
+    signed_in_page, live_server, lang
+):
+    page = signed_in_page("viewer", lang=lang)
+    chains = live_server.rows(
+        "SELECT id, code FROM chain WHERE tier = 'iconic' ORDER BY sort_order"
+    )
+    assert len(chains) == 13
+    for chain, code in chains:
+        page.goto(f"/chains/{chain}/map")
+        for position in ("upstream", "midstream", "downstream"):
+            section = page.locator(f'section[data-position="{position}"]')
+            assert section.locator(".segment").count() >= 1, (code, position)
+        expect(page.locator("p.general-notice")).to_be_visible()
+        expect(page.locator(".segment.general").first).to_be_visible()
+        # The chain's masters are placed in a segment of the map.
+        masters = live_server.scalar(
+            "SELECT count(*) FROM chain_role WHERE chain_id = :c AND role = 'chain_master' "
+            "AND segment_id IS NULL",
+            c=chain,
+        )
+        assert masters == 0, code
