@@ -182,6 +182,14 @@ class Database:
 
     def init_app(self, app: Flask, *, engine: Engine | Connection | None = None) -> None:
         """`engine` may be a Connection: tests bind the app to their rolled-back transaction."""
+        self.bind(app, engine)
+        app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def bind(app: Flask, engine: Engine | Connection | None) -> None:
+        """Point the app at its database: pools of its own for the URL in its config (None),
+        an engine, or a test's Connection (the tests' one app is bound to each test's
+        transaction in turn)."""
         settings: Settings = app.config["SETTINGS"]
         read_engine: Engine | Connection
         if engine is None:
@@ -212,7 +220,6 @@ class Database:
             "sessionmaker": maker,
             "reader": reader,
         }
-        app.teardown_appcontext(self._close_session)
 
     @staticmethod
     def engine(app: Flask) -> Engine:

@@ -1,12 +1,15 @@
 """Tests run against real PostgreSQL: DATABASE_URL's server when set, else the embedded one.
 
-The schema is built once per run by the migrations, in a dedicated database; each test runs
-inside a transaction that is rolled back at its end.
+The migrations build the schema once, into a template database kept on the server for as long as
+the migrations and chaindb's code are what they were (its name carries their hash); each worker's
+database and each scratch database that asks for the schema is a copy of it. Each test runs
+inside a transaction that is rolled back at its end, with the one app of the run bound to it.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import uuid
@@ -26,7 +29,8 @@ from chaindb.db import make_engine
 from chaindb.embedded import drop_database, ensure_database, server_url
 from chaindb.migrations import alembic_config
 
-# One database per test run, so that runs side by side on one server never drop each other's.
+# One database per test process (each pytest-xdist worker is one), so that runs side by side on
+# one server never drop each other's.
 TEST_DATABASE = os.environ.get("CHAINDB_TEST_DATABASE") or f"chaindb_test_{os.getpid()}"
 
 
@@ -35,6 +39,24 @@ def _admin_url() -> str:
         return with_database(normalize_database_url(os.environ["DATABASE_URL"]), "postgres")
     data_dir = Path(os.environ.get("CHAINDB_TEST_DATA_DIR") or PROJECT_ROOT / ".chaindb" / "test")
     return normalize_database_url(server_url(data_dir))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """pytest-xdist (--dist loadgroup) runs on one worker the tests that share an expensive
+    fixture: the browser tests' live server and Chromium, and each module's module-scoped
+    ones. The rest go wherever a worker is free."""
+    for item in items:
+        if "browser" in item.path.parent.parts:
+            group = "browser"
+        elif any(
+            fixturedef.scope == "module"
+            for fixturedefs in item._fixtureinfo.name2fixturedefs.values()
+            for fixturedef in fixturedefs
+        ):
+            group = item.path.name
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -72,13 +94,61 @@ def _drop_orphans(admin_url: str) -> None:
                 pass  # another user's live process
 
 
+@functools.cache
+def _schema_key() -> str:
+    """A hash of what builds the schema: the migrations and the chaindb code they import."""
+    digest = hashlib.sha256()
+    for folder in ("alembic", "chaindb"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.suffix in (".py", ".sql", ".mako") and path.is_file():
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def migrated_database(admin_url: str, name: str) -> str:
+    """Create database `name` with the schema at head, a copy of the template database (built
+    by the migrations the first time, by whichever test process gets there first); its URL."""
+    import psycopg
+    from psycopg import sql
+
+    template = f"chaindb_template_{_schema_key()}"
+    with psycopg.connect(admin_url.replace("+psycopg", ""), autocommit=True) as conn:
+        # One process at a time builds or copies: a database being copied must have no sessions.
+        conn.execute("SELECT pg_advisory_lock(hashtext('chaindb tests: template'))")
+        try:
+            if not conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
+            ).fetchone():
+                for (old,) in conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname ~ '^chaindb_template_'"
+                ).fetchall():
+                    drop_database(admin_url, old)  # an earlier schema's
+                building = f"{template}_building"
+                drop_database(admin_url, building)
+                ensure_database(admin_url, building)
+                migrate(with_database(admin_url, building))
+                # Renamed when whole: a run killed while migrating leaves no half template.
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                        sql.Identifier(building), sql.Identifier(template)
+                    )
+                )
+            drop_database(admin_url, name)
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('chaindb tests: template'))")
+    return with_database(admin_url, name)
+
+
 @pytest.fixture(scope="session")
 def database_url(admin_url: str) -> Iterator[str]:
     _drop_orphans(admin_url)
-    drop_database(admin_url, TEST_DATABASE)
-    ensure_database(admin_url, TEST_DATABASE)
-    url = with_database(admin_url, TEST_DATABASE)
-    migrate(url)
+    url = migrated_database(admin_url, TEST_DATABASE)
     yield url
     drop_database(admin_url, TEST_DATABASE)
 
@@ -106,14 +176,17 @@ def session(conn: Connection) -> Iterator[Session]:
 
 
 @pytest.fixture
-def scratch_database(admin_url: str) -> Iterator[Callable[[], str]]:
-    """Makes empty databases of its own (dropped afterwards), for tests that commit."""
+def scratch_database(admin_url: str) -> Iterator[Callable[..., str]]:
+    """Makes databases of its own (dropped afterwards), for tests that commit: empty, or with
+    the schema at head (`migrated=True`, a copy of the template)."""
     made: list[str] = []
 
-    def make() -> str:
+    def make(*, migrated: bool = False) -> str:
         name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
-        ensure_database(admin_url, name)
         made.append(name)
+        if migrated:
+            return migrated_database(admin_url, name)
+        ensure_database(admin_url, name)
         return with_database(admin_url, name)
 
     yield make
@@ -121,19 +194,35 @@ def scratch_database(admin_url: str) -> Iterator[Callable[[], str]]:
         drop_database(admin_url, name)
 
 
-@pytest.fixture
-def app(conn: Connection):
+TEST_SETTINGS = Settings(
+    # No token cache: tests revoke tokens with SQL and expect the next request to see it.
+    token_cache_seconds=0,
+    env="test",
+    database_url="postgresql+psycopg://unused/none",
+    secret_key="t" * 40,
+)
+
+
+@pytest.fixture(scope="session")
+def shared_app(engine: Engine):
+    """The run's one app (building one takes ~2 s, mostly the OpenAPI document's schemas)."""
     from chaindb import create_app
 
-    # No token cache: tests revoke tokens with SQL and expect the next request to see it.
-    settings = Settings(
-        token_cache_seconds=0,
-        env="test",
-        database_url="postgresql+psycopg://unused/none",
-        secret_key="t" * 40,
-    )
-    app = create_app({"TESTING": True, "ENGINE": conn}, settings=settings)
-    return app
+    return create_app({"TESTING": True, "ENGINE": engine}, settings=TEST_SETTINGS)
+
+
+@pytest.fixture
+def app(shared_app, conn: Connection):
+    """The app, bound to the test's transaction; what a test changes in its config is undone."""
+    from chaindb.db import db
+
+    config = dict(shared_app.config)
+    db.bind(shared_app, conn)
+    yield shared_app
+    shared_app.config.clear()
+    shared_app.config.update(config)
+    shared_app.extensions["chaindb.token_cache"].clear()
+    db.bind(shared_app, conn.engine)
 
 
 @pytest.fixture

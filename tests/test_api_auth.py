@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.conftest import count_rows, migrate
+from tests.conftest import count_rows
 
 TABLES = ("app_user", "api_token", "target", "chain", "change_log")
 A_PASSWORD = "a long enough password"
@@ -434,8 +434,7 @@ def test_the_cli_makes_users_and_tokens_that_the_api_accepts(scratch_database):
     from chaindb.config import Settings
     from chaindb.db import db, make_engine
 
-    url = scratch_database()
-    migrate(url)
+    url = scratch_database(migrated=True)
     env = {"PATH": str(Path(sys.executable).parent), "DATABASE_URL": url, "HOME": str(Path.home())}
     chaindb = str(Path(sys.executable).parent / "chaindb")
 

@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 from chaindb import create_app
 from chaindb.auth.service import create_token, create_user
 from chaindb.config import Settings
-from chaindb.database import with_database
 from chaindb.db import db, make_engine
-from chaindb.embedded import drop_database, ensure_database
+from chaindb.embedded import drop_database
 from seeds import demo, reference
 from seeds.runner import run
-from tests.conftest import migrate
+from tests.conftest import migrated_database
 
 EXAMPLES_PER_OPERATION = 12
 
@@ -31,9 +30,7 @@ EXAMPLES_PER_OPERATION = 12
 @pytest.fixture(scope="module")
 def live(admin_url):
     name = f"chaindb_schemathesis_{uuid.uuid4().hex[:8]}"
-    ensure_database(admin_url, name)
-    url = with_database(admin_url, name)
-    migrate(url)
+    url = migrated_database(admin_url, name)
     engine = make_engine(url)
     run(engine, reference.load)
     run(engine, demo.load)  # real references for generated requests to hit now and then

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.orm import Session
 
 from chaindb.cli import DEMO_ADMIN
-from tests.conftest import migrate
 
 
 @pytest.mark.slow
@@ -19,8 +18,7 @@ def test_the_demo_admin_of_the_readme(scratch_database):
     from chaindb.auth.service import check_password
     from chaindb.db import make_engine
 
-    url = scratch_database()
-    migrate(url)
+    url = scratch_database(migrated=True)
     env = {"PATH": str(Path(sys.executable).parent), "DATABASE_URL": url, "HOME": str(Path.home())}
     chaindb = str(Path(sys.executable).parent / "chaindb")
 

@@ -14,7 +14,7 @@ from chaindb.enterprises.merge import merge
 from seeds import demo, reference
 from seeds.runner import run
 from tests import factories_sql as f
-from tests.conftest import count_rows, migrate
+from tests.conftest import count_rows
 from tests.forms import filled
 from tests.test_web_minimal_input import messages
 
@@ -175,8 +175,7 @@ def test_the_merge_page_shows_what_moves_then_merges(web_as, conn, pair):
 
 @pytest.mark.slow
 def test_the_demo_seed_runs_again_after_a_merge_and_changes_nothing(scratch_database):
-    url = scratch_database()
-    migrate(url)
+    url = scratch_database(migrated=True)
     engine = make_engine(url)
     try:
         run(engine, reference.load)

@@ -22,7 +22,7 @@ from chaindb.config import PROJECT_ROOT, Settings
 from chaindb.db import make_engine
 from chaindb.reports import KEPT, MATERIALIZED, NOTIFYING_TABLES, SOURCES, listener
 from chaindb.reports.listener import Refresher, affected
-from tests.conftest import PASSWORD, Web, migrate
+from tests.conftest import PASSWORD, Web, migrated_database
 
 WITHIN = 5.0  # seconds: the bound from a committed write to every figure
 
@@ -31,17 +31,14 @@ WITHIN = 5.0  # seconds: the issue's bound from a committed write to every figur
 def seeded(admin_url: str) -> Iterator[str]:
     import uuid
 
-    from chaindb.database import with_database
-    from chaindb.embedded import drop_database, ensure_database
+    from chaindb.embedded import drop_database
     from seeds import demo, reference
     from seeds.runner import run
 
     name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
-    ensure_database(admin_url, name)
-    url = with_database(admin_url, name)
+    url = migrated_database(admin_url, name)
     engine = make_engine(url)
     try:
-        migrate(url)
         run(engine, reference.load)
         run(engine, demo.load)
         yield url

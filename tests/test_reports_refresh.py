@@ -166,8 +166,7 @@ def test_only_the_materialized_views_are_materialized(conn):
 
 
 def test_the_command_refreshes_each_view_and_commits(scratch_database, monkeypatch):
-    url = scratch_database()
-    migrate(url)
+    url = scratch_database(migrated=True)
     engine = make_engine(url)
     monkeypatch.setattr(refresh_module, "_engine", lambda: engine)
     try:
@@ -197,8 +196,7 @@ def test_a_seed_run_that_changes_rows_refreshes_the_reports(scratch_database):
     from seeds import reference
     from seeds.runner import run
 
-    url = scratch_database()
-    migrate(url)
+    url = scratch_database(migrated=True)
     engine = make_engine(url)
     try:
         run(engine, reference.load)

@@ -13,7 +13,6 @@ from sqlalchemy import Engine, text
 from chaindb.db import make_engine
 from seeds import reference, synthetic
 from seeds.runner import run
-from tests.conftest import migrate
 
 # md5 of each table's synthetic rows at scale 0.001 in a fresh database, without the stamps
 # of the time of the load. They change only when the generator is meant to generate other rows
@@ -30,8 +29,7 @@ ROWS_AT_0_001 = {
 
 @pytest.fixture
 def reference_engine(scratch_database) -> Engine:
-    url = scratch_database()
-    migrate(url)
+    url = scratch_database(migrated=True)
     engine = make_engine(url)
     run(engine, reference.load)
     yield engine

@@ -39,8 +39,7 @@ DIVISIONS = {
 
 @pytest.fixture
 def seeded_engine(scratch_database) -> Engine:
-    url = scratch_database()
-    migrate(url)
+    url = scratch_database(migrated=True)
     engine = make_engine(url)
     yield engine
     engine.dispose()

@@ -17,13 +17,11 @@ from chaindb.db import make_engine
 from chaindb.errors import Conflict
 from chaindb.supply import service
 from tests import factories_sql as make
-from tests.conftest import migrate
 
 
 @pytest.mark.slow
 def test_two_links_for_a_new_supplier_at_once_both_land(scratch_database):
-    url = scratch_database()
-    migrate(url)
+    url = scratch_database(migrated=True)
     engine = make_engine(url)
     try:
         with engine.begin() as conn:

@@ -18,7 +18,7 @@ from chaindb.auth.service import create_user
 from chaindb.config import Settings
 from chaindb.db import db, make_engine
 from tests import factories_sql as make
-from tests.conftest import CSRF, PASSWORD, migrate
+from tests.conftest import CSRF, PASSWORD
 from tests.forms import filled
 
 TRIALS = 6
@@ -26,8 +26,7 @@ TRIALS = 6
 
 @pytest.mark.slow
 def test_two_simultaneous_submits_of_one_version_save_once(scratch_database):
-    url = scratch_database()
-    migrate(url)
+    url = scratch_database(migrated=True)
     engine = make_engine(url)
     try:
         with engine.begin() as conn:

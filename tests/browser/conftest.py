@@ -28,10 +28,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from chaindb.config import PROJECT_ROOT
-from chaindb.database import with_database
 from chaindb.db import make_engine
-from chaindb.embedded import drop_database, ensure_database
-from tests.conftest import migrate
+from chaindb.embedded import drop_database
+from tests.conftest import migrated_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -156,13 +155,10 @@ def live_server(
     admin_url: str, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[LiveServer]:
     _drop_orphans(admin_url)
-    drop_database(admin_url, BROWSER_DATABASE)
-    ensure_database(admin_url, BROWSER_DATABASE)
-    url = with_database(admin_url, BROWSER_DATABASE)
+    url = migrated_database(admin_url, BROWSER_DATABASE)
     engine = make_engine(url)
     process = None
     try:
-        migrate(url)
         _seed(engine)
         workdir = tmp_path_factory.mktemp("live-server")
         port = _free_port()
