@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from inspect import iscoroutinefunction
 from typing import Any
@@ -13,6 +14,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_babel import Babel
 from flask_openapi3 import Info, OpenAPI
 
+from chaindb.api.blueprint import documented as api_documented
 from chaindb.config import Settings
 from chaindb.database import resolve_url
 from chaindb.db import db
@@ -46,9 +48,36 @@ class App(OpenAPI):
 
     json_provider_class = JSONProvider
 
+    @property
+    def api_doc(self) -> dict[str, Any]:
+        """The OpenAPI document. An app built undocumented (create_app's default) builds it
+        the first time it is asked, from a twin app that documents its routes as it declares
+        them, and keeps it."""
+        if not self.spec_json and not self.config["API_DOCUMENTED"]:
+            with _twin_lock:
+                if not self.spec_json:
+                    twin = create_app(
+                        self.config["API_TWIN_CONFIG"],
+                        settings=self.config["SETTINGS"],
+                        documented=True,
+                    )
+                    self.spec_json = twin.api_doc
+                    if "ENGINE" not in self.config["API_TWIN_CONFIG"]:
+                        db.dispose(twin)  # its own pools (never used); not an engine it was given
+        return super().api_doc
 
-def create_app(config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
-    """Build the app; the engine is created here, never at import."""
+
+_twin_lock = threading.Lock()
+
+
+def create_app(
+    config: dict[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    documented: bool = False,
+) -> Flask:
+    """Build the app; the engine is created here, never at import. Its OpenAPI document is
+    built when first asked for (App.api_doc), unless `documented` builds it with the routes."""
     settings = settings or Settings.from_env()
     app = App(
         __name__,
@@ -73,6 +102,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         JSON_AS_ASCII=False,
     )
+    app.config.update(API_DOCUMENTED=documented, API_TWIN_CONFIG=dict(config or {}))
     if config:
         app.config.update(config)
     from chaindb.api.schemas import KeyConverter
@@ -83,7 +113,8 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     logging.basicConfig(level=settings.log_level)
 
     register_extensions(app)
-    register_blueprints(app)
+    with api_documented(documented):
+        register_blueprints(app)
     register_errorhandlers(app)
     return app
 

@@ -42,21 +42,17 @@ def _admin_url() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """pytest-xdist (--dist loadgroup) runs on one worker the tests that share an expensive
-    fixture: the browser tests' live server and Chromium, and each module's module-scoped
-    ones. The rest go wherever a worker is free."""
+    """pytest-xdist (--dist loadgroup) runs on one worker the tests of a module that share a
+    module-scoped fixture, which would otherwise be built on every worker. The rest go wherever
+    a worker is free; a session-scoped fixture (the browser tests' live server and Chromium,
+    schemathesis's app) is built once on each worker that needs it."""
     for item in items:
-        if "browser" in item.path.parent.parts:
-            group = "browser"
-        elif any(
+        if any(
             fixturedef.scope == "module"
             for fixturedefs in item._fixtureinfo.name2fixturedefs.values()
             for fixturedef in fixturedefs
         ):
-            group = item.path.name
-        else:
-            continue
-        item.add_marker(pytest.mark.xdist_group(group))
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import orjson
 from flask import Response, request, url_for
 from flask_babel import gettext
-from flask_openapi3 import APIBlueprint, Tag
+from flask_openapi3 import Tag
 from pydantic import BaseModel, Field, RootModel, TypeAdapter, ValidationError, create_model
 from sqlalchemy import (
     ColumnElement,
@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from chaindb.api import transfer
+from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.schemas import CachedSchema, Page, PathId, parse_body, partial
 from chaindb.changes.models import Change
 from chaindb.changes.schemas import ChangeRead

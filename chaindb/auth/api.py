@@ -9,13 +9,14 @@ Users are deactivated (PATCH active=false), not deleted, and the last active adm
 from typing import Any
 
 from flask import Response, g, request, url_for
-from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from flask_openapi3 import OpenAPI, Tag
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from chaindb.api import require
+from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import ERRORS, Resource, json_body
 from chaindb.api.schemas import PathId, parse_body
 from chaindb.auth.models import ApiToken, Role, User

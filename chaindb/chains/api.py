@@ -5,10 +5,11 @@ from datetime import date
 from typing import Any
 
 from flask import Response
-from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from flask_openapi3 import OpenAPI, Tag
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import ERRORS, Ref, Resource, to_json
 from chaindb.api.schemas import PathId
 from chaindb.chains.models import (

@@ -16,10 +16,11 @@ from enum import StrEnum
 from typing import Any
 
 from flask import Response, g, request, url_for
-from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from flask_openapi3 import OpenAPI, Tag
 from pydantic import Field, create_model
 from werkzeug.datastructures import MultiDict
 
+from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, Resource
 from chaindb.api.schemas import CachedSchema, PathId
 from chaindb.auth.models import Role

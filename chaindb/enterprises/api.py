@@ -12,13 +12,14 @@ from datetime import date
 from typing import Any
 
 from flask import Response
-from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from flask_openapi3 import OpenAPI, Tag
 from pydantic import Field, RootModel, TypeAdapter, create_model
 from sqlalchemy import ColumnElement, any_, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from chaindb.api import require
+from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import ERRORS, Ref, Resource, follow_moves, json_body
 from chaindb.api.schemas import PathId, parse_body
 from chaindb.auth.models import Role

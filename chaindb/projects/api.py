@@ -14,11 +14,12 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from flask import Response
-from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from flask_openapi3 import OpenAPI, Tag
 from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import ERRORS, Ref, Resource, json_body
 from chaindb.api.schemas import PathId, parse_body
 from chaindb.chains.models import Chain

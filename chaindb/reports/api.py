@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request, url_for
-from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from flask_openapi3 import OpenAPI, Tag
 from pydantic import BaseModel, Field, TypeAdapter
 from werkzeug.datastructures import MultiDict
 
+from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import DEFAULT_LIMIT, ERRORS, MAX_LIMIT
 from chaindb.api.schemas import CachedSchema
 from chaindb.db import db, is_id

@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Response, request
-from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+from flask_openapi3 import OpenAPI, Tag
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import ERRORS, Ref, Resource, check_if_match, json_body, to_json
 from chaindb.api.schemas import parse_body
 from chaindb.chains.api import chain_roles
