@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from importlib import import_module
 from inspect import iscoroutinefunction
 from typing import Any
 
@@ -159,11 +160,25 @@ def register_extensions(app: Flask) -> None:
         return {"current_locale": str(get_locale()), "languages": LANGUAGES}
 
 
+# Domains with pages, in the order of the navigation.
+PAGES = ("home", "auth", "chains", "enterprises", "supply", "projects", "targets", "districts",
+         "changes", "reports")  # fmt: skip
+# Domains with API resources, in the order of the OpenAPI document.
+RESOURCES = ("districts", "chains", "enterprises", "supply", "projects", "targets", "changes",
+             "auth", "reports")  # fmt: skip
+
+
 def register_blueprints(app: Flask) -> None:
+    """The composition root: the shared machinery's own hooks and pages, then what each domain
+    brings (chaindb.api and chaindb.web know no domain)."""
     from chaindb.api import init_api
+    from chaindb.enterprises import pickers
     from chaindb.web import init_web
-    from chaindb.web.views import register_pages
 
     init_api(app)  # type: ignore[arg-type]
+    for domain in RESOURCES:
+        import_module(f"chaindb.{domain}.api").register(app)
     init_web(app)
-    register_pages(app)
+    pickers.register(app)
+    for domain in PAGES:
+        import_module(f"chaindb.{domain}.views").register(app)

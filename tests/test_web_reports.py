@@ -20,16 +20,6 @@ from tests import factories_sql as f
 
 
 @pytest.fixture
-def app(app):
-    # The lead adds "reports" to chaindb.web.views.DOMAINS; until then the tests register it.
-    if "reports.index" not in app.view_functions:
-        from chaindb.reports.views import register
-
-        register(app)
-    return app
-
-
-@pytest.fixture
 def world(conn):
     """Two chains in a planning unit; a local chain master with a local and a non-local
     supplier; a second-tier supplier; projects, a target and a designation."""

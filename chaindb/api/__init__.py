@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from importlib import import_module
 from typing import Any
 
 from flask import Request, current_app, g, request
@@ -25,6 +24,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def init_api(app: OpenAPI) -> None:
+    """The API's own hooks and pages; each domain registers its resources (create_app)."""
     app.extensions["chaindb.token_cache"] = TokenCache(app.config["SETTINGS"].token_cache_seconds)
     app.before_request(_before_request)
     app.after_request(_echo_request_id)
@@ -32,15 +32,9 @@ def init_api(app: OpenAPI) -> None:
     if not event.contains(Session, "after_begin", _stamp_transaction):
         event.listen(Session, "after_begin", _stamp_transaction)
 
-    from chaindb import auth, chains, changes, districts, enterprises, projects, supply, targets
     from chaindb.api.docs import bp as docs
 
     app.register_blueprint(docs)
-    for domain in (districts, chains, enterprises, supply, projects, targets, changes, auth):
-        import_module(f"{domain.__name__}.api").register(app)
-    from chaindb.reports.api import register as register_reports
-
-    register_reports(app)
 
 
 def _before_request() -> None:

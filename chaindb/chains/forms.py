@@ -23,18 +23,10 @@ from chaindb.chains.models import (
     SegmentBasis,
     SegmentPosition,
 )
+from chaindb.chains.pickers import chain_options, segment_options
 from chaindb.db import LONG_TEXT, db, is_id
-from chaindb.web.forms import (
-    DecimalField,
-    EnterpriseField,
-    Form,
-    RecordForm,
-    RefSelectField,
-    chain_options,
-    choices_of,
-    segment_options,
-    vocabulary,
-)
+from chaindb.enterprises.pickers import EnterpriseField
+from chaindb.web.forms import DecimalField, Form, RecordForm, RefSelectField, choices_of, vocabulary
 
 TIER_LABELS = vocabulary(
     ChainTier, {"iconic": _l("iconic chain (标志性)"), "key": _l("key chain (重点)")}

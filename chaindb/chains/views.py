@@ -40,10 +40,10 @@ from chaindb.chains.models import (
 )
 from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
+from chaindb.enterprises.pickers import typed_enterprise_ids
 from chaindb.projects.models import Project
 from chaindb.supply import service as supply
 from chaindb.supply.models import LinkStatus, SupplyLink
-from chaindb.web.forms import typed_enterprise_ids
 from chaindb.web.pages import Column, Link, Pages
 from chaindb.web.pages import register as register_pages
 

@@ -27,19 +27,12 @@ from wtforms.validators import (
 )
 
 from chaindb.chains.forms import ROLE_LABELS
+from chaindb.chains.pickers import chain_options
 from chaindb.db import LONG_TEXT, is_id
+from chaindb.districts.pickers import district_options
 from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
-from chaindb.web.forms import (
-    YES_NO,
-    EnterpriseField,
-    Form,
-    RecordForm,
-    RefSelectField,
-    chain_options,
-    choices_of,
-    district_options,
-    vocabulary,
-)
+from chaindb.enterprises.pickers import EnterpriseField
+from chaindb.web.forms import YES_NO, Form, RecordForm, RefSelectField, choices_of, vocabulary
 
 SIZE_LABELS = vocabulary(
     EnterpriseSize,

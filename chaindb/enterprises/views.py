@@ -30,13 +30,13 @@ from chaindb.enterprises.forms import (
 )
 from chaindb.enterprises.merge import merge
 from chaindb.enterprises.models import Designation, Enterprise
+from chaindb.enterprises.pickers import typed_enterprise_ids
 from chaindb.errors import N_, DomainError, Forbidden, Invalid
 from chaindb.projects.forms import STAGE_LABELS
 from chaindb.projects.models import Project
 from chaindb.supply.forms import STATUS_LABELS as LINK_STATUS_LABELS
 from chaindb.supply.models import SupplyLink
 from chaindb.web import may
-from chaindb.web.forms import typed_enterprise_ids
 from chaindb.web.pages import Column, Link, Pages, show_errors
 from chaindb.web.pages import register as register_pages
 

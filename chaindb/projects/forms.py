@@ -18,23 +18,20 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
+from chaindb.chains.pickers import chain_options, segment_options
 from chaindb.db import db, is_id
+from chaindb.districts.pickers import district_options
+from chaindb.enterprises.pickers import PICKED_MAX_LENGTH, EnterpriseField, enterprise_label
 from chaindb.projects.models import Channel, Project, ProjectKind, Stage
 from chaindb.projects.service import needs_reason
 from chaindb.supply.service import chain_masters
 from chaindb.web.forms import (
-    PICKED_MAX_LENGTH,
     YES_NO,
     DecimalField,
-    EnterpriseField,
     Form,
     RecordForm,
     RefSelectField,
-    chain_options,
     choices_of,
-    district_options,
-    enterprise_label,
-    segment_options,
     vocabulary,
 )
 

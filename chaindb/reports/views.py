@@ -33,14 +33,16 @@ from wtforms.validators import NumberRange, Optional
 
 from chaindb.api import sheets
 from chaindb.chains.models import ChainRole, RoleKind
+from chaindb.chains.pickers import chain_options
 from chaindb.db import db
+from chaindb.districts.pickers import district_options
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, Invalid, NotFound
 from chaindb.reports import catalog, charts, listener
 from chaindb.reports.catalog import Col, Filter, Report
 from chaindb.reports.refresh import last_refresh, refresh_reports
 from chaindb.web import FILTERS
-from chaindb.web.forms import Form, RefSelectField, chain_options, district_options
+from chaindb.web.forms import Form, RefSelectField
 from chaindb.web.pages import export_facts, filters_used
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -17,19 +17,18 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
+from chaindb.chains.pickers import chain_options, segment_options
 from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
+from chaindb.enterprises.pickers import EnterpriseField
 from chaindb.supply.models import LinkStatus
 from chaindb.web.forms import (
     YES_NO,
     DecimalField,
-    EnterpriseField,
     Form,
     RecordForm,
     RefSelectField,
-    chain_options,
     choices_of,
-    segment_options,
     vocabulary,
 )
 

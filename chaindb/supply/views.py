@@ -31,6 +31,7 @@ from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
 from chaindb.db import SHORT_TEXT, db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
+from chaindb.enterprises.pickers import typed_enterprise_ids
 from chaindb.errors import N_, DomainError, Forbidden
 from chaindb.supply import service
 from chaindb.supply.api import supply_links
@@ -46,7 +47,7 @@ from chaindb.supply.forms import (
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import SupplierLinkCreate
 from chaindb.web import may, safe_next
-from chaindb.web.forms import Form, typed_enterprise_ids
+from chaindb.web.forms import Form
 from chaindb.web.pages import Column, Link, Pages, _page_url, confirmed, show_errors
 from chaindb.web.pages import register as register_pages
 

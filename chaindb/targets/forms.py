@@ -6,17 +6,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
+from chaindb.chains.pickers import chain_options
+from chaindb.districts.pickers import district_options
 from chaindb.targets.models import Metric, Scope, Unit
-from chaindb.web.forms import (
-    DecimalField,
-    Form,
-    RecordForm,
-    RefSelectField,
-    chain_options,
-    choices_of,
-    district_options,
-    vocabulary,
-)
+from chaindb.web.forms import DecimalField, Form, RecordForm, RefSelectField, choices_of, vocabulary
 
 SCOPE_LABELS = vocabulary(
     Scope,
