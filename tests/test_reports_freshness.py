@@ -202,6 +202,7 @@ def test_only_one_refresher_works_and_another_takes_over(engine_of, refresher):
     finally:
         second.stop()
         thread.join(15)
+    assert not thread.is_alive()
     with Session(engine_of) as session:
         assert not listener.active(session)
 

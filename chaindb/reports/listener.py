@@ -119,6 +119,9 @@ class Refresher:
                     today = self._refresh(conn, list(MATERIALIZED))
                 elif views := affected(tables):
                     today = self._refresh(conn, views, catch_up=True)
+            # Let go now: closing the connection frees the lock only once the server's backend
+            # has exited, after the client has moved on.
+            conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
             self.holding.clear()
 
     def _gather(self, conn: psycopg.Connection) -> set[str]:
