@@ -172,6 +172,7 @@ def register_blueprints(app: Flask) -> None:
     """The composition root: the shared machinery's own hooks and pages, then what each domain
     brings (chaindb.api and chaindb.web know no domain)."""
     from chaindb.api import init_api
+    from chaindb.auth.gate import init_gates
     from chaindb.enterprises import pickers
     from chaindb.web import init_web
 
@@ -179,6 +180,7 @@ def register_blueprints(app: Flask) -> None:
     for domain in RESOURCES:
         import_module(f"chaindb.{domain}.api").register(app)
     init_web(app)
+    init_gates(app)
     pickers.register(app)
     for domain in PAGES:
         import_module(f"chaindb.{domain}.views").register(app)

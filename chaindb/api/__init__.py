@@ -8,24 +8,21 @@ from typing import Any
 
 from flask import Request, current_app, g, request
 from flask_openapi3 import OpenAPI
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from chaindb.access import stamp_actor
 from chaindb.api.docs import PUBLIC_PREFIXES as DOCS_PAGE
-from chaindb.auth.models import Role
-from chaindb.auth.service import Principal, TokenCache, authenticate_token, hash_token
-from chaindb.db import db
-from chaindb.errors import BadRequest, Forbidden, Unauthorized, UnsupportedMediaType
+from chaindb.errors import BadRequest, Unauthorized, UnsupportedMediaType
 
 PUBLIC_PATHS = {"/healthz", "/readyz"}
-USER_PATHS = ("/api/v1/users", "/api/v1/tokens")
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def init_api(app: OpenAPI) -> None:
     """The API's own hooks and pages; each domain registers its resources (create_app)."""
-    app.extensions["chaindb.token_cache"] = TokenCache(app.config["SETTINGS"].token_cache_seconds)
+    app.extensions.setdefault("chaindb.api.authenticate", _nobody)
     app.before_request(_before_request)
     app.after_request(_echo_request_id)
     # A listener on the Session class serves every app; each create_app must not add another.
@@ -46,7 +43,8 @@ def _before_request() -> None:
     if not path.startswith("/api/"):
         return
     if path not in PUBLIC_PATHS and not path.startswith(DOCS_PAGE):
-        _authenticate(req, ctx)
+        # Who asks, and whether they may: the auth domain's gate (chaindb.auth.gate).
+        current_app.extensions["chaindb.api.authenticate"](req, ctx)
     if req.method not in READ_METHODS and req.method != "DELETE":
         _check_body(req)
 
@@ -60,46 +58,12 @@ def _echo_request_id(response):
     ctx = g._get_current_object()  # type: ignore[attr-defined]
     if "request_id" in ctx:
         response.headers["X-Request-ID"] = ctx.request_id
-    changed = response.status_code < 400 and request.method not in READ_METHODS
-    if changed and request.path.startswith(USER_PATHS):
-        # Users, roles or tokens changed: this worker forgets the tokens it trusted.
-        current_app.extensions["chaindb.token_cache"].clear()
     return response
 
 
-def _authenticate(req: Request, ctx: Any) -> None:
-    header = req.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send an API token: Authorization: Bearer <token>")
-    cache: TokenCache = current_app.extensions["chaindb.token_cache"]
-    # A token checked a moment ago needs no database (nor a session) to be trusted again.
-    principal = cache.get(hash_token(token.strip()))
-    reads = req.method in READ_METHODS
-    if principal is None:
-        session = db.session
-        principal = authenticate_token(session=session, plain=token.strip(), cache=cache)
-        if session.info.pop("token_stamped", False):
-            session.commit()  # keep the last_used_at stamp, whatever becomes of the request
-        if principal is not None and not reads and session.in_transaction():
-            # The lookup began this transaction before anyone knew who asks: stamp it now.
-            ctx.principal = principal
-            _stamp(session.connection())
-    if principal is None:
-        raise Unauthorized("the token is unknown, expired or revoked")
-    ctx.principal = principal
-    needed = Role.VIEWER if reads else Role.EDITOR
-    if not principal.may(needed):
-        raise Forbidden(
-            "your role (%(role)s) may not %(method)s here; it needs %(needed)s",
-            params={"role": principal.role, "method": req.method, "needed": needed},
-        )
-
-
-def require(role: Role) -> None:
-    principal: Principal | None = g.get("principal")
-    if principal is None or not principal.may(role):
-        raise Forbidden("this needs the %(role)s role", params={"role": role})
+def _nobody(req: Request, ctx: Any) -> None:
+    """The gate of an app that registered none: nobody gets in."""
+    raise Unauthorized("send an API token: Authorization: Bearer <token>")
 
 
 def _check_body(req: Request) -> None:
@@ -121,15 +85,4 @@ def _stamp_transaction(session: Session, transaction, connection) -> None:
 
     if not has_request_context() or request.method in READ_METHODS or "principal" not in g:
         return  # reads record nothing; the token lookup's transaction is stamped once known
-    _stamp(connection)
-
-
-def _stamp(connection) -> None:
-    principal = g.get("principal")
-    connection.execute(
-        text(
-            "SELECT set_config('chaindb.actor', :actor, true), "
-            "set_config('chaindb.request_id', :request_id, true)"
-        ),
-        {"actor": principal.username if principal else "", "request_id": g.get("request_id", "")},
-    )
+    stamp_actor(connection)

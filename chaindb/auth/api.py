@@ -15,11 +15,11 @@ from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from chaindb.api import require
+from chaindb.access import Role, require
 from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import ERRORS, Resource, json_body
 from chaindb.api.schemas import PathId, parse_body
-from chaindb.auth.models import ApiToken, Role, User
+from chaindb.auth.models import ApiToken, User
 from chaindb.auth.schemas import (
     TokenCreate,
     TokenCreated,

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -18,16 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from chaindb.access import Role
 from chaindb.db import Base, Timestamped, id_column, one_of
-
-
-class Role(StrEnum):
-    ADMIN = "admin"  # manages users, and everything an editor does
-    EDITOR = "editor"  # reads and writes the data
-    VIEWER = "viewer"  # reads
-
-
-ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 
 
 class User(Timestamped, Base):

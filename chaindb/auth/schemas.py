@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chaindb.access import Role
 from chaindb.api.schemas import ReadSchema, Schema, ShortText
-from chaindb.auth.models import Role
 from chaindb.auth.service import MIN_PASSWORD
 
 USERNAME = r"^[A-Za-z0-9_.@-]{2,64}$"

@@ -5,31 +5,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from chaindb.auth.models import ROLE_RANK, ApiToken, LoginAttempt, Role, User
+from chaindb.access import Principal, Role
+from chaindb.auth.models import ApiToken, LoginAttempt, User
 from chaindb.errors import N_, Conflict, DomainError, Invalid, NotFound, Unauthorized
 
 TOKEN_PREFIX = "cdb_"
 MIN_PASSWORD = 10
 LAST_USED_EVERY = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a request acts for."""
-
-    user_id: int
-    username: str
-    role: Role
-
-    def may(self, needed: Role) -> bool:
-        return ROLE_RANK[self.role] >= ROLE_RANK[needed]
 
 
 def hash_token(token: str) -> str:

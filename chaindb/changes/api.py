@@ -20,10 +20,10 @@ from flask_openapi3 import OpenAPI, Tag
 from pydantic import Field, create_model
 from werkzeug.datastructures import MultiDict
 
+from chaindb.access import Role
 from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, Resource
 from chaindb.api.schemas import CachedSchema, PathId
-from chaindb.auth.models import Role
 from chaindb.changes.models import Change
 from chaindb.changes.schemas import ChangeRead
 from chaindb.db import db, is_id

@@ -18,11 +18,10 @@ from sqlalchemy import ColumnElement, any_, case, exists, func, insert, literal,
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from chaindb.api import require
+from chaindb.access import Role, require
 from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import ERRORS, Ref, Resource, follow_moves, json_body
 from chaindb.api.schemas import PathId, parse_body
-from chaindb.auth.models import Role
 from chaindb.chains.models import Chain, ChainRole, RoleKind
 from chaindb.chains.schemas import ChainRoleRead
 from chaindb.db import db, is_id

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from werkzeug.datastructures import MultiDict
 
-from chaindb.auth.models import Role
+from chaindb.access import Role
 from chaindb.chains.forms import ROLE_LABELS
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
 from chaindb.db import db

@@ -25,8 +25,8 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
+from chaindb.access import Role
 from chaindb.api.schemas import lax_input, parse_body
-from chaindb.auth.models import Role
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
 from chaindb.db import SHORT_TEXT, db, is_id
 from chaindb.districts.models import District

@@ -17,12 +17,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from chaindb.auth.models import Role, User
-from chaindb.auth.service import Principal
-from chaindb.db import db, is_id
+from chaindb.access import Principal, Role, may, stamp_actor
+from chaindb.db import db
 from chaindb.errors import N_, VALUE_LABELS, BadRequest, Forbidden
 
 csrf = CSRFProtect()
@@ -56,7 +54,6 @@ def init_web(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
-    login_manager.user_loader(load_user)
     app.register_error_handler(CSRFError, _csrf_refused)
     app.before_request(_gate)
     app.after_request(_no_store)
@@ -65,16 +62,6 @@ def init_web(app: Flask) -> None:
         app.add_template_filter(function, name)
     # Globals, not context: macros imported without context see them too.
     app.jinja_env.globals.update(action_labels=ACTION_LABELS, role_labels=ROLE_LABELS, href=href)
-
-
-def load_user(value: str) -> User | None:
-    user_id = value.partition(".")[0]
-    if not is_id(user_id):
-        return None
-    user = db.session.scalar(select(User).where(User.id == int(user_id)))
-    if user is None or not user.active or user.get_id() != value:
-        return None
-    return user
 
 
 def _gate():
@@ -97,9 +84,7 @@ def _gate():
         session = db.session
         if session.in_transaction():
             # Loading the user began this transaction before anyone knew who writes.
-            from chaindb.api import _stamp
-
-            _stamp(session.connection())
+            stamp_actor(session.connection())
         if request.endpoint not in SELF_SERVICE | PUBLIC_ENDPOINTS and not g.principal.may(
             Role.EDITOR
         ):
@@ -163,11 +148,6 @@ def href(endpoint: str, **values: Any) -> str | None:
     if endpoint not in current_app.view_functions:
         return None
     return url_for(endpoint, **values)
-
-
-def may(role: str) -> bool:
-    principal: Principal | None = g.get("principal")
-    return principal is not None and principal.may(Role(role))
 
 
 # The navigation: (endpoint, label, role needed); entries whose pages do not exist are left out.

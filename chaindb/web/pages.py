@@ -38,11 +38,11 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 
+from chaindb.access import Role
 from chaindb.api import tables, transfer
 from chaindb.api.exchange import UNIT_OF_FORMAT, SheetColumn
 from chaindb.api.resource import Resource
 from chaindb.api.schemas import lax_input
-from chaindb.auth.models import Role
 from chaindb.changes.models import Change
 from chaindb.db import Base, db
 from chaindb.errors import (

@@ -1,0 +1,77 @@
+"""The gates of the API and the pages: who a request acts for (a bearer token, the signed-in
+user), checked once per request; chaindb.access says what they may do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Request, current_app, request
+from sqlalchemy import select
+
+from chaindb.access import Role, stamp_actor
+from chaindb.auth.models import User
+from chaindb.auth.service import TokenCache, authenticate_token, hash_token
+from chaindb.db import db, is_id
+from chaindb.errors import Forbidden, Unauthorized
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+USER_PATHS = ("/api/v1/users", "/api/v1/tokens")
+
+
+def init_gates(app: Flask) -> None:
+    app.extensions["chaindb.token_cache"] = TokenCache(app.config["SETTINGS"].token_cache_seconds)
+    app.extensions["chaindb.api.authenticate"] = authenticate
+    app.after_request(_forget_tokens)
+    from chaindb.web import login_manager
+
+    login_manager.user_loader(load_user)
+
+
+def authenticate(req: Request, ctx: Any) -> None:
+    """The API's gate: the bearer token names the principal, whose role must allow the method."""
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API token: Authorization: Bearer <token>")
+    cache: TokenCache = current_app.extensions["chaindb.token_cache"]
+    # A token checked a moment ago needs no database (nor a session) to be trusted again.
+    principal = cache.get(hash_token(token.strip()))
+    reads = req.method in READ_METHODS
+    if principal is None:
+        session = db.session
+        principal = authenticate_token(session=session, plain=token.strip(), cache=cache)
+        if session.info.pop("token_stamped", False):
+            session.commit()  # keep the last_used_at stamp, whatever becomes of the request
+        if principal is not None and not reads and session.in_transaction():
+            # The lookup began this transaction before anyone knew who asks: stamp it now.
+            ctx.principal = principal
+            stamp_actor(session.connection())
+    if principal is None:
+        raise Unauthorized("the token is unknown, expired or revoked")
+    ctx.principal = principal
+    needed = Role.VIEWER if reads else Role.EDITOR
+    if not principal.may(needed):
+        raise Forbidden(
+            "your role (%(role)s) may not %(method)s here; it needs %(needed)s",
+            params={"role": principal.role, "method": req.method, "needed": needed},
+        )
+
+
+def _forget_tokens(response):
+    changed = response.status_code < 400 and request.method not in READ_METHODS
+    if changed and request.path.startswith(USER_PATHS):
+        # Users, roles or tokens changed: this worker forgets the tokens it trusted.
+        current_app.extensions["chaindb.token_cache"].clear()
+    return response
+
+
+def load_user(value: str) -> User | None:
+    """The signed-in user of the pages, from the session cookie's id (which changes with the
+    password, so that a changed password signs out every other session)."""
+    user_id = value.partition(".")[0]
+    if not is_id(user_id):
+        return None
+    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    if user is None or not user.active or user.get_id() != value:
+        return None
+    return user
