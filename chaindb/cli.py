@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 from chaindb.config import ConfigError, Settings
 from chaindb.database import resolve_url
 from chaindb.db import make_engine
-from chaindb.reports.cli import report_command
+from chaindb.reports.cli import refresh_command, report_command
 from chaindb.reports.reader import grant_reader_command
-from chaindb.reports.refresh import refresh_command, refresh_reports
+from chaindb.reports.refresh import refresh_reports
 
 
 def _settings() -> Settings:

@@ -4,7 +4,7 @@ from sqlalchemy import ARRAY, CheckConstraint, MetaData, Text
 
 from chaindb.auth.models import ApiToken, LoginAttempt, User
 from chaindb.chains.models import Chain, ChainRole, ChainSegment
-from chaindb.changes.models import Change
+from chaindb.changelog import Change
 from chaindb.db import Base, text_limit
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Designation, Enterprise, EnterpriseMerge

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 
-from chaindb.api.resource import Resource, as_dicts, to_json
+from chaindb.api.reads import as_dicts
+from chaindb.api.resource import Resource
+from chaindb.api.responses import to_json
 from chaindb.db import db
 from seeds import demo, reference
 from seeds.loader import Report

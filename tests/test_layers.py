@@ -44,3 +44,66 @@ def test_an_import_from_the_shared_machinery_into_a_domain_breaks_them(tmp_path)
     assert result.returncode != 0
     assert "Shared machinery imports no domain BROKEN" in result.stdout
     assert "chaindb.errors -> chaindb.supply.service" in result.stdout
+
+
+def module_cycles(package: str) -> list[list[str]]:
+    """The groups of modules of `package` that import each other, directly or through others,
+    when they run: imports under TYPE_CHECKING (for the type checker only) do not count."""
+    import grimp
+
+    graph = grimp.build_graph(package, cache_dir=None, exclude_type_checking_imports=True)
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in order:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], order[imported])
+        if low[module] == order[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in order:
+            visit(module)
+    return cycles
+
+
+def test_no_module_imports_itself_through_others():
+    assert module_cycles("chaindb") == []
+
+
+def test_a_module_that_imports_its_importer_is_a_cycle(tmp_path):
+    shutil.copytree(
+        PROJECT_ROOT / "chaindb",
+        tmp_path / "chaindb",
+        ignore=shutil.ignore_patterns("__pycache__", "static", "translations", "templates"),
+    )
+    refresh = tmp_path / "chaindb" / "reports" / "refresh.py"
+    refresh.write_text(refresh.read_text() + "\nfrom chaindb.reports import listener  # back\n")
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2]); "
+        "from tests.test_layers import module_cycles; print(module_cycles('chaindb'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path), str(PROJECT_ROOT)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[['chaindb.reports.listener', 'chaindb.reports.refresh']]"

@@ -14,9 +14,10 @@ from sqlalchemy import Connection, Engine, text
 from chaindb.db import make_engine
 from chaindb.migrations import alembic_config
 from chaindb.reports import KEPT, MATERIALIZED, VIEWS
-from chaindb.reports import refresh as refresh_module
+from chaindb.reports import cli as reports_cli
+from chaindb.reports.cli import refresh_command
 from chaindb.reports.reader import READER, grant_reader_on
-from chaindb.reports.refresh import last_refresh, refresh_command, refresh_reports
+from chaindb.reports.refresh import last_refresh, refresh_reports
 from tests import factories_sql as f
 from tests.conftest import migrate
 
@@ -168,7 +169,7 @@ def test_only_the_materialized_views_are_materialized(conn):
 def test_the_command_refreshes_each_view_and_commits(scratch_database, monkeypatch):
     url = scratch_database(migrated=True)
     engine = make_engine(url)
-    monkeypatch.setattr(refresh_module, "_engine", lambda: engine)
+    monkeypatch.setattr(reports_cli, "_engine", lambda: engine)
     try:
         result = CliRunner().invoke(refresh_command, [])
         assert result.exit_code == 0, result.output

@@ -73,18 +73,14 @@ def export(
     if fmt not in ("csv", "xlsx"):
         raise Invalid("format must be csv or xlsx", field="format")
     args = request.args if args is None else args
-    stmt = (
-        resource.select()
-        .where(*resource.where(args))
-        .order_by(*resource.order_by(args.get("ordering")))
-        .execution_options(yield_per=EXPORT_BATCH)
-    )
+    stmt, params = resource.rows_statement(args)
+    stmt = stmt.execution_options(yield_per=EXPORT_BATCH)
     columns = [c for c in resource.sheet_columns() if not c.read_only] if office else []
     disposition = {"Content-Disposition": f'attachment; filename="{resource.name}.{fmt}"'}
 
     def records() -> Iterator[Mapping[str, Any]]:
         # A server-side cursor: a million rows pass through in batches, never all in memory.
-        for partition in session.execute(stmt).mappings().partitions():
+        for partition in session.execute(stmt, params).mappings().partitions():
             yield from partition
 
     if columns:
@@ -354,7 +350,10 @@ def _by_id(resource: Resource, session: Session, value: Any) -> int:
     text = str(value).strip().removesuffix(".0")
     found = None
     if is_id(text):
-        found = session.scalar(select(resource.table.c.id).where(resource.table.c.id == int(text)))
+        # Within the request's scope: a record it may not see is not here for it.
+        scope, params = resource.scoped()[:2]
+        table = resource.table
+        found = session.scalar(select(table.c.id).where(table.c.id == int(text), *scope), params)
     if found is None:
         raise Invalid(
             N_("no record with id %(id)s here (deleted since the export?); empty the id to "
@@ -374,7 +373,12 @@ def match_by_key(resource: Resource, session: Session, body: dict[str, Any]) -> 
     conditions = [table.c[k].is_(None) if v is None else table.c[k] == v for k, v in values.items()]
     if resource.import_scope is not None:
         conditions.append(resource.import_scope())
-    found = session.execute(select(table.c.id).where(*conditions).limit(2)).scalars().all()
+    scope, params = resource.scoped()[:2]
+    found = (
+        session.execute(select(table.c.id).where(*conditions, *scope).limit(2), params)
+        .scalars()
+        .all()
+    )
     if len(found) > 1:
         raise Invalid(
             "%(count)s records match this row's key (%(key)s)",

@@ -17,7 +17,9 @@ from werkzeug.security import generate_password_hash
 
 from chaindb.access import Role, require
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import ERRORS, Resource, json_body
+from chaindb.api.resource import Resource
+from chaindb.api.responses import json_body
+from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId, parse_body
 from chaindb.auth.models import ApiToken, User
 from chaindb.auth.schemas import (
@@ -30,7 +32,7 @@ from chaindb.auth.schemas import (
 )
 from chaindb.auth.service import create_token, create_user, revoke_token
 from chaindb.db import db, is_id
-from chaindb.errors import Conflict, Invalid, NotFound, Unauthorized
+from chaindb.errors import N_, Conflict, Invalid, NotFound, Unauthorized
 
 TOKEN_LIST = TypeAdapter(list[TokenRead])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -60,6 +62,7 @@ class Users(Resource):
 
 users = Users(
     name="users",
+    messages=(N_("no user %(key)r"), N_("user %(id)s is still referenced by %(referrers)s")),
     model=User,
     read=UserRead,
     create=UserCreate,

@@ -35,7 +35,7 @@ from chaindb.auth.forms import (
 from chaindb.auth.models import ApiToken, User
 from chaindb.auth.schemas import TokenCreate, UserCreate, UserUpdate
 from chaindb.auth.service import create_token, create_user, sign_in
-from chaindb.changes.models import Change
+from chaindb.changelog import Change
 from chaindb.db import db
 from chaindb.errors import N_, Conflict, DomainError, Forbidden, NotFound, PreconditionFailed
 from chaindb.web import may, safe_next, url_with

@@ -10,8 +10,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import ERRORS, Ref, Resource, to_json
+from chaindb.api.resource import Resource
+from chaindb.api.responses import to_json
+from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId
+from chaindb.api.writes import Ref
 from chaindb.chains.models import (
     Chain,
     ChainGroup,
@@ -32,7 +35,7 @@ from chaindb.chains.schemas import (
 )
 from chaindb.db import db, is_id
 from chaindb.enterprises.models import Enterprise
-from chaindb.errors import Invalid
+from chaindb.errors import N_, Invalid
 
 
 def _same_chain(column: str) -> Callable[[Session, dict[str, Any], Any], None]:
@@ -56,6 +59,8 @@ def _same_chain(column: str) -> Callable[[Session, dict[str, Any], Any], None]:
 
 chains = Resource(
     name="chains",
+    messages=(N_("no chain %(key)r"), N_("chain %(id)s is still referenced by %(referrers)s")),
+    ref_messages=(N_("no chain with %(key)s %(value)r"), N_("no chain with id %(value)s")),
     model=Chain,
     read=ChainRead,
     create=ChainCreate,
@@ -74,6 +79,7 @@ chains = Resource(
 
 segments = Resource(
     name="segments",
+    messages=(N_("no segment %(key)r"), N_("segment %(id)s is still referenced by %(referrers)s")),
     model=ChainSegment,
     read=SegmentRead,
     create=SegmentCreate,
@@ -91,6 +97,7 @@ segments = Resource(
 
 chain_roles = Resource(
     name="chain-roles",
+    messages=(N_("no chain role %(key)r"), N_("chain role %(id)s is still referenced by %(referrers)s")),
     model=ChainRole,
     read=ChainRoleRead,
     create=ChainRoleCreate,

@@ -22,12 +22,13 @@ from werkzeug.datastructures import MultiDict
 
 from chaindb.access import Role
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import DEFAULT_LIMIT, ERRORS, MAX_LIMIT, Resource
+from chaindb.api.query import DEFAULT_LIMIT, MAX_LIMIT
+from chaindb.api.resource import Resource
+from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import CachedSchema, PathId
-from chaindb.changes.models import Change
-from chaindb.changes.schemas import ChangeRead
+from chaindb.changelog import Change, ChangeRead
 from chaindb.db import db, is_id
-from chaindb.errors import Invalid, NotFound
+from chaindb.errors import N_, Invalid, NotFound
 
 ADMIN_ONLY_TABLES = ("app_user", "api_token")
 PAGING = ("before", "after", "limit")
@@ -49,6 +50,7 @@ class ChangeAction(StrEnum):
 # of its own: the change log is written by the database's triggers only.
 log = Resource(
     name="changes",
+    messages=(N_("no change %(key)r"), N_("change %(id)s is still referenced by %(referrers)s")),
     model=Change,
     read=ChangeRead,
     create=ChangeRead,

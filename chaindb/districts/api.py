@@ -8,9 +8,21 @@ from sqlalchemy import or_
 from chaindb.api.resource import Resource
 from chaindb.districts.models import District, DistrictKind
 from chaindb.districts.schemas import DistrictCreate, DistrictRead
+from chaindb.errors import N_
+
+# A district or a development zone, as a target or an enterprise names it (both are planning units).
+PLANNING_UNIT = (
+    N_("no planning unit with %(key)s %(value)r"),
+    N_("no planning unit with id %(value)s"),
+)
 
 resource = Resource(
     name="districts",
+    messages=(
+        N_("no district %(key)r"),
+        N_("district %(id)s is still referenced by %(referrers)s"),
+    ),
+    ref_messages=(N_("no district with %(key)s %(value)r"), N_("no district with id %(value)s")),
     model=District,
     read=DistrictRead,
     create=DistrictCreate,

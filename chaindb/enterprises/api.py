@@ -14,17 +14,21 @@ from typing import Any
 from flask import Response
 from flask_openapi3 import OpenAPI, Tag
 from pydantic import Field, RootModel, TypeAdapter, create_model
-from sqlalchemy import ColumnElement, any_, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, any_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from chaindb.access import Role, require
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import ERRORS, Ref, Resource, follow_moves, json_body
+from chaindb.api.resource import Resource
+from chaindb.api.responses import json_body
+from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId, parse_body
+from chaindb.api.writes import Ref, follow_moves
 from chaindb.chains.models import Chain, ChainRole, RoleKind
 from chaindb.chains.schemas import ChainRoleRead
 from chaindb.db import db, is_id
+from chaindb.districts.api import PLANNING_UNIT
 from chaindb.districts.models import District
 from chaindb.enterprises.merge import merge, merged_into, merged_name_into
 from chaindb.enterprises.models import (
@@ -46,7 +50,7 @@ from chaindb.enterprises.schemas import (
 from chaindb.enterprises.search import search_clause
 from chaindb.enterprises.service import check_designation, check_duplicates, prepare_enterprise
 from chaindb.enterprises.uscc import normalize
-from chaindb.errors import Invalid, NotFound
+from chaindb.errors import N_, Invalid, NotFound
 
 USCC_KEY = re.compile(r"^[0-9A-Za-z]{18}$")
 # Filters on the enterprise's roles (one EXISTS on chain_role, so that chain_id and role given
@@ -72,7 +76,12 @@ class EnterpriseResource(Resource):
             condition = Enterprise.uscc == normalize(str(code))
         else:
             condition = (Enterprise.name_zh == body.get("name_zh")) & Enterprise.uscc.is_(None)
-        found = session.execute(select(Enterprise.id).where(condition).limit(2)).scalars().all()
+        scope, params = self.scoped()[:2]
+        found = (
+            session.execute(select(Enterprise.id).where(condition, *scope).limit(2), params)
+            .scalars()
+            .all()
+        )
         if len(found) > 1:
             raise Invalid(
                 "%(count)s enterprises without a credit code are named %(name)r",
@@ -127,30 +136,13 @@ class EnterpriseResource(Resource):
 
     # --- writing ---
 
-    def create_one(self, session: Session, body: Any) -> dict[str, Any]:
-        values = self.resolve(session, self.validate(self.create, body))
-        confirmed = set(values.pop("confirm", None) or ())
-        values = prepare_enterprise(values, None)
-        check_duplicates(session, values, None, confirmed)
-        return self._write(session, insert(self.table).values(values).returning(*self.columns))
-
-    def update_one(self, session: Session, key: str, body: Any, *, replace: bool) -> dict[str, Any]:
-        current = self.get(session, key, lock=True)
-        self.check_if_match(current)
-        schema = self.create if replace else self.update
-        values = self.resolve(session, self.validate(schema, body))
+    def prepare(
+        self, session: Session, values: dict[str, Any], current: dict[str, Any] | None
+    ) -> dict[str, Any]:
         confirmed = set(values.pop("confirm", None) or ())
         values = prepare_enterprise(values, current)
         check_duplicates(session, values, current, confirmed)
-        if not values:
-            return current
-        stmt = (
-            update(self.table)
-            .where(self.table.c.id == current["id"])
-            .values(values)
-            .returning(*self.columns)
-        )
-        return self._write(session, stmt)
+        return values
 
 
 def _as_alias_of(session: Session, enterprise_id: int, body: dict[str, Any]) -> None:
@@ -217,6 +209,8 @@ def _role_clauses(args: MultiDict) -> list[ColumnElement]:
 
 enterprises = EnterpriseResource(
     name="enterprises",
+    messages=(N_("no enterprise %(key)r"), N_("enterprise %(id)s is still referenced by %(referrers)s")),
+    ref_messages=(N_("no enterprise with %(key)s %(value)r"), N_("no enterprise with id %(value)s")),
     model=Enterprise,
     read=EnterpriseRead,
     create=EnterpriseCreate,
@@ -224,7 +218,7 @@ enterprises = EnterpriseResource(
     "q finds Chinese names (比亚迪), pinyin initials (byd) and credit-code prefixes (91370112); "
     "local=true|false; chain_id / role find the holders of live roles in chains. "
     "Lists page with ?cursor= (keyset) as well as ?offset=",
-    refs=[Ref("district_id", District, "code", "planning unit")],
+    refs=[Ref("district_id", District, "code", "planning unit", PLANNING_UNIT)],
     filters={"uscc": str, "name_zh": str, "name_en": str, "short_name": str, "district_id": int,
              "region_code": str, "size": EnterpriseSize, "ownership": Ownership, "active": bool,
              "founded_on": date, "uscc_check_override": bool},
@@ -256,6 +250,7 @@ class DesignationResource(Resource):
 
 designations = DesignationResource(
     name="designations",
+    messages=(N_("no designation %(key)r"), N_("designation %(id)s is still referenced by %(referrers)s")),
     model=Designation,
     read=DesignationRead,
     create=DesignationCreate,

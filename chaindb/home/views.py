@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, text
 
 from chaindb.chains.models import Chain, ChainRole
+from chaindb.changelog import Change
 from chaindb.changes.api import ADMIN_ONLY_TABLES
-from chaindb.changes.models import Change
 from chaindb.changes.views import TABLE_LABELS, record_links, record_name
 from chaindb.db import db
 from chaindb.districts.models import District

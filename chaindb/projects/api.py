@@ -16,17 +16,20 @@ from typing import Any, ClassVar
 from flask import Response
 from flask_openapi3 import OpenAPI, Tag
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import ERRORS, Ref, Resource, json_body
+from chaindb.api.resource import Resource
+from chaindb.api.responses import json_body
+from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId, parse_body
+from chaindb.api.writes import Ref
 from chaindb.chains.models import Chain
 from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
-from chaindb.errors import Invalid
+from chaindb.errors import N_, Invalid
 from chaindb.projects.models import Channel, Project, ProjectKind, Stage
 from chaindb.projects.schemas import (
     ProjectCreate,
@@ -55,24 +58,16 @@ class ProjectResource(Resource):
         "stage": lambda: func.project_stage_rank(Project.stage)
     }
 
-    def create_one(self, session: Session, body: Any) -> dict[str, Any]:
-        values = self.resolve(session, self.validate(self.create, body))
+    def prepare(
+        self, session: Session, values: dict[str, Any], current: dict[str, Any] | None
+    ) -> dict[str, Any]:
         confirmed = set(values.pop("confirm", None) or ())
-        reason, note = (
-            clean_text(values.pop("stage_reason", None)),
-            clean_text(values.pop("stage_note", None)),
-        )
-        check_project(session, values, None, stage_reason=reason, confirmed=confirmed)
-        with stage_settings(session, on=None, reason=reason, note=note):
-            return self._write(session, insert(Project).values(values).returning(*self.columns))
-
-    def update_one(self, session: Session, key: str, body: Any, *, replace: bool) -> dict[str, Any]:
-        current = self.get(session, key, lock=True)
-        self.check_if_match(current)
-        schema = self.create if replace else self.update
-        assert schema is not None  # set in __post_init__
-        values = self.resolve(session, self.validate(schema, body))
-        confirmed = set(values.pop("confirm", None) or ())
+        if current is None:
+            # The reason and note of the first stage go with the insert (insert_row).
+            reason = clean_text(values.pop("stage_reason", None))
+            note = clean_text(values.pop("stage_note", None))
+            check_project(session, values, None, stage_reason=reason, confirmed=confirmed)
+            return {**values, "stage_reason": reason, "stage_note": note}
         for name in CREATE_ONLY:
             if values.pop(name, None) is not None:
                 raise Invalid(
@@ -92,15 +87,12 @@ class ProjectResource(Resource):
             if values["stage"] is not None:
                 del values["stage"]
         check_project(session, {**current, **values}, current, confirmed=confirmed)
-        if not values:
-            return current
-        stmt = (
-            update(Project)
-            .where(Project.id == current["id"])
-            .values(values)
-            .returning(*self.columns)
-        )
-        return self._write(session, stmt)
+        return values
+
+    def insert_row(self, session: Session, values: dict[str, Any]) -> dict[str, Any]:
+        reason, note = values.pop("stage_reason"), values.pop("stage_note")
+        with stage_settings(session, on=None, reason=reason, note=note):
+            return super().insert_row(session, values)
 
     def order_by(self, raw: str | None) -> list[ColumnElement]:
         order = super().order_by(raw)  # validates the names
@@ -126,6 +118,7 @@ def _search(q: str) -> ColumnElement:
 
 projects = ProjectResource(
     name="projects",
+    messages=(N_("no project %(key)r"), N_("project %(id)s is still referenced by %(referrers)s")),
     model=Project,
     read=ProjectRead,
     create=ProjectCreate,

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, TypeAdapter
 from werkzeug.datastructures import MultiDict
 
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import DEFAULT_LIMIT, ERRORS, MAX_LIMIT
+from chaindb.api.query import DEFAULT_LIMIT, MAX_LIMIT
+from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import CachedSchema
 from chaindb.db import db, is_id
 from chaindb.errors import Invalid, NotFound

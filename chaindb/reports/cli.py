@@ -1,4 +1,5 @@
-"""`chaindb report NAME`: a report's rows as an aligned table, CSV or XLSX.
+"""`chaindb report NAME`: a report's rows as an aligned table, CSV or XLSX; `chaindb db
+refresh-reports`: refresh the materialized views, once or (--listen) as writes commit.
 
 The same declarations and queries as the report pages (chaindb.reports.catalog): the command
 prints what the page shows, without the 500-row limit.
@@ -15,11 +16,14 @@ from typing import Any
 
 import click
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chaindb.api import sheets
-from chaindb.reports import catalog
+from chaindb.reports import MATERIALIZED, catalog
 from chaindb.reports.catalog import Col, Report
+from chaindb.reports.listener import Refresher
+from chaindb.reports.refresh import refresh_order, refresh_reports
 
 
 def display_width(text: str) -> int:
@@ -247,3 +251,77 @@ def report_command(engine: Callable[[], Engine | Connection]) -> click.Command:
 def _normalize(token: str) -> str:
     report = catalog.find(token)
     return report.name if report is not None else token
+
+
+# --- chaindb db refresh-reports -------------------------------------------------------------------
+
+
+def _listen(engine: Engine) -> None:
+    import signal
+    import sys
+
+    def refreshed(views: list[str], took: dict[str, float]) -> None:
+        figures = ", ".join(f"{view} {seconds:.2f} s" for view, seconds in took.items())
+        click.echo(f"refreshed {figures}")
+
+    refresher = Refresher(engine, on_refresh=refreshed)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo("refresh-reports: waiting for writes (Ctrl+C stops)")
+    try:
+        refresher.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        refresher.stop()
+        engine.dispose()
+
+
+def _engine() -> Engine:
+    from chaindb.config import ConfigError, Settings
+    from chaindb.database import resolve_url
+    from chaindb.db import make_engine
+
+    try:
+        return make_engine(resolve_url(Settings.from_env()))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command(
+    "refresh-reports",
+    help="Refresh the materialized reporting views (report_chain_overview, "
+    "report_chain_master_suppliers, report_chain_gaps, report_gap_candidates, "
+    "report_supplier_tiers, report_project_pipeline, report_project_rates) concurrently: "
+    "readers keep the previous figures until each is done. "
+    "Run it as the user that runs the migrations.",
+)
+@click.option(
+    "--view",
+    "views",
+    multiple=True,
+    type=click.Choice(MATERIALIZED),
+    help="Only this view (repeatable), and the materialized views it reads "
+    "(report_gap_candidates: report_chain_gaps first); all of them when left out.",
+)
+@click.option(
+    "--listen",
+    is_flag=True,
+    help="Then stay, refreshing the views a write makes stale as it commits (LISTEN "
+    "chaindb_reports), until stopped; one such refresher works at a time, others wait.",
+)
+def refresh_command(views: tuple[str, ...], listen: bool) -> None:
+    engine = _engine()
+    if listen:
+        _listen(engine)
+        return
+    try:
+        # A transaction per view: its lock ends with it, and a failure keeps the views before.
+        for view in refresh_order(views or None):
+            with engine.begin() as connection:
+                took = refresh_reports(connection, views=[view], reads=False)
+            click.echo(f"{view} refreshed in {took[view]:.2f} s")
+    except (DBAPIError, LookupError) as exc:
+        message = str(getattr(exc, "orig", None) or exc).strip()
+        raise click.ClickException(f"refresh-reports: {message}") from None
+    finally:
+        engine.dispose()

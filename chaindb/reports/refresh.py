@@ -1,4 +1,4 @@
-"""Refreshing the materialized reporting views: `chaindb db refresh-reports`.
+"""Refreshing the materialized reporting views (`chaindb db refresh-reports`, chaindb.reports.cli).
 
 The views in chaindb.reports.MATERIALIZED answer from their last refresh. A refresh recomputes
 one with REFRESH MATERIALIZED VIEW CONCURRENTLY: readers keep reading the previous rows meanwhile
@@ -28,10 +28,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-import click
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chaindb.reports import KEPT, MATERIALIZED, READS
@@ -119,76 +117,3 @@ def last_refresh(session: Session, view: str) -> tuple[datetime, Decimal | None]
         )
     ).one_or_none()
     return None if row is None else (row.refreshed_at, row.seconds)
-
-
-def _listen(engine: Engine) -> None:
-    import signal
-    import sys
-
-    from chaindb.reports.listener import Refresher
-
-    def refreshed(views: list[str], took: dict[str, float]) -> None:
-        figures = ", ".join(f"{view} {seconds:.2f} s" for view, seconds in took.items())
-        click.echo(f"refreshed {figures}")
-
-    refresher = Refresher(engine, on_refresh=refreshed)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    click.echo("refresh-reports: waiting for writes (Ctrl+C stops)")
-    try:
-        refresher.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        refresher.stop()
-        engine.dispose()
-
-
-def _engine() -> Engine:
-    from chaindb.config import ConfigError, Settings
-    from chaindb.database import resolve_url
-    from chaindb.db import make_engine
-
-    try:
-        return make_engine(resolve_url(Settings.from_env()))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-@click.command(
-    "refresh-reports",
-    help="Refresh the materialized reporting views (report_chain_overview, "
-    "report_chain_master_suppliers, report_chain_gaps, report_gap_candidates, "
-    "report_supplier_tiers, report_project_pipeline, report_project_rates) concurrently: "
-    "readers keep the previous figures until each is done. "
-    "Run it as the user that runs the migrations.",
-)
-@click.option(
-    "--view",
-    "views",
-    multiple=True,
-    type=click.Choice(MATERIALIZED),
-    help="Only this view (repeatable), and the materialized views it reads "
-    "(report_gap_candidates: report_chain_gaps first); all of them when left out.",
-)
-@click.option(
-    "--listen",
-    is_flag=True,
-    help="Then stay, refreshing the views a write makes stale as it commits (LISTEN "
-    "chaindb_reports), until stopped; one such refresher works at a time, others wait.",
-)
-def refresh_command(views: tuple[str, ...], listen: bool) -> None:
-    engine = _engine()
-    if listen:
-        _listen(engine)
-        return
-    try:
-        # A transaction per view: its lock ends with it, and a failure keeps the views before.
-        for view in refresh_order(views or None):
-            with engine.begin() as connection:
-                took = refresh_reports(connection, views=[view], reads=False)
-            click.echo(f"{view} refreshed in {took[view]:.2f} s")
-    except (DBAPIError, LookupError) as exc:
-        message = str(getattr(exc, "orig", None) or exc).strip()
-        raise click.ClickException(f"refresh-reports: {message}") from None
-    finally:
-        engine.dispose()

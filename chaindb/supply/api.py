@@ -12,13 +12,16 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import ERRORS, Ref, Resource, check_if_match, json_body, to_json
+from chaindb.api.resource import Resource
+from chaindb.api.responses import check_if_match, json_body, to_json
+from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import parse_body
+from chaindb.api.writes import Ref
 from chaindb.chains.api import chain_roles
 from chaindb.chains.models import Chain
 from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
-from chaindb.errors import from_validation_error
+from chaindb.errors import N_, from_validation_error
 from chaindb.supply import service
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import (
@@ -44,19 +47,26 @@ class SupplyLinkResource(Resource):
     update_link), so that the resource, a bulk request and an import keep the same rules and
     record the same supplier roles as the chain-master workflow."""
 
-    def create_one(self, session: Session, body: Any) -> dict[str, Any]:
-        values = self.resolve(session, self.validate(self.create, body))
+    def prepare(
+        self, session: Session, values: dict[str, Any], current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        return values  # the service checks them, warnings to confirm included
+
+    def insert_row(self, session: Session, values: dict[str, Any]) -> dict[str, Any]:
         return service.create_link(session, values=values)[0]
 
-    def update_one(self, session: Session, key: str, body: Any, *, replace: bool) -> dict[str, Any]:
-        current = self.get(session, key, lock=True)
-        self.check_if_match(current)
-        values = self.resolve(session, self.validate(self.create if replace else self.update, body))
+    def update_row(
+        self, session: Session, current: dict[str, Any], values: dict[str, Any]
+    ) -> dict[str, Any]:
         return service.update_link(session, current=current, values=values)
 
 
 supply_links = SupplyLinkResource(
     name="supply-links",
+    messages=(
+        N_("no supply link %(key)r"),
+        N_("supply link %(id)s is still referenced by %(referrers)s"),
+    ),
     model=SupplyLink,
     read=SupplyLinkRead,
     create=SupplyLinkCreate,
@@ -66,8 +76,20 @@ supply_links = SupplyLinkResource(
     "To link a supplier and record its supplier role, or to end a link, see chain-masters and "
     "/supply-links/{id}/end.",
     refs=[
-        Ref("supplier_id", Enterprise, "uscc", "supplier"),
-        Ref("buyer_id", Enterprise, "uscc", "buyer"),
+        Ref(
+            "supplier_id",
+            Enterprise,
+            "uscc",
+            "supplier",
+            (N_("no supplier with %(key)s %(value)r"), N_("no supplier with id %(value)s")),
+        ),
+        Ref(
+            "buyer_id",
+            Enterprise,
+            "uscc",
+            "buyer",
+            (N_("no buyer with %(key)s %(value)r"), N_("no buyer with id %(value)s")),
+        ),
         Ref("chain_id", Chain, "code", "chain"),
     ],
     filters={

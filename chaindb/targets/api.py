@@ -7,8 +7,10 @@ from flask_openapi3 import OpenAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chaindb.api.resource import Ref, Resource
+from chaindb.api.resource import Resource
+from chaindb.api.writes import Ref
 from chaindb.chains.models import Chain
+from chaindb.districts.api import PLANNING_UNIT
 from chaindb.districts.models import District
 from chaindb.errors import N_, Invalid, Message
 from chaindb.targets.models import Metric, Scope, Target, Unit
@@ -69,6 +71,7 @@ def _district_code():
 
 resource = Resource(
     name="targets",
+    messages=(N_("no target %(key)r"), N_("target %(id)s is still referenced by %(referrers)s")),
     model=Target,
     read=TargetRead,
     create=TargetCreate,
@@ -76,7 +79,7 @@ resource = Resource(
     "city, a chain or a planning unit, by year",
     refs=[
         Ref("chain_id", Chain, "code", "chain"),
-        Ref("district_id", District, "code", "planning unit"),
+        Ref("district_id", District, "code", "planning unit", PLANNING_UNIT),
     ],
     filters={
         "scope": Scope,

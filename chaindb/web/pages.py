@@ -43,7 +43,7 @@ from chaindb.api import tables, transfer
 from chaindb.api.exchange import UNIT_OF_FORMAT, SheetColumn
 from chaindb.api.resource import Resource
 from chaindb.api.schemas import lax_input
-from chaindb.changes.models import Change
+from chaindb.changelog import Change
 from chaindb.db import Base, db
 from chaindb.errors import (
     CONFIRMATIONS,

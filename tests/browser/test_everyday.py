@@ -138,7 +138,8 @@ def test_the_downloaded_export_imports_back_unchanged(
 
     page.goto(f"/{resource}/import")
     page.locator("input[type=file]").set_input_files(str(saved))
-    submit(page, "main form.record-form")
+    # Every row of the export is checked: the supply links' took 12 s once on a busy 2-core CI.
+    submit(page, "main form.record-form", timeout=60_000)
     rows = page.locator("table.import-report tbody tr")
     expect(rows.first).to_be_visible()
     outcomes = set(rows.evaluate_all("rows => rows.map(r => r.className)"))

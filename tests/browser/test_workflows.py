@@ -71,9 +71,12 @@ def pick_enterprise(page: Page, field: str, typed: str, name: str) -> str:
     return value
 
 
-def submit(page: Page, form_selector: str = "main form.record-form") -> None:
-    with page.expect_navigation():
-        page.locator(form_selector).locator("button[type=submit]").click()
+def submit(
+    page: Page, form_selector: str = "main form.record-form", *, timeout: float | None = None
+) -> None:
+    """Submit the form and wait for the page it leads to (`timeout` ms, else Playwright's)."""
+    with page.expect_navigation(timeout=timeout):
+        page.locator(form_selector).locator("button[type=submit]").click(timeout=timeout)
 
 
 def field_error(page: Page, field: str):

@@ -1,8 +1,13 @@
+"""The change log: every insert, update and delete of the recorded tables, written by the
+database's trigger record_change() (so that SQL an analyst runs is recorded too). Infrastructure
+below the API, the pages and every domain: any record's history reads from here."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import BigInteger, DateTime, Index, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -51,3 +56,18 @@ class Change(Base):
         server_default=func.txid_current(),
         comment="Database transaction id: writes of one request share it",
     )
+
+
+class ChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    occurred_at: datetime
+    table_name: str
+    record_id: int
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    actor: str
+    request_id: str | None
+    transaction_id: int
