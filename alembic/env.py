@@ -10,6 +10,7 @@ from sqlalchemy import Connection, pool
 from chaindb.config import Settings
 from chaindb.database import resolve_url
 from chaindb.db import make_engine
+from chaindb.migrations import audit_new_tables
 from chaindb.models import Base
 
 config = context.config
@@ -31,6 +32,9 @@ def process_revision_directives(context, revision, directives):
         if script.upgrade_ops.is_empty():
             directives[:] = []
             print("No changes in the schema: no migration written.")
+            return
+        # A new table gets its audit triggers (updated_at, the change log) with it.
+        audit_new_tables(script.upgrade_ops)
 
 
 def _configure(connection: Connection) -> None:

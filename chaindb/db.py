@@ -76,6 +76,35 @@ def text_limit(column_name: str) -> int:
     return LONG_TEXT if column_name.rsplit("_", 1)[-1] in PROSE_WORDS else SHORT_TEXT
 
 
+def labelled(label: Any, comment: str) -> dict[str, Any]:
+    """A column's words, written once beside its type: `mapped_column(Text, **labelled(_l("Contact
+    phone"), "Phone of the project's contact person"))`. The label (a lazy translation) names it
+    on the pages (form field, list and detail column, export header); the comment describes it
+    in the database (COMMENT ON COLUMN) and the API (chaindb.api.schemas.described)."""
+    return {"comment": comment, "info": {"label": label}}
+
+
+def label_of(column: Any) -> Any:
+    """The label of a model attribute (Project.notes) or a table column: its labelled()'s."""
+    found = _column(column).info.get("label")
+    if found is None:
+        raise LookupError(f"{column} has no label: declare it with chaindb.db.labelled()")
+    return found
+
+
+def comment_of(column: Any) -> str:
+    """The comment of a model attribute or a table column (its description)."""
+    comment = _column(column).comment
+    if not comment:
+        raise LookupError(f"{column} has no comment")
+    return comment
+
+
+def _column(column: Any) -> Any:
+    prop = getattr(column, "property", None)
+    return prop.columns[0] if prop is not None else column
+
+
 def is_id(text: str) -> bool:
     """Text that names a row by its surrogate key: ASCII digits that fit a bigint."""
     return text.isascii() and text.isdigit() and len(text) < 19

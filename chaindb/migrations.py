@@ -36,3 +36,63 @@ def alembic_config(url: str | None = None) -> Config:
 @cache
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+# --- helpers for a migration's upgrade() and downgrade() ------------------------------------------
+
+# The tables that are not audited, and why (tests/test_schema_rules.py holds every other table to
+# the audit: its updated_at kept by the database, each insert, update and delete in the change log).
+NOT_AUDITED = {
+    "alembic_version": "Alembic's own bookkeeping",
+    "change_log": "the log itself (append-only)",
+    "login_attempt": "a log of sign-in attempts, written once and never changed",
+    "report_refresh": "when each report was refreshed: the refresher's bookkeeping",
+    "project_milestone": "derived from project and its stage history (both audited) by a trigger",
+    "supplier_tier": "derived from supply links and chain roles (both audited) by the refresher",
+    "supplier_tier_stale": "the refresher's queue of work",
+}
+
+
+def audit_statements(table: str) -> list[str]:
+    """The triggers of an audited table: updated_at set on every real change (set_updated_at),
+    and every insert, update and delete written to the change log (record_change)."""
+    return [
+        f"CREATE TRIGGER {table}_set_updated_at BEFORE UPDATE ON {table} FOR EACH ROW "
+        "WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION set_updated_at()",
+        f"CREATE TRIGGER {table}_record_insert_delete AFTER INSERT OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION record_change()",
+        f"CREATE TRIGGER {table}_record_update AFTER UPDATE ON {table} FOR EACH ROW "
+        "WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION record_change()",
+    ]
+
+
+def audit(table: str) -> None:
+    """In a migration's upgrade(), after creating `table` (with created_at and updated_at, as
+    chaindb.db's Timestamped declares them): make it an audited table."""
+    from alembic import op
+
+    for statement in audit_statements(table):
+        op.execute(statement)
+
+
+def unaudit(table: str) -> None:
+    """In a migration's downgrade(), before dropping `table`: its audit triggers go."""
+    from alembic import op
+
+    for trigger in ("set_updated_at", "record_insert_delete", "record_update"):
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_{trigger} ON {table}")
+
+
+def audit_new_tables(upgrade_ops) -> None:
+    """For `alembic revision --autogenerate` (alembic/env.py): after each table the revision
+    creates, its audit triggers, written out as statements (a migration keeps what it did even
+    when this module changes), unless NOT_AUDITED says why not. So a new table is audited by
+    being declared, and tests/test_schema_rules.py finds one that is not."""
+    from alembic.operations import ops
+
+    audited = []
+    for op_ in upgrade_ops.ops:
+        audited.append(op_)
+        if isinstance(op_, ops.CreateTableOp) and op_.table_name not in NOT_AUDITED:
+            audited.extend(ops.ExecuteSQLOp(sql) for sql in audit_statements(op_.table_name))
+    upgrade_ops.ops[:] = audited

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Column, Text, inspect, text
 
 from chaindb.db import make_engine
 from chaindb.migrations import alembic_config
@@ -54,3 +54,22 @@ def test_models_and_migrations_agree(engine):
         )
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_autogenerate_audits_a_new_table_unless_told_why_not():
+    """`alembic revision --autogenerate` writes a new table's audit triggers after it."""
+    from alembic.operations import ops
+
+    from chaindb.migrations import audit_new_tables, audit_statements
+
+    upgrade = ops.UpgradeOps(
+        ops=[
+            ops.CreateTableOp("visit", []),
+            ops.CreateTableOp("report_refresh", []),  # NOT_AUDITED says why
+            ops.AddColumnOp("chain", Column("notes2", Text())),
+        ]
+    )
+    audit_new_tables(upgrade)
+    kinds = [type(op).__name__ for op in upgrade.ops]
+    assert kinds == ["CreateTableOp"] + ["ExecuteSQLOp"] * 3 + ["CreateTableOp", "AddColumnOp"]
+    assert [op.sqltext for op in upgrade.ops[1:4]] == audit_statements("visit")

@@ -1180,3 +1180,86 @@ def test_every_table_and_column_has_a_comment(conn, table):
     assert len(columns) > 3
     missing = [name for name, text_ in columns if not (text_ and text_.strip())]
     assert missing == [], f"{table}: columns without a comment: {missing}"
+
+
+# --- every table, including the next one: audited or said why not ----------------------------
+
+
+def _tables(conn) -> list[str]:
+    return list(
+        run_sql(
+            conn,
+            "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1",
+        ).scalars()
+    )
+
+
+def _triggers(conn, table: str) -> set[str]:
+    """The audit triggers on `table`, as audit_statements() writes them (name, function, timing
+    and events, condition), read back from the catalog."""
+    rows = run_sql(
+        conn,
+        "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+        "WHERE tgrelid = CAST(:t AS regclass) AND NOT tgisinternal "
+        "AND tgfoid IN ('set_updated_at'::regproc, 'record_change'::regproc)",
+        t=table,
+    ).scalars()
+    return {_canonical(row) for row in rows}
+
+
+def _canonical(statement: str) -> str:
+    """A trigger's definition without what PostgreSQL adds or drops in reading it back (the
+    schema, case, parentheses, spacing)."""
+    plain = statement.replace("public.", "").lower().replace("(", " ").replace(")", " ")
+    return " ".join(plain.split())
+
+
+def test_every_table_is_audited_or_says_why_not(conn):
+    from chaindb.migrations import NOT_AUDITED, audit_statements
+
+    tables = _tables(conn)
+    assert set(NOT_AUDITED) <= set(tables), "NOT_AUDITED names a table that is not there"
+    unaudited = {}
+    for table in tables:
+        if table in NOT_AUDITED:
+            assert not _triggers(conn, table), f"{table} is audited: take it out of NOT_AUDITED"
+            continue
+        expected = {_canonical(s) for s in audit_statements(table)}
+        found = _triggers(conn, table)
+        if found != expected:
+            unaudited[table] = sorted(expected - found)
+    assert unaudited == {}, (
+        "tables without their audit triggers (chaindb.migrations.audit(table) in the migration "
+        "that creates them, or a reason in NOT_AUDITED): " + repr(unaudited)
+    )
+
+
+def test_every_table_and_column_of_the_schema_has_a_comment(conn):
+    missing = []
+    for table in _tables(conn):
+        if table == "alembic_version":
+            continue  # Alembic's own
+        if not scalar(conn, "SELECT obj_description(CAST(:t AS regclass), 'pg_class')", t=table):
+            missing.append(table)
+        columns = run_sql(
+            conn,
+            "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
+            "AND attnum > 0 AND NOT attisdropped "
+            "AND coalesce(trim(col_description(attrelid, attnum)), '') = ''",
+            t=table,
+        ).scalars()
+        missing.extend(f"{table}.{column}" for column in columns)
+    assert missing == [], f"without a comment: {missing}"
+
+
+def test_a_table_created_without_the_audit_is_found(conn):
+    """What the two tests above catch, on a table a migration might forget."""
+    from chaindb.migrations import audit_statements
+
+    run_sql(conn, "CREATE TABLE forgotten (id bigint PRIMARY KEY, updated_at timestamptz)")
+    assert _triggers(conn, "forgotten") == set()
+    assert "forgotten" in _tables(conn)
+    for statement in audit_statements("forgotten"):
+        run_sql(conn, statement)
+    assert _triggers(conn, "forgotten") == {_canonical(s) for s in audit_statements("forgotten")}

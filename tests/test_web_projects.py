@@ -385,3 +385,48 @@ def test_the_original_project_picker_suggests_by_name(web, conn, world):
     project_id = f.project(conn, world["chain_id"], world["district_id"], name="济南测试电池一期")
     results = web.get("/pick/projects?q=电池").get_json()["results"]
     assert [r["value"] for r in results] == [f"济南测试电池一期 #{project_id}"]
+
+
+def test_the_contact_phone_is_entered_shown_and_served(web, api, conn, world):
+    """A plain field added with its label written once (chaindb.db.labelled): the form, the
+    detail page, the API and the database all know it."""
+    response = web.post(
+        "/projects/add",
+        form(world, contact_phone="0531-88886666 转 203", stage="lead", signed_on=""),
+    )
+    project_id = created_id(response)
+    assert project_row(conn, project_id)["contact_phone"] == "0531-88886666 转 203"
+    page = web.text(f"/projects/{project_id}")
+    assert "联系电话" in page and "0531-88886666 转 203" in page
+    assert api.get(f"/api/v1/projects/{project_id}").get_json()["contact_phone"] == (
+        "0531-88886666 转 203"
+    )
+    edited = api.patch(f"/api/v1/projects/{project_id}", {"contact_phone": None})
+    assert edited.status_code == 200 and edited.get_json()["contact_phone"] is None
+    too_long = api.patch(f"/api/v1/projects/{project_id}", {"contact_phone": "1" * 201})
+    assert too_long.status_code == 422
+    assert too_long.get_json()["error"]["details"][0]["field"] == "contact_phone"
+
+
+def test_a_labelled_field_says_its_words_everywhere(app, conn):
+    """The label and comment given once in the model are the form's label, the pages' columns,
+    the API's description and the database's comment."""
+    from chaindb.api.resource import Resource
+    from chaindb.projects.forms import ProjectAddForm
+    from chaindb.projects.views import pages
+
+    comment = conn.execute(
+        text(
+            "SELECT col_description('project'::regclass, attnum) FROM pg_attribute "
+            "WHERE attrelid = 'project'::regclass AND attname = 'contact_phone'"
+        )
+    ).scalar_one()
+    schema = Resource.registry["projects"].read.model_json_schema()
+    assert schema["properties"]["contact_phone"]["description"] == comment
+    with app.test_request_context("/?lang=zh"):
+        form_ = ProjectAddForm(meta={"csrf": False})
+        assert str(form_.contact_phone.label.text) == "联系电话"
+        shown = {c.name: str(c.label) for c in pages.detail_columns or []}
+        assert shown["contact_phone"] == "联系电话"
+        exported = {c.name: str(c.header()) for c in Resource.registry["projects"].sheet_columns()}
+        assert "联系电话" in exported["contact_phone"]

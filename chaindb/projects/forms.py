@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from chaindb.chains.pickers import chain_options, segment_options
-from chaindb.db import db, is_id
+from chaindb.db import db, is_id, label_of
 from chaindb.districts.pickers import district_options
 from chaindb.enterprises.pickers import PICKED_MAX_LENGTH, EnterpriseField, enterprise_label
 from chaindb.projects.models import Channel, Project, ProjectKind, Stage
@@ -234,10 +234,11 @@ class ProjectEditForm(RecordForm):
     production_started_on = _day(_l("Production started on"))
     capacity_reached_on = _day(_l("Full capacity reached on"))
     dropped_on = _day(_l("Dropped on"))
-    responsible_unit = StringField(_l("Responsible unit"), validators=[Optional()])
-    responsible_person = StringField(_l("Responsible person"), validators=[Optional()])
-    source = StringField(_l("Source of the facts"), validators=[Optional()])
-    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+    responsible_unit = StringField(label_of(Project.responsible_unit), validators=[Optional()])
+    responsible_person = StringField(label_of(Project.responsible_person), validators=[Optional()])
+    contact_phone = StringField(label_of(Project.contact_phone), validators=[Optional()])
+    source = StringField(label_of(Project.source), validators=[Optional()])
+    notes = TextAreaField(label_of(Project.notes), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -287,7 +288,10 @@ ADD_GROUPS = [
             "stage_note",
         ),
     ),
-    (_l("Responsibility"), ("responsible_unit", "responsible_person", "source", "notes")),
+    (
+        _l("Responsibility"),
+        ("responsible_unit", "responsible_person", "contact_phone", "source", "notes"),
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chaindb.db import Base, Timestamped, id_column, one_of
+from chaindb.db import Base, Timestamped, id_column, labelled, one_of
 
 
 class Stage(StrEnum):
@@ -197,10 +198,24 @@ class Project(Timestamped, Base):
     is_key: Mapped[bool] = mapped_column(
         Boolean, server_default=text("false"), comment="City key project (市级重点项目)"
     )
-    responsible_unit: Mapped[str | None] = mapped_column(Text, comment="Responsible unit")
-    responsible_person: Mapped[str | None] = mapped_column(Text, comment="Responsible person")
-    source: Mapped[str | None] = mapped_column(Text, comment="Where the facts come from")
-    notes: Mapped[str | None] = mapped_column(Text, comment="Free text")
+    responsible_unit: Mapped[str | None] = mapped_column(
+        Text, **labelled(_l("Responsible unit"), "Responsible unit")
+    )
+    responsible_person: Mapped[str | None] = mapped_column(
+        Text, **labelled(_l("Responsible person"), "Responsible person")
+    )
+    contact_phone: Mapped[str | None] = mapped_column(
+        Text,
+        **labelled(
+            _l("Contact phone"),
+            "Phone of the project's contact (the investor's or the responsible person's), as "
+            "the offices write it",
+        ),
+    )
+    source: Mapped[str | None] = mapped_column(
+        Text, **labelled(_l("Source of the facts"), "Where the facts come from")
+    )
+    notes: Mapped[str | None] = mapped_column(Text, **labelled(_l("Notes"), "Free text"))
 
 
 class ProjectStageEvent(Timestamped, Base):

@@ -22,7 +22,8 @@ from chaindb.api.schemas import (
     ShortText,
     partial,
 )
-from chaindb.projects.models import Channel, ProjectKind, Stage
+from chaindb.db import comment_of
+from chaindb.projects.models import Channel, Project, ProjectKind, Stage
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
 
@@ -68,10 +69,15 @@ class ProjectFields(Schema):
     capacity_reached_on: dt.date | None = Field(None, description="Full capacity reached (达产)")
     dropped_on: dt.date | None = Field(None, description="Date dropped (终止)")
     is_key: bool = Field(False, description="City key project (市级重点项目)")
-    responsible_unit: ShortText | None = None
-    responsible_person: ShortText | None = None
-    source: LongText | None = Field(None, description="Where the facts come from")
-    notes: LongText | None = None
+    responsible_unit: ShortText | None = Field(
+        None, description=comment_of(Project.responsible_unit)
+    )
+    responsible_person: ShortText | None = Field(
+        None, description=comment_of(Project.responsible_person)
+    )
+    contact_phone: ShortText | None = Field(None, description=comment_of(Project.contact_phone))
+    source: LongText | None = Field(None, description=comment_of(Project.source))
+    notes: LongText | None = Field(None, description=comment_of(Project.notes))
 
 
 class ProjectWrite(ProjectFields, Confirmable):

@@ -11,7 +11,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -44,7 +44,7 @@ from chaindb.api.exchange import UNIT_OF_FORMAT, SheetColumn
 from chaindb.api.resource import Resource
 from chaindb.api.schemas import lax_input
 from chaindb.changelog import Change
-from chaindb.db import Base, db
+from chaindb.db import Base, db, label_of
 from chaindb.errors import (
     CONFIRMATIONS,
     FIELD_LABELS,
@@ -77,7 +77,7 @@ class Link:
 @dataclass(frozen=True)
 class Column:
     name: str
-    label: Any
+    label: Any = None  # None: the label of the model's column (chaindb.db.labelled)
     format: str | None = None  # a template filter: yi, wan, day, moment, number, yes_no
     link: Link | None = None
     choices: dict[str, Any] | None = None  # a vocabulary's labels
@@ -110,6 +110,9 @@ class Pages:
 
     def __post_init__(self) -> None:
         self.name = self.name or self.resource.name.replace("-", "_")
+        self.columns = self._labelled(self.columns)
+        if self.detail_columns is not None:
+            self.detail_columns = self._labelled(self.detail_columns)
         if self.edit_form is None:
             self.edit_form = self.form
         # The resource's exports and imports for people read its columns as these pages show them.
@@ -120,6 +123,14 @@ class Pages:
         for column in self.resource._sheet_columns:
             if column.name != "id":
                 FIELD_LABELS.setdefault(column.name, column.label)
+
+    def _labelled(self, columns: Sequence[Column]) -> list[Column]:
+        """The columns, each unlabelled one with its model column's label."""
+        table = self.resource.table
+        return [
+            c if c.label is not None else replace(c, label=label_of(table.c[c.name]))
+            for c in columns
+        ]
 
     # --- values ---------------------------------------------------------------------------
 
