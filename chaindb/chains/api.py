@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 from flask_openapi3 import OpenAPI, Tag
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_
 from sqlalchemy.orm import Session
 
 from chaindb.api.blueprint import APIBlueprint
@@ -33,6 +33,7 @@ from chaindb.chains.schemas import (
     SegmentCreate,
     SegmentRead,
 )
+from chaindb.chains.service import segment_fault
 from chaindb.db import db, is_id
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, Invalid
@@ -43,15 +44,13 @@ def _same_chain(column: str) -> Callable[[Session, dict[str, Any], Any], None]:
     says so too, less kindly)."""
 
     def check(session: Session, values: dict[str, Any], _current: Any) -> None:
-        segment_id, chain_id = values.get(column), values.get("chain_id")
-        if segment_id is None:
-            return
-        found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == segment_id))
-        if found is None:
+        segment_id = values.get(column)
+        fault = segment_fault(session, segment_id, values.get("chain_id"))
+        if fault == "no_segment":
             raise Invalid(
                 "no segment with id %(id)s", params={"id": segment_id}, prefix=column, field=column
             )
-        if found != chain_id:
+        if fault == "other_chain":
             raise Invalid("the segment belongs to another chain", prefix=column, field=column)
 
     return check

@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     ForeignKeyConstraint,
@@ -17,6 +19,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
@@ -213,3 +217,25 @@ class ChainRole(Timestamped, Base):
     )
     source: Mapped[str | None] = mapped_column(Text, comment="Where the fact comes from")
     notes: Mapped[str | None] = mapped_column(Text, comment="Free text")
+
+
+# --- when a role holds: the two meanings, each defined once ----------------------------------------
+
+
+def role_held_on(day: Any, role: Any = ChainRole) -> ColumnElement[bool]:
+    """The role holds on `day` (a date or a SQL date expression): begun by then (or begun on a
+    day not known) and not ended before it. `role` is ChainRole or an alias or table of it."""
+    since, until = _period(role)
+    return and_(or_(since.is_(None), since <= day), or_(until.is_(None), until >= day))
+
+
+def role_not_ended(day: Any, role: Any = ChainRole) -> ColumnElement[bool]:
+    """The role has not ended by `day`: it holds, or begins later (a role designated from next
+    month is live for the lists that plan ahead)."""
+    _since, until = _period(role)
+    return or_(until.is_(None), until >= day)
+
+
+def _period(role: Any) -> tuple[Any, Any]:
+    columns = getattr(role, "c", role)
+    return columns.since, columns.until

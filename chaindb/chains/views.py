@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, g, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import distinct, func, literal, or_, select, union_all
+from sqlalchemy import distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -37,6 +36,8 @@ from chaindb.chains.models import (
     RoleKind,
     SegmentBasis,
     SegmentPosition,
+    role_held_on,
+    role_not_ended,
 )
 from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
@@ -147,13 +148,6 @@ class ChainMap:
         return len({m.id for node in self.nodes.values() for m in node.members if m.local})
 
 
-def _active_role(day: date) -> Any:
-    return (
-        or_(ChainRole.since.is_(None), ChainRole.since <= day),
-        or_(ChainRole.until.is_(None), ChainRole.until >= day),
-    )
-
-
 def chain_master_rows(session: Session, chain_id: int) -> list[Member]:
     """The enterprises holding the chain-master role in the chain today."""
     rows = session.execute(
@@ -162,7 +156,7 @@ def chain_master_rows(session: Session, chain_id: int) -> list[Member]:
         .where(
             ChainRole.chain_id == chain_id,
             ChainRole.role == RoleKind.CHAIN_MASTER,
-            *_active_role(supply.today(session)),
+            role_held_on(supply.today(session)),
         )
         .distinct()
         .order_by(Enterprise.name_zh, Enterprise.id)
@@ -181,7 +175,7 @@ def segment_members(
         ChainRole.segment_id.label("segment_id"),
         ChainRole.enterprise_id.label("enterprise_id"),
         ChainRole.role.label("kind"),
-    ).where(ChainRole.chain_id == chain_id, ChainRole.segment_id.is_not(None), *_active_role(day))
+    ).where(ChainRole.chain_id == chain_id, ChainRole.segment_id.is_not(None), role_held_on(day))
     links = select(
         SupplyLink.segment_id,
         SupplyLink.supplier_id,
@@ -295,7 +289,7 @@ class ChainPages(Pages):
 
 def _chain_related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     chain_id = row["id"]
-    live = or_(ChainRole.until.is_(None), ChainRole.until >= func.current_date())
+    live = role_not_ended(func.current_date())
     holders = select(func.count(distinct(ChainRole.enterprise_id))).where(
         ChainRole.chain_id == chain_id, live
     )

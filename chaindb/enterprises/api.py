@@ -25,7 +25,7 @@ from chaindb.api.responses import json_body
 from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId, parse_body
 from chaindb.api.writes import Ref, follow_moves
-from chaindb.chains.models import Chain, ChainRole, RoleKind
+from chaindb.chains.models import Chain, ChainRole, RoleKind, role_not_ended
 from chaindb.chains.schemas import ChainRoleRead
 from chaindb.db import db, is_id
 from chaindb.districts.api import PLANNING_UNIT
@@ -167,7 +167,7 @@ def _size_rank() -> ColumnElement:
 def _role_clauses(args: MultiDict) -> list[ColumnElement]:
     """?chain_id=automotive&role=chain_master: one live role matching every condition given;
     __not_in: no live role in those chains (or of those kinds)."""
-    live = or_(ChainRole.until.is_(None), ChainRole.until >= func.current_date())
+    live = role_not_ended(func.current_date())
     wanted: list[ColumnElement] = []
     unwanted: list[ColumnElement] = []
     for param, raw in args.items(multi=True):

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from chaindb.access import Role
 from chaindb.chains.forms import ROLE_LABELS
-from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
+from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind, role_not_ended
 from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.enterprises.api import designations, enterprises
@@ -50,7 +50,7 @@ def _count(session: Session, model: type, *where: Any) -> int:
 
 
 def _roles(session: Session, enterprise_id: int) -> list[dict[str, Any]]:
-    live = or_(ChainRole.until.is_(None), ChainRole.until >= func.current_date())
+    live = role_not_ended(func.current_date())
     rows = session.execute(
         select(
             ChainRole.id,

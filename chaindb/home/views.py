@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, select, text
 
-from chaindb.chains.models import Chain, ChainRole
+from chaindb.chains.models import Chain, ChainRole, role_held_on
 from chaindb.changelog import Change
 from chaindb.changes.api import ADMIN_ONLY_TABLES
 from chaindb.changes.views import TABLE_LABELS, record_links, record_name
@@ -40,8 +40,7 @@ def _counts() -> dict[str, int]:
             count(
                 func.count(ChainRole.enterprise_id.distinct()),
                 ChainRole.role == "chain_master",
-                or_(ChainRole.since.is_(None), ChainRole.since <= today),
-                or_(ChainRole.until.is_(None), ChainRole.until >= today),
+                role_held_on(today),
             ).label("chain_masters"),
             count(func.count(SupplyLink.supplier_id.distinct()), active).label("suppliers"),
             count(func.count(SupplyLink.id), active).label("supply_links"),

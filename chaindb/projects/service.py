@@ -21,7 +21,8 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from chaindb.chains.models import Chain, ChainSegment
+from chaindb.chains.models import Chain
+from chaindb.chains.service import segment_fault
 from chaindb.config import current_settings
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import (
@@ -226,14 +227,10 @@ def _invalid(problems: list[dict[str, Any]]) -> Invalid:
 
 def _check_segment(session: Session, values: dict[str, Any], fault) -> None:
     segment_id = values.get("segment_id")
-    if segment_id is None:
-        return
-    chain_of_segment = session.scalar(
-        select(ChainSegment.chain_id).where(ChainSegment.id == segment_id)
-    )
-    if chain_of_segment is None:
+    found = segment_fault(session, segment_id, values["chain_id"])
+    if found == "no_segment":
         fault("segment_id", N_("no segment with id %(id)s"), id=segment_id)
-    elif chain_of_segment != values["chain_id"]:
+    elif found == "other_chain":
         fault("segment_id", N_("the segment belongs to another chain than the project's"))
 
 

@@ -25,14 +25,14 @@ from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from chaindb.api import sheets
-from chaindb.chains.models import ChainRole, RoleKind
+from chaindb.chains.models import ChainRole, RoleKind, role_held_on
 from chaindb.chains.pickers import chain_options
 from chaindb.db import db
 from chaindb.districts.pickers import district_options
@@ -71,8 +71,7 @@ def master_options() -> list[tuple[int, str]]:
             Enterprise.id.in_(
                 select(ChainRole.enterprise_id).where(
                     ChainRole.role == RoleKind.CHAIN_MASTER,
-                    or_(ChainRole.since.is_(None), ChainRole.since <= today),
-                    or_(ChainRole.until.is_(None), ChainRole.until >= today),
+                    role_held_on(today),
                 )
             )
         )

@@ -28,8 +28,15 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
+from chaindb.chains.models import (
+    Chain,
+    ChainRole,
+    RoleKind,
+    role_held_on,
+    role_not_ended,
+)
 from chaindb.chains.schemas import ChainRoleRead
+from chaindb.chains.service import segment_fault
 from chaindb.config import current_settings
 from chaindb.db import is_id
 from chaindb.enterprises.merge import merged_into
@@ -187,8 +194,7 @@ def lock_chain_master_role(session: Session, enterprise_id: int, chain_id: int) 
             ChainRole.enterprise_id == enterprise_id,
             ChainRole.chain_id == chain_id,
             ChainRole.role == RoleKind.CHAIN_MASTER,
-            or_(ChainRole.since.is_(None), ChainRole.since <= day),
-            or_(ChainRole.until.is_(None), ChainRole.until >= day),
+            role_held_on(day),
         )
         .with_for_update(read=True)
     ).all()
@@ -219,15 +225,13 @@ def check_link(
             field=fields["supplier"],
         )
     segment_id = values.get("segment_id")
-    if segment_id is not None:
-        segment_chain = session.scalar(
-            select(ChainSegment.chain_id).where(ChainSegment.id == segment_id)
-        )
-        if segment_chain is None:
+    fault = segment_fault(session, segment_id, chain_id)
+    if fault is not None:
+        if fault == "no_segment":
             raise Invalid(
                 "no segment with id %(id)s", params={"id": segment_id}, field=fields["segment"]
             )
-        if segment_chain != chain_id:
+        if fault == "other_chain":
             raise Invalid(
                 "segment %(id)s belongs to another chain than %(chain)s",
                 params={"id": segment_id, "chain": chain_label(session, chain_id)},
@@ -434,9 +438,7 @@ def ensure_supplier_role(
         ChainRole.chain_id == chain_id,
         ChainRole.role == RoleKind.SUPPLIER,
     )
-    live = session.scalar(
-        select(ChainRole.id).where(mine, or_(ChainRole.until.is_(None), ChainRole.until >= day))
-    )
+    live = session.scalar(select(ChainRole.id).where(mine, role_not_ended(day)))
     if live is not None:
         return None
     start = since or day
@@ -546,8 +548,7 @@ def suppliers_of(
     role_scope = [
         ChainRole.enterprise_id == buyer.id,
         ChainRole.role == RoleKind.CHAIN_MASTER,
-        or_(ChainRole.since.is_(None), ChainRole.since <= day),
-        or_(ChainRole.until.is_(None), ChainRole.until >= day),
+        role_held_on(day),
     ]
     if chain_row is not None:
         scope.append(LINK.c.chain_id == chain_row.id)
@@ -711,13 +712,13 @@ def designate(session: Session, *, body: dict[str, Any]) -> dict[str, Any]:
     chain = find_chain(session, body["chain"], field="chain")
     since = body.get("since") or today(session)
     segment_id = body.get("segment_id")
-    if segment_id is not None:
-        found = session.scalar(select(ChainSegment.chain_id).where(ChainSegment.id == segment_id))
-        if found is None:
+    fault = segment_fault(session, segment_id, chain.id)
+    if fault is not None:
+        if fault == "no_segment":
             raise Invalid(
                 "no segment with id %(id)s", params={"id": segment_id}, field="segment_id"
             )
-        if found != chain.id:
+        if fault == "other_chain":
             raise Invalid(
                 "segment %(id)s belongs to another chain than %(chain)s",
                 params={"id": segment_id, "chain": Shown(chain.code, chain.name_zh)},
@@ -728,7 +729,7 @@ def designate(session: Session, *, body: dict[str, Any]) -> dict[str, Any]:
             ChainRole.enterprise_id == enterprise.id,
             ChainRole.chain_id == chain.id,
             ChainRole.role == RoleKind.CHAIN_MASTER,
-            or_(ChainRole.until.is_(None), ChainRole.until >= since),
+            role_not_ended(since),
         )
     ).first()
     if held is not None:
@@ -811,7 +812,7 @@ def revoke(
                 ROLE.c.enterprise_id == enterprise.id,
                 ROLE.c.chain_id == chain_row.id,
                 ROLE.c.role == RoleKind.CHAIN_MASTER,
-                or_(ROLE.c.until.is_(None), ROLE.c.until >= day),
+                role_not_ended(day, ROLE),
             )
             .order_by(ROLE.c.id)
             .with_for_update()
@@ -913,8 +914,7 @@ def chain_masters(session: Session, *, chain: str | None) -> list[dict[str, Any]
         .join(Chain, Chain.id == ChainRole.chain_id)
         .where(
             ChainRole.role == RoleKind.CHAIN_MASTER,
-            or_(ChainRole.since.is_(None), ChainRole.since <= day),
-            or_(ChainRole.until.is_(None), ChainRole.until >= day),
+            role_held_on(day),
         )
         .order_by(Chain.sort_order, Chain.code, Enterprise.name_zh, ChainRole.id)
     )

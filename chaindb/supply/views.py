@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from wtforms import IntegerField, SelectField, StringField
@@ -27,7 +27,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from chaindb.access import Role
 from chaindb.api.schemas import lax_input, parse_body
-from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind
+from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind, role_held_on
 from chaindb.db import SHORT_TEXT, db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
@@ -342,8 +342,7 @@ def master(id: str):
             select(ChainRole.chain_id, ChainRole.since, ChainRole.until).where(
                 ChainRole.enterprise_id == buyer["id"],
                 ChainRole.role == RoleKind.CHAIN_MASTER,
-                or_(ChainRole.since.is_(None), ChainRole.since <= day),
-                or_(ChainRole.until.is_(None), ChainRole.until >= day),
+                role_held_on(day),
             )
         )
     }
