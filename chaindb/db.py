@@ -5,7 +5,7 @@ from __future__ import annotations
 import select as _select
 import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     event,
     exc,
     func,
+    select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -103,6 +104,13 @@ def comment_of(column: Any) -> str:
 def _column(column: Any) -> Any:
     prop = getattr(column, "property", None)
     return prop.columns[0] if prop is not None else column
+
+
+def today(session: Session) -> date:
+    """The database's current_date: the day its triggers judge "now" by (asked once a session)."""
+    if "today" not in session.info:
+        session.info["today"] = session.scalar(select(func.current_date()))
+    return session.info["today"]
 
 
 def is_id(text: str) -> bool:

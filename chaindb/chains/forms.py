@@ -17,51 +17,20 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from chaindb.chains.models import (
     Chain,
-    ChainGroup,
     ChainTier,
-    RoleKind,
     SegmentBasis,
-    SegmentPosition,
 )
 from chaindb.chains.pickers import chain_options, segment_options
+from chaindb.chains.vocab import (
+    BASIS_LABELS,
+    GROUP_LABELS,
+    POSITION_LABELS,
+    ROLE_LABELS,
+    TIER_LABELS,
+)
 from chaindb.db import LONG_TEXT, db, is_id
 from chaindb.enterprises.pickers import EnterpriseField
-from chaindb.web.forms import DecimalField, Form, RecordForm, RefSelectField, choices_of, vocabulary
-
-TIER_LABELS = vocabulary(
-    ChainTier, {"iconic": _l("iconic chain (标志性)"), "key": _l("key chain (重点)")}
-)
-GROUP_LABELS = vocabulary(
-    ChainGroup,
-    {
-        "advantage": _l("advantage (优势)"),
-        "characteristic": _l("characteristic (特色)"),
-        "emerging": _l("emerging (新兴)"),
-    },
-)
-BASIS_LABELS = vocabulary(
-    SegmentBasis,
-    {
-        "general": _l("general structure of the industry, to be checked"),
-        "confirmed": _l("confirmed by the chain office"),
-    },
-)
-POSITION_LABELS = vocabulary(
-    SegmentPosition,
-    {
-        "upstream": _l("upstream (上游)"),
-        "midstream": _l("midstream (中游)"),
-        "downstream": _l("downstream (下游)"),
-    },
-)
-ROLE_LABELS = vocabulary(
-    RoleKind,
-    {
-        "chain_master": _l("chain master (链主)"),
-        "backbone": _l("backbone enterprise (龙头骨干)"),
-        "supplier": _l("supplier (配套)"),
-    },
-)
+from chaindb.web.forms import DecimalField, Form, RecordForm, RefSelectField, choices_of
 
 ALIAS_SEPARATORS = re.compile(r"[,，、;；\n]+")
 

@@ -4,17 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from chaindb.districts.models import DistrictKind
-from chaindb.web.forms import Form, RecordForm, choices_of, vocabulary
-
-KIND_LABELS = vocabulary(
-    DistrictKind,
-    {
-        "district": _l("district (区)"),
-        "county": _l("county (县)"),
-        "zone": _l("functional zone (功能区)"),
-    },
-)
+from chaindb.districts.vocab import KIND_LABELS
+from chaindb.web.forms import Form, RecordForm, choices_of
 
 
 class DistrictForm(RecordForm):

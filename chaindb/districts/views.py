@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chaindb.districts.api import resource
-from chaindb.districts.forms import KIND_LABELS, DistrictFilters, DistrictForm
+from chaindb.districts.forms import DistrictFilters, DistrictForm
+from chaindb.districts.vocab import KIND_LABELS
 from chaindb.enterprises.models import Enterprise
 from chaindb.projects.models import Project
 from chaindb.web.pages import Column, Pages

@@ -26,55 +26,18 @@ from wtforms.validators import (
     Regexp,
 )
 
-from chaindb.chains.forms import ROLE_LABELS
 from chaindb.chains.pickers import chain_options
+from chaindb.chains.vocab import ROLE_LABELS
 from chaindb.db import LONG_TEXT, is_id
 from chaindb.districts.pickers import district_options
-from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
 from chaindb.enterprises.pickers import EnterpriseField
-from chaindb.web.forms import YES_NO, Form, RecordForm, RefSelectField, choices_of, vocabulary
-
-SIZE_LABELS = vocabulary(
-    EnterpriseSize,
-    {
-        "large": _l("large (大型)"),
-        "medium": _l("medium (中型)"),
-        "small": _l("small (小型)"),
-        "micro": _l("micro (微型)"),
-    },
+from chaindb.enterprises.vocab import (
+    DESIGNATION_LEVEL_LABELS,
+    DESIGNATION_TYPE_LABELS,
+    OWNERSHIP_LABELS,
+    SIZE_LABELS,
 )
-OWNERSHIP_LABELS = vocabulary(
-    Ownership,
-    {
-        "state": _l("state-owned (国有)"),
-        "private": _l("private (民营)"),
-        "foreign": _l("foreign-invested (外资)"),
-        "hmt": _l("Hong Kong, Macao or Taiwan (港澳台资)"),
-        "collective": _l("collective (集体)"),
-        "mixed": _l("mixed ownership (混合所有制)"),
-        "other": _l("other"),
-    },
-)
-DESIGNATION_TYPE_LABELS = vocabulary(
-    DesignationType,
-    {
-        "innovative_sme": _l("innovative SME (创新型中小企业)"),
-        "specialized_sme": _l("specialized SME (专精特新中小企业)"),
-        "little_giant": _l("little giant (专精特新“小巨人”)"),
-        "single_champion": _l("single champion (制造业单项冠军)"),
-        "high_tech": _l("high-tech enterprise (高新技术企业)"),
-        "gazelle": _l("gazelle (瞪羚企业)"),
-        "unicorn": _l("unicorn (独角兽企业)"),
-    },
-)
-DESIGNATION_LEVEL_LABELS = vocabulary(
-    DesignationLevel,
-    {
-        "national": _l("national (国家级)"),
-        "provincial": _l("provincial (省级)"),
-        "city": _l("city (市级)"),
-    },
-)
+from chaindb.web.forms import YES_NO, Form, RecordForm, RefSelectField, choices_of
 
 # Names are typed on one line: commas (half or full width), 、 or semicolons between them.
 NAME_SEPARATORS = re.compile(r"[,，、;；\n]+")

@@ -12,16 +12,12 @@ from sqlalchemy.orm import Session, aliased
 from werkzeug.datastructures import MultiDict
 
 from chaindb.access import Role
-from chaindb.chains.forms import ROLE_LABELS
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind, role_not_ended
+from chaindb.chains.vocab import ROLE_LABELS
 from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.enterprises.api import designations, enterprises
 from chaindb.enterprises.forms import (
-    DESIGNATION_LEVEL_LABELS,
-    DESIGNATION_TYPE_LABELS,
-    OWNERSHIP_LABELS,
-    SIZE_LABELS,
     DesignationFilters,
     DesignationForm,
     EnterpriseFilters,
@@ -31,11 +27,17 @@ from chaindb.enterprises.forms import (
 from chaindb.enterprises.merge import merge
 from chaindb.enterprises.models import Designation, Enterprise
 from chaindb.enterprises.pickers import typed_enterprise_ids
+from chaindb.enterprises.vocab import (
+    DESIGNATION_LEVEL_LABELS,
+    DESIGNATION_TYPE_LABELS,
+    OWNERSHIP_LABELS,
+    SIZE_LABELS,
+)
 from chaindb.errors import N_, DomainError, Forbidden, Invalid
-from chaindb.projects.forms import STAGE_LABELS
 from chaindb.projects.models import Project
-from chaindb.supply.forms import STATUS_LABELS as LINK_STATUS_LABELS
+from chaindb.projects.vocab import STAGE_LABELS
 from chaindb.supply.models import SupplyLink
+from chaindb.supply.vocab import STATUS_LABELS as LINK_STATUS_LABELS
 from chaindb.web import may
 from chaindb.web.pages import Column, Link, Pages, show_errors
 from chaindb.web.pages import register as register_pages

@@ -15,10 +15,10 @@ from chaindb.changes.views import TABLE_LABELS, record_links, record_name
 from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
-from chaindb.projects.forms import STAGE_LABELS
 from chaindb.projects.models import Project, Stage
+from chaindb.projects.vocab import STAGE_LABELS
 from chaindb.supply.models import SupplyLink
-from chaindb.targets.forms import METRIC_LABELS
+from chaindb.targets.vocab import METRIC_LABELS
 from chaindb.web import href, may
 
 bp = Blueprint("home", __name__)

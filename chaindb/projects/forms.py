@@ -22,8 +22,9 @@ from chaindb.chains.pickers import chain_options, segment_options
 from chaindb.db import db, is_id, label_of
 from chaindb.districts.pickers import district_options
 from chaindb.enterprises.pickers import PICKED_MAX_LENGTH, EnterpriseField, enterprise_label
-from chaindb.projects.models import Channel, Project, ProjectKind, Stage
+from chaindb.projects.models import Project
 from chaindb.projects.service import needs_reason
+from chaindb.projects.vocab import CHANNEL_LABELS, KIND_LABELS, STAGE_LABELS
 from chaindb.supply.service import chain_masters
 from chaindb.web.forms import (
     YES_NO,
@@ -32,40 +33,8 @@ from chaindb.web.forms import (
     RecordForm,
     RefSelectField,
     choices_of,
-    vocabulary,
 )
 
-STAGE_LABELS = vocabulary(
-    Stage,
-    {
-        "lead": _l("lead"),
-        "negotiating": _l("negotiating"),
-        "signed": _l("signed"),
-        "under_construction": _l("under construction"),
-        "in_production": _l("in production"),
-        "at_capacity": _l("at capacity"),
-        "dropped": _l("dropped"),
-    },
-)
-KIND_LABELS = vocabulary(
-    ProjectKind,
-    {
-        "new": _l("new project"),
-        "expansion": _l("expansion"),
-        "capital_increase": _l("capital increase"),
-    },
-)
-CHANNEL_LABELS = vocabulary(
-    Channel,
-    {
-        "chain_master": _l("through a chain master"),
-        "business_referral": _l("business referral"),
-        "fund": _l("through a fund"),
-        "entrusted": _l("entrusted"),
-        "direct": _l("direct"),
-        "other": _l("other"),
-    },
-)
 PICKED = re.compile(r"#(\d{1,18})\s*$")
 AMOUNT_HINT = _l("In 亿元 (100 million yuan), e.g. 12.5")
 

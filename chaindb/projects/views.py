@@ -37,9 +37,6 @@ from chaindb.errors import DomainError
 from chaindb.projects.api import projects
 from chaindb.projects.forms import (
     ADD_GROUPS,
-    CHANNEL_LABELS,
-    KIND_LABELS,
-    STAGE_LABELS,
     ProjectAddForm,
     ProjectEditForm,
     ProjectFilters,
@@ -47,6 +44,7 @@ from chaindb.projects.forms import (
 )
 from chaindb.projects.models import Project, ProjectKind, Stage
 from chaindb.projects.service import move_stage, stage_events
+from chaindb.projects.vocab import CHANNEL_LABELS, KIND_LABELS, STAGE_LABELS
 from chaindb.web import url_with
 from chaindb.web.pages import Column, Link, Pages, show_errors
 from chaindb.web.pages import register as register_pages

@@ -24,12 +24,12 @@ from sqlalchemy import ColumnElement, Select, case, column, func, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
-from chaindb.chains.forms import POSITION_LABELS, TIER_LABELS
-from chaindb.districts.forms import KIND_LABELS as DISTRICT_KIND_LABELS
-from chaindb.enterprises.forms import DESIGNATION_LEVEL_LABELS, DESIGNATION_TYPE_LABELS
-from chaindb.projects.forms import STAGE_LABELS
+from chaindb.chains.vocab import POSITION_LABELS, TIER_LABELS
+from chaindb.districts.vocab import KIND_LABELS as DISTRICT_KIND_LABELS
+from chaindb.enterprises.vocab import DESIGNATION_LEVEL_LABELS, DESIGNATION_TYPE_LABELS
+from chaindb.projects.vocab import STAGE_LABELS
 from chaindb.reports import MATERIALIZED
-from chaindb.targets.forms import METRIC_LABELS, SCOPE_LABELS, UNIT_LABELS
+from chaindb.targets.vocab import METRIC_LABELS, SCOPE_LABELS, UNIT_LABELS
 
 # The rows a page shows; the export and the command give them all.
 ROWS_SHOWN = 500

@@ -21,7 +21,7 @@ from chaindb.chains.pickers import chain_options, segment_options
 from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.pickers import EnterpriseField
-from chaindb.supply.models import LinkStatus
+from chaindb.supply.vocab import NEW_STATUS_LABELS, STATUS_LABELS
 from chaindb.web.forms import (
     YES_NO,
     DecimalField,
@@ -29,19 +29,9 @@ from chaindb.web.forms import (
     RecordForm,
     RefSelectField,
     choices_of,
-    vocabulary,
 )
 
-STATUS_LABELS = vocabulary(
-    LinkStatus,
-    {
-        "proposed": _l("proposed (matched, not yet supplying)"),
-        "active": _l("active"),
-        "ended": _l("ended"),
-    },
-)
 # A new link supplies now, or is a match that does not supply yet (匹配清单).
-NEW_STATUS_LABELS = {key: STATUS_LABELS[key] for key in ("active", "proposed")}
 PAIR = re.compile(r"^\s*(\d{1,18}):(\d{1,18})\s*$")
 
 

@@ -38,7 +38,7 @@ from chaindb.chains.models import (
 from chaindb.chains.schemas import ChainRoleRead
 from chaindb.chains.service import segment_fault
 from chaindb.config import current_settings
-from chaindb.db import is_id
+from chaindb.db import is_id, today
 from chaindb.enterprises.merge import merged_into
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.uscc import InvalidUSCC, normalize, validate_uscc
@@ -75,13 +75,6 @@ WORKFLOW_FIELDS = {
     "chain": "chain",
     "segment": "segment_id",
 }
-
-
-def today(session: Session) -> date:
-    """The database's current_date: the day its triggers judge "now" by (asked once a session)."""
-    if "today" not in session.info:
-        session.info["today"] = session.scalar(select(func.current_date()))
-    return session.info["today"]
 
 
 def supplier_is_local() -> ColumnElement[bool]:

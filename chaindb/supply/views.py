@@ -28,7 +28,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from chaindb.access import Role
 from chaindb.api.schemas import lax_input, parse_body
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind, role_held_on
-from chaindb.db import SHORT_TEXT, db, is_id
+from chaindb.db import SHORT_TEXT, db, is_id, today
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.pickers import typed_enterprise_ids
@@ -36,7 +36,6 @@ from chaindb.errors import N_, DomainError, Forbidden
 from chaindb.supply import service
 from chaindb.supply.api import supply_links
 from chaindb.supply.forms import (
-    STATUS_LABELS,
     EndLinkForm,
     LinkSupplierForm,
     MasterFilters,
@@ -46,6 +45,7 @@ from chaindb.supply.forms import (
 )
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import SupplierLinkCreate
+from chaindb.supply.vocab import STATUS_LABELS
 from chaindb.web import may, safe_next
 from chaindb.web.forms import Form
 from chaindb.web.pages import Column, Link, Pages, _page_url, confirmed, show_errors
@@ -335,7 +335,7 @@ def master(id: str):
         only=only,
     )
     buyer = data["chain_master"]
-    day = service.today(session)
+    day = today(session)
     roles = {
         r.chain_id: r
         for r in session.execute(

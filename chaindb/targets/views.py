@@ -14,13 +14,8 @@ from chaindb.chains.models import Chain
 from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.targets.api import resource
-from chaindb.targets.forms import (
-    METRIC_LABELS,
-    SCOPE_LABELS,
-    UNIT_LABELS,
-    TargetFilters,
-    TargetForm,
-)
+from chaindb.targets.forms import TargetFilters, TargetForm
+from chaindb.targets.vocab import METRIC_LABELS, SCOPE_LABELS, UNIT_LABELS
 from chaindb.web import FILTERS
 from chaindb.web.pages import Column, Link, Pages
 from chaindb.web.pages import register as register_pages

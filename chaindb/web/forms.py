@@ -8,7 +8,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import flask_babel
@@ -20,7 +19,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation, ValidationError
 
 from chaindb.db import text_limit
-from chaindb.errors import N_, VALUE_LABELS
+from chaindb.errors import N_
+from chaindb.vocab import vocabulary  # noqa: F401  (the pages' forms build choices from it)
 
 THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
 
@@ -116,16 +116,6 @@ def choices_of(labels: dict[str, Any], *, blank: bool = False) -> list[SelectCho
     """A vocabulary's options for a SelectField, optionally with an empty one first."""
     options = [SelectChoice(value, label) for value, label in labels.items()]
     return [SelectChoice("", _l("— choose —")), *options] if blank else options
-
-
-def vocabulary(enum: type[Enum], labels: dict[str, Any]) -> dict[str, Any]:
-    """Labels for every value of `enum`, the value itself where no label is given.
-
-    The labels also name these values inside error messages shown on the pages."""
-    found = {member.value: labels.get(member.value, member.value) for member in enum}
-    for value, label in found.items():
-        VALUE_LABELS.setdefault(value, label)
-    return found
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -1,0 +1,43 @@
+"""The projects domain's vocabularies: the label of each value, as the pages, the exports and
+the error messages name it."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from chaindb.projects.models import Channel, ProjectKind, Stage
+from chaindb.vocab import vocabulary
+
+STAGE_LABELS = vocabulary(
+    Stage,
+    {
+        "lead": _l("lead"),
+        "negotiating": _l("negotiating"),
+        "signed": _l("signed"),
+        "under_construction": _l("under construction"),
+        "in_production": _l("in production"),
+        "at_capacity": _l("at capacity"),
+        "dropped": _l("dropped"),
+    },
+)
+
+KIND_LABELS = vocabulary(
+    ProjectKind,
+    {
+        "new": _l("new project"),
+        "expansion": _l("expansion"),
+        "capital_increase": _l("capital increase"),
+    },
+)
+
+CHANNEL_LABELS = vocabulary(
+    Channel,
+    {
+        "chain_master": _l("through a chain master"),
+        "business_referral": _l("business referral"),
+        "fund": _l("through a fund"),
+        "entrusted": _l("entrusted"),
+        "direct": _l("direct"),
+        "other": _l("other"),
+    },
+)
