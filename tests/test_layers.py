@@ -107,3 +107,21 @@ def test_a_module_that_imports_its_importer_is_a_cycle(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[['chaindb.reports.listener', 'chaindb.reports.refresh']]"
+
+
+def test_a_rule_of_the_chain_map_reaching_up_into_supply_breaks_them(tmp_path):
+    shutil.copytree(
+        PROJECT_ROOT / "chaindb",
+        tmp_path / "chaindb",
+        ignore=shutil.ignore_patterns("__pycache__", "static", "translations", "templates"),
+    )
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path)
+    service = tmp_path / "chaindb" / "chains" / "service.py"
+    service.write_text(service.read_text() + "\nfrom chaindb.supply.models import SupplyLink\n")
+
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "The chain map's and the districts' rules import no domain above them BROKEN" in (
+        result.stdout
+    )
+    assert "chaindb.chains.service -> chaindb.supply.models" in result.stdout
