@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -91,49 +92,78 @@ def _drop_orphans(admin_url: str) -> None:
 
 
 @functools.cache
-def _schema_key() -> str:
-    """A hash of what builds the schema: the migrations and the chaindb code they import."""
+def _schema_key(folders: tuple[str, ...] = ("alembic", "chaindb")) -> str:
+    """A hash of what builds the schema: the migrations and the chaindb code they import (and
+    the seeds, for a seeded template)."""
     digest = hashlib.sha256()
-    for folder in ("alembic", "chaindb"):
+    for folder in folders:
         for path in sorted((PROJECT_ROOT / folder).rglob("*")):
-            if path.suffix in (".py", ".sql", ".mako") and path.is_file():
+            if path.suffix in (".py", ".sql", ".mako", ".csv") and path.is_file():
                 digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def migrated_database(admin_url: str, name: str) -> str:
-    """Create database `name` with the schema at head, a copy of the template database (built
-    by the migrations the first time, by whichever test process gets there first); its URL."""
+def _seed_reference_and_demo(url: str) -> None:
+    from seeds import demo, reference
+    from seeds.runner import run
+
+    engine = make_engine(url)
+    try:
+        run(engine, reference.load)
+        run(engine, demo.load)
+    finally:
+        engine.dispose()
+
+
+def migrated_database(admin_url: str, name: str, *, seeded: bool = False) -> str:
+    """Create database `name` with the schema at head (and, `seeded`, the reference and demo
+    seeds loaded), a copy of a template database built the first time by whichever test process
+    gets there first (the migrations; then the seed loaders); its URL."""
     import psycopg
     from psycopg import sql
 
-    template = f"chaindb_template_{_schema_key()}"
+    templates = [("chaindb_template_", _schema_key(), migrate)]
+    if seeded:
+        # Of today: what the seeds load and the reports count depends on the day.
+        key = _schema_key(("alembic", "chaindb", "seeds")) + date.today().strftime("%Y%m%d")
+        templates.append(("chaindb_seeded_", key, _seed_reference_and_demo))
     with psycopg.connect(admin_url.replace("+psycopg", ""), autocommit=True) as conn:
         # One process at a time builds or copies: a database being copied must have no sessions.
         conn.execute("SELECT pg_advisory_lock(hashtext('chaindb tests: template'))")
         try:
-            if not conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
-            ).fetchone():
-                for (old,) in conn.execute(
-                    "SELECT datname FROM pg_database WHERE datname ~ '^chaindb_template_'"
-                ).fetchall():
-                    drop_database(admin_url, old)  # an earlier schema's
-                building = f"{template}_building"
-                drop_database(admin_url, building)
-                ensure_database(admin_url, building)
-                migrate(with_database(admin_url, building))
-                # Renamed when whole: a run killed while migrating leaves no half template.
-                conn.execute(
-                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                        sql.Identifier(building), sql.Identifier(template)
+            source = None
+            for prefix, key, build in templates:
+                template = f"{prefix}{key}"
+                if not conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
+                ).fetchone():
+                    for (old,) in conn.execute(
+                        "SELECT datname FROM pg_database WHERE datname ~ %s", (f"^{prefix}",)
+                    ).fetchall():
+                        drop_database(admin_url, old)  # an earlier schema's
+                    building = f"{template}_building"
+                    drop_database(admin_url, building)
+                    if source is None:
+                        ensure_database(admin_url, building)
+                    else:
+                        conn.execute(
+                            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                                sql.Identifier(building), sql.Identifier(source)
+                            )
+                        )
+                    build(with_database(admin_url, building))
+                    # Renamed when whole: a run killed while building leaves no half template.
+                    conn.execute(
+                        sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                            sql.Identifier(building), sql.Identifier(template)
+                        )
                     )
-                )
+                source = template
             drop_database(admin_url, name)
             conn.execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(template)
+                    sql.Identifier(name), sql.Identifier(source)
                 )
             )
         finally:

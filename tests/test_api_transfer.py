@@ -141,7 +141,7 @@ def test_supply_links_and_projects_import_twice(api, conn):
     links = f"supplier_id,buyer_id,chain_id,product,annual_value_cny_10k\n{supplier},{buyer},auto-x,座椅,100\n"
     assert _import(api, "/api/v1/supply-links/import", links).get_json()["create"] == 1
     again = _import(api, "/api/v1/supply-links/import", links.replace(",100", ",120")).get_json()
-    assert (again["create"], again["update"]) == (0, 1), again
+    assert (again["create"], again["update"]) == (0, 1), again["results"]
     projects = f"name,chain_id,district_id,investor_name,stage\n（示例）座椅项目,auto-x,{d},某投资方,lead\n"
     assert _import(api, "/api/v1/projects/import", projects).get_json()["create"] == 1
     again = _import(

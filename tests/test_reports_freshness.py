@@ -32,18 +32,12 @@ def seeded(admin_url: str) -> Iterator[str]:
     import uuid
 
     from chaindb.embedded import drop_database
-    from seeds import demo, reference
-    from seeds.runner import run
 
     name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
-    url = migrated_database(admin_url, name)
-    engine = make_engine(url)
+    url = migrated_database(admin_url, name, seeded=True)
     try:
-        run(engine, reference.load)
-        run(engine, demo.load)
         yield url
     finally:
-        engine.dispose()
         drop_database(admin_url, name)
 
 

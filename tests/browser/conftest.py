@@ -1,6 +1,7 @@
 """Browser tests: a real Chromium against the real app, served on 127.0.0.1 by `chaindb run`.
 
-One scratch database per run, migrated to head and loaded with the reference and demo seeds;
+One scratch database per run, with the schema at head and the reference and demo seeds (a copy
+of a template database built once, tests/conftest.py migrated_database);
 the tests commit what they do, so each one uses data of its own (fresh users, unique names).
 A failing test leaves a screenshot in test-artifacts/screenshots/ and the server's log tail in
 its report.
@@ -120,12 +121,9 @@ def _drop_orphans(admin_url: str) -> None:
 
 
 def _seed(engine: Engine) -> None:
+    """The users of the browser tests (the reference and demo seeds come with the template)."""
     from chaindb.auth.service import create_user
-    from seeds import demo, reference
-    from seeds.runner import run
 
-    run(engine, reference.load)
-    run(engine, demo.load)
     with Session(engine) as session:
         for role, username in USERS.items():
             create_user(session=session, username=username, role=role, password=PASSWORD)
@@ -155,7 +153,7 @@ def live_server(
     admin_url: str, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[LiveServer]:
     _drop_orphans(admin_url)
-    url = migrated_database(admin_url, BROWSER_DATABASE)
+    url = migrated_database(admin_url, BROWSER_DATABASE, seeded=True)
     engine = make_engine(url)
     process = None
     try:

@@ -76,7 +76,8 @@ def test_every_iconic_chain_has_a_map_marked_as_the_general_structure(
         "SELECT id, code FROM chain WHERE tier = 'iconic' ORDER BY sort_order"
     )
     assert len(chains) == 13
-    for chain, code in chains:
+    # Every chain in Chinese, the offices' language; in English the words change, not the maps.
+    for chain, code in chains if lang == "zh" else chains[:3]:
         page.goto(f"/chains/{chain}/map")
         for position in ("upstream", "midstream", "downstream"):
             section = page.locator(f'section[data-position="{position}"]')
