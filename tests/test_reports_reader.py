@@ -148,7 +148,7 @@ def test_a_password_is_set_only_when_given(granted, conn):
 
 
 def test_the_command_grants_and_says_how_to_connect(granted, engine, monkeypatch):
-    monkeypatch.setattr(reader_module, "_engine", lambda: engine)
+    monkeypatch.setattr(reader_module, "engine_from_env", lambda: engine)
     monkeypatch.setattr(engine, "dispose", lambda: None)  # the session's engine lives on
     result = CliRunner().invoke(reader_module.grant_reader_command, [])
     assert result.exit_code == 0, result.output

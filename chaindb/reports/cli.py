@@ -23,6 +23,7 @@ from chaindb.api import sheets
 from chaindb.reports import MATERIALIZED, catalog
 from chaindb.reports.catalog import Col, Report
 from chaindb.reports.listener import Refresher
+from chaindb.reports.reader import engine_from_env as _engine  # tests replace it
 from chaindb.reports.refresh import refresh_order, refresh_reports
 
 
@@ -274,17 +275,6 @@ def _listen(engine: Engine) -> None:
     finally:
         refresher.stop()
         engine.dispose()
-
-
-def _engine() -> Engine:
-    from chaindb.config import ConfigError, Settings
-    from chaindb.database import resolve_url
-    from chaindb.db import make_engine
-
-    try:
-        return make_engine(resolve_url(Settings.from_env()))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.command(

@@ -192,7 +192,8 @@ def _socket_folder(url: URL) -> str | None:
     return host
 
 
-def _engine() -> Engine:
+def engine_from_env() -> Engine:
+    """The engine of the database the environment names (a command's)."""
     from chaindb.config import ConfigError, Settings
     from chaindb.database import resolve_url
     from chaindb.db import make_engine
@@ -218,7 +219,7 @@ def _engine() -> Engine:
 def grant_reader_command(password: str | None) -> None:
     if password == "-":
         password = click.prompt(f"Password for {READER}", hide_input=True, confirmation_prompt=True)
-    engine = _engine()
+    engine = engine_from_env()
     try:
         grant_reader_on(engine, password=password)
     except (DBAPIError, UnsafeReaderRole) as exc:
