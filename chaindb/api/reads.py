@@ -233,14 +233,25 @@ class Reads:
 
     def history(self, session: Session, key: str) -> list[Change]:
         """Every change of the record named by `key`, oldest first (from the change log)."""
-        record_id = self.find_id(session, key)
-        return list(
-            session.execute(
-                select(Change)
-                .where(Change.table_name == self.table.name, Change.record_id == record_id)
-                .order_by(Change.id)
-            ).scalars()
+        return self.changes_of(session, self.find_id(session, key))
+
+    def changes_of(
+        self,
+        session: Session,
+        record_id: int,
+        *,
+        newest_first: bool = False,
+        limit: int | None = None,
+    ) -> list[Change]:
+        """The change log's rows of a record found already (its page shows the last 20)."""
+        order = Change.id.desc() if newest_first else Change.id
+        stmt = (
+            select(Change)
+            .where(Change.table_name == self.table.name, Change.record_id == record_id)
+            .order_by(order)
+            .limit(limit)
         )
+        return list(session.execute(stmt).scalars())
 
 
 def as_dicts(result: Any) -> list[dict[str, Any]]:

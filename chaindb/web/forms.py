@@ -20,7 +20,6 @@ from wtforms.validators import Length, StopValidation, ValidationError
 
 from chaindb.db import text_limit
 from chaindb.errors import N_
-from chaindb.vocab import vocabulary  # noqa: F401  (the pages' forms build choices from it)
 
 THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
 

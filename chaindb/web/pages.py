@@ -43,7 +43,6 @@ from chaindb.api import tables, transfer
 from chaindb.api.exchange import UNIT_OF_FORMAT, SheetColumn
 from chaindb.api.resource import Resource
 from chaindb.api.schemas import lax_input
-from chaindb.changelog import Change
 from chaindb.db import Base, db, label_of
 from chaindb.errors import (
     CONFIRMATIONS,
@@ -303,12 +302,7 @@ class Pages:
         row = self.resource.get(session, id)
         columns = self.detail_columns or self.columns
         labels = self.labels(session, [row], columns)
-        history = session.execute(
-            select(Change)
-            .where(Change.table_name == self.resource.table.name, Change.record_id == row["id"])
-            .order_by(Change.id.desc())
-            .limit(20)
-        ).scalars()
+        history = self.resource.changes_of(session, row["id"], newest_first=True, limit=20)
         related = self.related(session, row) if self.related else {}
         return render_template(
             self.detail_template,
@@ -316,7 +310,7 @@ class Pages:
                 row=row,
                 columns=columns,
                 labels=labels,
-                history=list(history),
+                history=history,
                 title=self.label(row),
                 **related,
             ),
