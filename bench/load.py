@@ -66,8 +66,10 @@ CHAINDB = str(BIN / "chaindb")
 
 # Rows the database's triggers write: not copied by the baseline (its triggers write them).
 TRIGGER_WRITTEN = ("project_stage_event", "change_log")
-# Written by the report refresh after the load, not by the load.
-NOT_LOADED = ("report_refresh", "alembic_version")
+# Written by the report refresh after the load, not by the load (supplier_tier_stale is the
+# supplier tiers' queue of changed chain masters: the copy's triggers fill it, the loader's
+# refresh empties it).
+NOT_LOADED = ("report_refresh", "alembic_version", "supplier_tier_stale")
 STAGE_TABLE = "project"  # its stage-event trigger reads chaindb.stage_reason
 # Checksummed beside the copied tables. A stage event's date may be the day of the load.
 COMPARED = ("project_stage_event",)

@@ -502,6 +502,17 @@ def _too_long(constraint: str, table: str | None) -> Invalid | None:
     )
 
 
+def write_rows(session: Any, stmt: Any, *, names: dict[str, str] | None = None) -> list[dict]:
+    """Execute a write (RETURNING rows) in `session`: its rows as dicts, or the database's
+    refusal as the API's error, its column names renamed to the caller's fields by `names`.
+    No savepoint (two more round trips per write): a refused write ends the request anyway."""
+    try:
+        return [dict(r) for r in session.execute(stmt).mappings()]
+    except DBAPIError as exc:
+        error = from_database_error(exc)
+        raise (error.renamed(names) if names else error) from None
+
+
 def from_database_error(exc: DBAPIError) -> DomainError:
     """A database refusal as the API's error; never the SQL, never the parameters."""
     orig = exc.orig

@@ -125,3 +125,62 @@ def test_a_rule_of_the_chain_map_reaching_up_into_supply_breaks_them(tmp_path):
         result.stdout
     )
     assert "chaindb.chains.service -> chaindb.supply.models" in result.stdout
+
+
+# --- one home per concept -------------------------------------------------------------------------
+
+# A concept written out again instead of calling its one definition (the database's functions,
+# which the Python model expressions chains.models.role_held_on / role_not_ended and
+# enterprises.models.is_local call): pattern -> what to use.
+WRITTEN_OUT = {
+    r"\bsince\s*<=|\.since\s*<=": "role_held_on()",
+    r"\buntil\s*>=\s*(current_date|day|:|func\.|today)": "role_held_on() or role_not_ended()",
+    r"\b(e|enterprise|supplier|buyer|Enterprise|supplier\.c)\.district_id\s*"
+    r"(IS (NOT )?NULL|\.is_(not)?\(None\))": "is_local()",
+    r"WITH RECURSIVE subtree|parent_id\s*=\s*t\.segment_id": "segment_subtrees() / chain_gaps()",
+    r"local\w*(::numeric)?\s*/\s*(NULLIF|\w*links|\w*value|total)": "supply_totals()",
+}
+
+
+def concept_written_out(root: Path) -> list[str]:
+    """Lines of the application's Python and SQL (not the migrations, which keep the text of
+    their time) that write out a concept instead of calling its function."""
+    import re
+
+    found = []
+    for path in sorted((root / "chaindb").rglob("*")):
+        if path.suffix not in (".py", ".sql") or "translations" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith(("--", "#", "'")):  # a comment, a COMMENT's text
+                continue
+            for pattern, instead in WRITTEN_OUT.items():
+                if re.search(pattern, line):
+                    where = path.relative_to(root)
+                    found.append(f"{where}:{number}: {line.strip()} (use {instead})")
+    return found
+
+
+def test_each_concept_is_defined_once():
+    """'Role held on a day', 'local', 'the segments below', 'gap' and 'local supply rate' are
+    SQL functions (migration 8d4f6a2c1e73) that the views, the triggers and the code call."""
+    assert concept_written_out(PROJECT_ROOT) == []
+
+
+def test_a_concept_written_out_again_is_found(tmp_path):
+    (tmp_path / "chaindb" / "reports" / "sql").mkdir(parents=True)
+    (tmp_path / "chaindb" / "home.py").write_text(
+        "live = (ChainRole.since <= day) & Enterprise.district_id.is_not(None)\n"
+        "rate = local_links / links\n"
+    )
+    (tmp_path / "chaindb" / "reports" / "sql" / "report_x.sql").write_text(
+        "SELECT 1 WHERE e.district_id IS NULL AND (r.until IS NULL OR r.until >= current_date)\n"
+    )
+    found = concept_written_out(tmp_path)
+    assert [line.split(": ", 1)[0] for line in found] == [
+        "chaindb/home.py:1",
+        "chaindb/home.py:1",
+        "chaindb/home.py:2",
+        "chaindb/reports/sql/report_x.sql:1",
+        "chaindb/reports/sql/report_x.sql:1",
+    ]

@@ -589,6 +589,128 @@ def test_gap_candidates(conn, world):
     assert n2["supplier_uscc"] and n2["supplier_name_zh"]
 
 
+# --- one home per concept: the functions the views, the triggers and the application call --------
+
+
+def test_chain_gaps_is_the_one_definition_of_a_gap(conn, world):
+    w = world
+    today = conn.execute(text("SELECT current_date")).scalar_one()
+
+    def gaps(chain: str | None, day=None) -> set[str]:
+        found = rows(
+            conn,
+            "SELECT chain_id, segment_id FROM chain_gaps(:chain, COALESCE(:day, current_date))",
+            chain=w.ids[chain] if chain else None,
+            day=day,
+        )
+        return {
+            w.name(r["segment_id"], SEGMENTS)
+            for r in found
+            if r["segment_id"] in w.id_set(SEGMENTS)
+        }
+
+    assert gaps("C1") == {"up.b", "down", "down.x", "down.x.1"}
+    assert gaps("C2") == {"t1"}
+    assert (
+        gaps(None)
+        == set(_expected_gaps(w))
+        == {
+            w.name(r["segment_id"], SEGMENTS)
+            for r in rows(conn, "SELECT segment_id FROM report_chain_gaps")
+            if r["segment_id"] in w.id_set(SEGMENTS)
+        }
+    )
+    # The day counts: F (local) holds a role in "down" from today + 400 days, which serves
+    # "down" (not the segments below it); on the day L4's role in "down.x" ended, it served
+    # "down.x" and so "down" too.
+    assert gaps("C1", today + timedelta(days=400)) == {"up.b", "down.x", "down.x.1"}
+    assert gaps("C1", PAST) == {"up.b", "down.x.1"}
+
+
+def test_supply_totals_is_the_one_definition_of_the_local_supply_rate(conn, world):
+    w = world
+    report = {
+        (r["chain_master_id"], r["chain_id"]): r
+        for r in rows(conn, "SELECT * FROM report_chain_master_suppliers")
+    }
+    m1 = rows(conn, "SELECT * FROM supply_totals(:m)", m=w.ids["M1"])
+    assert [r["chain_id"] for r in m1] == [w.ids["C1"]]
+    (m1,) = m1
+    assert m1["buyer_id"] == w.ids["M1"]
+    assert (m1["active_links"], m1["local_active_links"], m1["proposed_links"]) == (6, 3, 1)
+    assert (m1["value_cny_10k"], m1["local_value_cny_10k"]) == (650, 500)
+    assert close(m1["local_supply_rate_by_value"], Decimal(500) / Decimal(650))
+    assert close(m1["local_supply_rate_by_count"], Decimal("0.5"))
+    # Every buyer at once is each buyer alone, and the report's figures for the chain masters.
+    every = rows(conn, "SELECT * FROM supply_totals()")
+    for row in every:
+        (alone,) = [
+            r
+            for r in rows(conn, "SELECT * FROM supply_totals(:m)", m=row["buyer_id"])
+            if r["chain_id"] == row["chain_id"]
+        ]
+        assert alone == row
+        shown = report.get((row["buyer_id"], row["chain_id"]))
+        if shown is not None:
+            for column in (
+                "active_links",
+                "local_active_links",
+                "links_with_value",
+                "value_cny_10k",
+                "local_value_cny_10k",
+                "local_supply_rate_by_value",
+                "local_supply_rate_by_count",
+            ):
+                assert shown[column] == row[column], column
+
+
+def test_role_held_on_and_is_local_are_the_one_definitions(conn, world):
+    w = world
+    today = conn.execute(text("SELECT current_date")).scalar_one()
+    held = {
+        (w.name(r["enterprise_id"], ENTERPRISES), r["role"]): (r["today"], r["later"], r["ended"])
+        for r in rows(
+            conn,
+            "SELECT r.enterprise_id, r.role, role_held_on(r, current_date) AS today, "
+            "role_held_on(r, :later) AS later, role_not_ended(r, current_date) AS ended "
+            "FROM chain_role AS r WHERE r.chain_id = :c",
+            c=w.ids["C1"],
+            later=today + timedelta(days=400),
+        )
+    }
+    assert held["M1", "chain_master"] == (True, True, True)  # since 2020, open
+    assert held["M2", "chain_master"] == (True, True, True)  # no days known
+    assert held["M3", "chain_master"] == (False, False, False)  # ended
+    assert held["F", "supplier"] == (False, True, True)  # begins in 400 days: not ended
+    local = {
+        w.name(r["id"], ENTERPRISES): r["local"]
+        for r in rows(conn, "SELECT e.id, e.is_local AS local FROM enterprise AS e")
+        if r["id"] in w.id_set(ENTERPRISES)
+    }
+    assert local == w.local
+
+
+@pytest.mark.parametrize(
+    ("query", "written_out"),
+    [
+        (
+            "SELECT count(*) FROM chain_role AS r WHERE role_held_on(r, current_date)",
+            "since",
+        ),
+        ("SELECT count(*) FROM enterprise AS e WHERE is_local(e)", "district_id IS NOT NULL"),
+        # The buyer's links found by the index on buyer_id, not every buyer's grouped.
+        ("SELECT * FROM supply_totals(1)", "Index Cond: (l.buyer_id = '1'::bigint)"),
+    ],
+)
+def test_the_concept_functions_are_inlined_into_the_query(conn, query, written_out):
+    """The planner writes the function out in the query that calls it: the same plan (and
+    indexes) as the expression written by hand, no call per row."""
+    plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN (VERBOSE) {query}").scalars())
+    assert written_out in plan
+    for name in ("role_held_on", "is_local", "supply_totals"):
+        assert name not in plan
+
+
 # --- supplier tiers ----------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ColumnElement,
     Date,
@@ -19,8 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    and_,
-    or_,
+    func,
+    inspect,
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
@@ -219,23 +220,25 @@ class ChainRole(Timestamped, Base):
     notes: Mapped[str | None] = mapped_column(Text, comment="Free text")
 
 
-# --- when a role holds: the two meanings, each defined once ----------------------------------------
+# --- when a role holds: the two meanings, each defined once (in the database) ---------------------
 
 
 def role_held_on(day: Any, role: Any = ChainRole) -> ColumnElement[bool]:
-    """The role holds on `day` (a date or a SQL date expression): begun by then (or begun on a
-    day not known) and not ended before it. `role` is ChainRole or an alias or table of it."""
-    since, until = _period(role)
-    return and_(or_(since.is_(None), since <= day), or_(until.is_(None), until >= day))
+    """The role holds on `day` (a date or a SQL date expression): the database's
+    role_held_on(chain_role, date) (begun by then, or begun on a day not known, and not ended
+    before it), which the reporting views and triggers call too. `role` is ChainRole or an alias
+    or table of it."""
+    return func.role_held_on(_row(role), day, type_=Boolean)
 
 
 def role_not_ended(day: Any, role: Any = ChainRole) -> ColumnElement[bool]:
-    """The role has not ended by `day`: it holds, or begins later (a role designated from next
-    month is live for the lists that plan ahead)."""
-    _since, until = _period(role)
-    return or_(until.is_(None), until >= day)
+    """The role has not ended by `day`: the database's role_not_ended(chain_role, date) (it
+    holds, or begins later: a role designated from next month is live for the lists that plan
+    ahead)."""
+    return func.role_not_ended(_row(role), day, type_=Boolean)
 
 
-def _period(role: Any) -> tuple[Any, Any]:
-    columns = getattr(role, "c", role)
-    return columns.since, columns.until
+def _row(role: Any) -> Any:
+    """The whole row of `role` (ChainRole, an aliased class, a table or an alias of it), as the
+    argument of a function of a chain_role."""
+    return inspect(role).selectable.table_valued()

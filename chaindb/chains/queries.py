@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import column, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from chaindb.chains.models import (
+    Chain,
     ChainRole,
     ChainSegment,
     RoleKind,
@@ -19,9 +20,10 @@ from chaindb.chains.models import (
     SegmentPosition,
     role_held_on,
 )
+from chaindb.chains.service import find_chain
 from chaindb.chains.vocab import POSITION_HEADINGS
 from chaindb.db import today
-from chaindb.enterprises.models import Enterprise
+from chaindb.enterprises.models import Enterprise, is_local
 from chaindb.supply.models import LinkStatus, SupplyLink
 
 # Enterprises named in one segment's box on the map, once its list is opened; the segment's page
@@ -61,11 +63,8 @@ class Node:
     basis: str = SegmentBasis.CONFIRMED.value
     children: list[Node] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)
-    has_local: bool = False  # a local enterprise in it or in one of its sub-segments
-
-    @property
-    def gap(self) -> bool:
-        return not self.has_local
+    # No local enterprise in it or in one of its sub-segments (the database's chain_gaps()).
+    gap: bool = False
 
     @property
     def general(self) -> bool:
@@ -121,7 +120,7 @@ class ChainMap:
 def chain_master_rows(session: Session, chain_id: int) -> list[Member]:
     """The enterprises holding the chain-master role in the chain today."""
     rows = session.execute(
-        select(Enterprise.id, Enterprise.name_zh, Enterprise.district_id.is_not(None))
+        select(Enterprise.id, Enterprise.name_zh, is_local())
         .join(ChainRole, ChainRole.enterprise_id == Enterprise.id)
         .where(
             ChainRole.chain_id == chain_id,
@@ -162,7 +161,7 @@ def segment_members(
             inside.c.kind,
             Enterprise.id,
             Enterprise.name_zh,
-            Enterprise.district_id.is_not(None),
+            is_local(),
         ).join(Enterprise, Enterprise.id == inside.c.enterprise_id)
     )
     master_ids = set(masters)
@@ -214,8 +213,10 @@ def build_map(session: Session, chain_id: int) -> ChainMap:
     for node in nodes.values():
         parent = nodes.get(node.parent_id) if node.parent_id is not None else None
         (parent.children if parent is not None else roots).append(node)
-    for root in roots:
-        _mark_local(root)
+    for segment_id in session.scalars(
+        select(column("segment_id")).select_from(func.chain_gaps(chain_id, today(session)))
+    ):
+        nodes[segment_id].gap = True
     columns = [
         (position, POSITION_HEADINGS[position], [n for n in roots if n.position == position])
         for position in POSITIONS
@@ -223,8 +224,46 @@ def build_map(session: Session, chain_id: int) -> ChainMap:
     return ChainMap(columns=columns, nodes=nodes, masters=masters)
 
 
-def _mark_local(node: Node) -> bool:
-    # Every child is visited (no short cut): each needs its own mark.
-    below = [_mark_local(child) for child in node.children]
-    node.has_local = any(m.local for m in node.members) or any(below)
-    return node.has_local
+# --- today's chain masters ----------------------------------------------------------------------
+
+
+def chain_masters(session: Session, *, chain: str | None) -> list[dict[str, Any]]:
+    """The current chain masters (role holds today), with their count of active links."""
+    day = today(session)
+    active_links = (
+        select(func.count())
+        .select_from(SupplyLink)
+        .where(
+            SupplyLink.buyer_id == ChainRole.enterprise_id,
+            SupplyLink.chain_id == ChainRole.chain_id,
+            SupplyLink.status == LinkStatus.ACTIVE,
+        )
+        .correlate(ChainRole)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            ChainRole.id.label("role_id"),
+            ChainRole.enterprise_id,
+            Enterprise.uscc,
+            Enterprise.name_zh,
+            Enterprise.short_name,
+            is_local().label("local"),
+            ChainRole.chain_id,
+            Chain.code.label("chain_code"),
+            ChainRole.segment_id,
+            ChainRole.since,
+            ChainRole.until,
+            active_links.label("active_links"),
+        )
+        .join(Enterprise, Enterprise.id == ChainRole.enterprise_id)
+        .join(Chain, Chain.id == ChainRole.chain_id)
+        .where(
+            ChainRole.role == RoleKind.CHAIN_MASTER,
+            role_held_on(day),
+        )
+        .order_by(Chain.sort_order, Chain.code, Enterprise.name_zh, ChainRole.id)
+    )
+    if chain:
+        stmt = stmt.where(ChainRole.chain_id == find_chain(session, chain, field="chain").id)
+    return [dict(r) for r in session.execute(stmt).mappings()]

@@ -30,7 +30,7 @@ from chaindb.chains.models import (
     RoleKind,
     role_not_ended,
 )
-from chaindb.chains.queries import build_map
+from chaindb.chains.queries import build_map, chain_masters
 from chaindb.chains.vocab import (
     BASIS_LABELS,
     GROUP_LABELS,
@@ -42,7 +42,6 @@ from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.pickers import typed_enterprise_ids
 from chaindb.projects.models import Project
-from chaindb.supply import service as supply
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.web.pages import Column, Link, Pages
 from chaindb.web.pages import register as register_pages
@@ -110,7 +109,7 @@ def _chain_related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     return {
         "counts": counts,
         "chain_map": build_map(session, chain_id),
-        "masters": supply.chain_masters(session, chain=str(chain_id)),
+        "masters": chain_masters(session, chain=str(chain_id)),
         "key_chains": key_chains,
     }
 

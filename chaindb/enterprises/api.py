@@ -38,6 +38,7 @@ from chaindb.enterprises.models import (
     Enterprise,
     EnterpriseSize,
     Ownership,
+    is_local,
 )
 from chaindb.enterprises.schemas import (
     DesignationCreate,
@@ -222,7 +223,7 @@ enterprises = EnterpriseResource(
     filters={"uscc": str, "name_zh": str, "name_en": str, "short_name": str, "district_id": int,
              "region_code": str, "size": EnterpriseSize, "ownership": Ownership, "active": bool,
              "founded_on": date, "uscc_check_override": bool},
-    expressions={"local": (bool, lambda: Enterprise.district_id.is_not(None))},
+    expressions={"local": (bool, is_local)},
     ordering=("id", "name_zh", "uscc", "founded_on", "size", "ownership", "district_id",
               "created_at", "updated_at"),
     default_ordering=("id",),

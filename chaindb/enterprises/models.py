@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Computed,
     Date,
     ForeignKey,
@@ -16,6 +18,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    inspect,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -238,3 +242,13 @@ class EnterpriseMerge(Timestamped, Base):
         comment="What moved to into_id, per table, and what was dropped as a duplicate of its own",
     )
     actor: Mapped[str | None] = mapped_column(Text, comment="Who merged (the chaindb user)")
+
+
+# --- local: defined once (in the database) ----------------------------------------------------
+
+
+def is_local(enterprise: Any = Enterprise) -> ColumnElement[bool]:
+    """The enterprise is local (located in one of the city's planning units): the database's
+    is_local(enterprise), which the reporting views call too. `enterprise` is Enterprise or an
+    alias or table of it."""
+    return func.is_local(inspect(enterprise).selectable.table_valued(), type_=Boolean)

@@ -11,13 +11,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from chaindb.config import current_settings
+from chaindb.db import is_id
+from chaindb.enterprises.merge import merged_into
+from chaindb.enterprises.models import Enterprise
 from chaindb.enterprises.search import name_initials
-from chaindb.enterprises.uscc import InvalidUSCC, validate_uscc
-from chaindb.errors import CONFIRM_POSSIBLE_DUPLICATE, N_, Invalid, PossibleDuplicate
+from chaindb.enterprises.uscc import InvalidUSCC, normalize, validate_uscc
+from chaindb.errors import (
+    CONFIRM_POSSIBLE_DUPLICATE,
+    N_,
+    Invalid,
+    Message,
+    NotFound,
+    PossibleDuplicate,
+    Shown,
+)
 
 NAME_FIELDS = ("name_zh", "short_name", "aliases")
 
@@ -178,3 +189,57 @@ def check_duplicates(
             candidates=found,
             of="enterprises",
         )
+
+
+# --- finding an enterprise, naming it in a message ------------------------------------------------
+
+
+def _is_enterprise_id(text: str) -> bool:
+    """Digits that fit a bigint and cannot be a (18-character) credit code."""
+    return is_id(text) and len(text) < 18
+
+
+def find_enterprise(session: Session, key: int | str, *, field: str | None = None) -> Any:
+    """The enterprise named by id or credit code (spaces, dashes and case forgiven).
+
+    With `field` an unknown one is a 422 naming that field; without, a 404 (the path names it).
+    """
+    cols = (Enterprise.id, Enterprise.uscc, Enterprise.name_zh, Enterprise.district_id)
+    row = None
+    if isinstance(key, int):
+        row = session.execute(select(*cols).where(Enterprise.id == key)).one_or_none()
+        reason = Message(N_("no enterprise with id %(value)s"), {"value": key})
+    else:
+        code = normalize(key)
+        if len(code) == 18:  # a credit code has 18 characters; an id never does
+            row = session.execute(select(*cols).where(Enterprise.uscc == code)).one_or_none()
+        if row is None and _is_enterprise_id(code):
+            row = session.execute(select(*cols).where(Enterprise.id == int(code))).one_or_none()
+            reason = Message(N_("no enterprise with id %(value)s"), {"value": code})
+        else:
+            try:
+                validate_uscc(code)
+                reason = Message(N_("no enterprise with credit code %(value)r"), {"value": code})
+            except InvalidUSCC as exc:
+                reason = Message(
+                    N_("%(value)r is neither an enterprise id nor a valid credit code: %(reason)s"),
+                    {"value": key, "reason": exc.message},
+                )
+    if row is None:
+        moved = merged_into(session, key)  # a duplicate merged into another enterprise
+        if moved is not None:
+            row = session.execute(select(*cols).where(Enterprise.id == moved)).one_or_none()
+    if row is not None:
+        return row
+    if field is None:
+        raise NotFound(reason)
+    raise Invalid(reason, prefix=field, field=field)
+
+
+def enterprise_label(session: Session, enterprise_id: int) -> Message:
+    """How a message names an enterprise (a value for its params): by its name and id in the
+    API, by its name on the pages."""
+    name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == enterprise_id))
+    if name:
+        return Shown(f"{name} (id {enterprise_id})", name)
+    return Message(N_("enterprise %(id)s"), {"id": enterprise_id})

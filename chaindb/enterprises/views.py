@@ -25,7 +25,7 @@ from chaindb.enterprises.forms import (
     MergeForm,
 )
 from chaindb.enterprises.merge import merge
-from chaindb.enterprises.models import Designation, Enterprise
+from chaindb.enterprises.models import Designation, Enterprise, is_local
 from chaindb.enterprises.pickers import typed_enterprise_ids
 from chaindb.enterprises.vocab import (
     DESIGNATION_LEVEL_LABELS,
@@ -169,7 +169,7 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     roles = _roles(session, eid)
     supplier = aliased(Enterprise)
     active, local = session.execute(
-        select(func.count(), func.count(supplier.district_id))
+        select(func.count(), func.count().filter(is_local(supplier)))
         .select_from(SupplyLink)
         .join(supplier, supplier.id == SupplyLink.supplier_id)
         .where(SupplyLink.buyer_id == eid, SupplyLink.status == "active")

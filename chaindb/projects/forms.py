@@ -19,13 +19,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from chaindb.chains.pickers import chain_options, segment_options
+from chaindb.chains.queries import chain_masters
 from chaindb.db import db, is_id, label_of
 from chaindb.districts.pickers import district_options
 from chaindb.enterprises.pickers import PICKED_MAX_LENGTH, EnterpriseField, enterprise_label
 from chaindb.projects.models import Project
 from chaindb.projects.service import needs_reason
 from chaindb.projects.vocab import CHANNEL_LABELS, KIND_LABELS, STAGE_LABELS
-from chaindb.supply.service import chain_masters
 from chaindb.web.forms import (
     YES_NO,
     DecimalField,

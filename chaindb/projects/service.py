@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chaindb.chains.models import Chain
-from chaindb.chains.service import segment_fault
+from chaindb.chains.service import holds_chain_master, segment_fault
 from chaindb.config import current_settings
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import (
@@ -239,11 +239,7 @@ def _check_chain_master(session: Session, values: dict[str, Any], fault) -> None
     if master is None:
         return
     # The same function the database trigger asks: the role held in the chain at any time.
-    holds = session.scalar(
-        text("SELECT holds_chain_master_role(:master, :chain, NULL::date)"),
-        {"master": master, "chain": values["chain_id"]},
-    )
-    if not holds:
+    if not holds_chain_master(session, master, values["chain_id"], None):
         chain = session.execute(
             select(Chain.code, Chain.name_zh).where(Chain.id == values["chain_id"])
         ).one()

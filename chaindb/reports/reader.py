@@ -30,11 +30,21 @@ READER = "chaindb_reader"
 SECRET_TABLES = ("app_user", "api_token", "login_attempt")
 
 # Functions the reader may call, with their argument types.
-READER_FUNCTIONS = ("supplier_tiers(bigint, integer)",)
+READER_FUNCTIONS = (
+    "supplier_tiers(bigint, integer)",
+    # The one definition of each concept the views count by (docs/reporting.md).
+    "role_held_on(chain_role, date)",
+    "role_not_ended(chain_role, date)",
+    "is_local(enterprise)",
+    "segment_subtrees(bigint)",
+    "chain_gaps(bigint, date)",
+    "supply_totals(bigint)",
+)
 
 ROLE_COMMENT = (
     "chaindb read-only login for analysts and BI tools: reads the report_* views, "
-    "supplier_tiers() and the base tables, except app_user, api_token and login_attempt "
+    "supplier_tiers(), the functions defining what the views count (role_held_on, is_local, "
+    "chain_gaps, supply_totals ...) and the base tables, except app_user, api_token and login_attempt "
     "(secrets); writes nothing. Tables added later stay closed until `chaindb db grant-reader` "
     "runs again."
 )

@@ -19,6 +19,7 @@ from chaindb.api.schemas import parse_body
 from chaindb.api.writes import Ref
 from chaindb.chains.api import chain_roles
 from chaindb.chains.models import Chain
+from chaindb.chains.queries import chain_masters
 from chaindb.db import db
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, from_validation_error
@@ -182,7 +183,7 @@ def _chain_masters() -> APIBlueprint:
 
     def list_masters(query: ChainMastersQuery = None):  # type: ignore[assignment]
         args = _query(ChainMastersQuery)
-        rows = service.chain_masters(db.session, chain=args["chain"])
+        rows = chain_masters(db.session, chain=args["chain"])
         return _json(ChainMasterList, {"count": len(rows), "results": rows})
 
     def designate(body: ChainMasterCreate = None):  # type: ignore[assignment]

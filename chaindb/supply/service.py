@@ -7,6 +7,7 @@ database's constraints and triggers stay the last guard (their refusals are tran
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    column,
     exists,
     func,
     insert,
@@ -25,9 +27,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from chaindb.chains import service as chains
 from chaindb.chains.models import (
     Chain,
     ChainRole,
@@ -36,20 +38,24 @@ from chaindb.chains.models import (
     role_not_ended,
 )
 from chaindb.chains.schemas import ChainRoleRead
-from chaindb.chains.service import segment_fault
+from chaindb.chains.service import (
+    chain_label,
+    find_chain,
+    holds_chain_master,
+    lock_chain_master_role,
+    segment_fault,
+)
 from chaindb.config import current_settings
 from chaindb.db import is_id, today
-from chaindb.enterprises.merge import merged_into
-from chaindb.enterprises.models import Enterprise
-from chaindb.enterprises.uscc import InvalidUSCC, normalize, validate_uscc
+from chaindb.enterprises.models import Enterprise, is_local
+from chaindb.enterprises.service import enterprise_label, find_enterprise
 from chaindb.errors import (
     N_,
     Conflict,
     Invalid,
-    Message,
     NotFound,
     Shown,
-    from_database_error,
+    write_rows,
 )
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import SupplyLinkRead
@@ -77,73 +83,34 @@ WORKFLOW_FIELDS = {
 }
 
 
+# The columns of the database's supply_totals(master), one row per chain.
+SUPPLY_TOTALS = (
+    "buyer_id",
+    "chain_id",
+    "active_links",
+    "local_active_links",
+    "links_with_value",
+    "value_cny_10k",
+    "local_value_cny_10k",
+    "local_supply_rate_by_value",
+    "local_supply_rate_by_count",
+    "proposed_links",
+)
+
+
 def supplier_is_local() -> ColumnElement[bool]:
     """True when the link's supplier sits in one of the city's planning units (DOMAIN.md)."""
-    return exists().where(
-        Enterprise.id == SupplyLink.supplier_id, Enterprise.district_id.is_not(None)
-    )
+    return exists().where(Enterprise.id == SupplyLink.supplier_id, is_local())
 
 
 # --- finding things by id or natural key --------------------------------------------------------
 
 
-def _is_id(text: str) -> bool:
-    """Digits that fit a bigint and cannot be a (18-character) credit code."""
-    return is_id(text) and len(text) < 18
-
-
-def find_enterprise(session: Session, key: int | str, *, field: str | None = None) -> Any:
-    """The enterprise named by id or credit code (spaces, dashes and case forgiven).
-
-    With `field` an unknown one is a 422 naming that field; without, a 404 (the path names it).
-    """
-    cols = (Enterprise.id, Enterprise.uscc, Enterprise.name_zh, Enterprise.district_id)
-    row = None
-    if isinstance(key, int):
-        row = session.execute(select(*cols).where(Enterprise.id == key)).one_or_none()
-        reason = Message(N_("no enterprise with id %(value)s"), {"value": key})
-    else:
-        code = normalize(key)
-        if len(code) == 18:  # a credit code has 18 characters; an id never does
-            row = session.execute(select(*cols).where(Enterprise.uscc == code)).one_or_none()
-        if row is None and _is_id(code):
-            row = session.execute(select(*cols).where(Enterprise.id == int(code))).one_or_none()
-            reason = Message(N_("no enterprise with id %(value)s"), {"value": code})
-        else:
-            try:
-                validate_uscc(code)
-                reason = Message(N_("no enterprise with credit code %(value)r"), {"value": code})
-            except InvalidUSCC as exc:
-                reason = Message(
-                    N_("%(value)r is neither an enterprise id nor a valid credit code: %(reason)s"),
-                    {"value": key, "reason": exc.message},
-                )
-    if row is None:
-        moved = merged_into(session, key)  # a duplicate merged into another enterprise
-        if moved is not None:
-            row = session.execute(select(*cols).where(Enterprise.id == moved)).one_or_none()
-    if row is not None:
-        return row
-    if field is None:
-        raise NotFound(reason)
-    raise Invalid(reason, prefix=field, field=field)
-
-
-def find_chain(session: Session, key: int | str, *, field: str = "chain") -> Any:
-    cols = (Chain.id, Chain.code, Chain.name_zh)
-    if isinstance(key, str) and not _is_id(key.strip()):
-        row = session.execute(select(*cols).where(Chain.code == key.strip())).one_or_none()
-        reason = N_("no chain with code %(value)r")
-    else:
-        row = session.execute(select(*cols).where(Chain.id == int(str(key).strip()))).one_or_none()
-        reason = N_("no chain with id %(value)s")
-    if row is None:
-        raise Invalid(reason, params={"value": key}, prefix=field, field=field)
-    return row
+# --- finding a link ----------------------------------------------------------------------------
 
 
 def find_link(session: Session, key: str, *, lock: bool = False) -> dict[str, Any]:
-    if not _is_id(key):
+    if not is_id(key):
         raise NotFound("no supply link %(key)r", params={"key": key})
     stmt: Select = select(*LINK_COLUMNS).where(LINK.c.id == int(key))
     if lock:
@@ -152,46 +119,6 @@ def find_link(session: Session, key: str, *, lock: bool = False) -> dict[str, An
     if row is None:
         raise NotFound("no supply link %(key)r", params={"key": key})
     return dict(row)
-
-
-def _enterprise_label(session: Session, enterprise_id: int) -> Message:
-    """How a message names an enterprise (a value for its params): by its name and id in the
-    API, by its name on the pages."""
-    name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == enterprise_id))
-    if name:
-        return Shown(f"{name} (id {enterprise_id})", name)
-    return Message(N_("enterprise %(id)s"), {"id": enterprise_id})
-
-
-def chain_label(session: Session, chain_id: int) -> Message:
-    """How a message names a chain: by its code in the API, by its name on the pages."""
-    row = session.execute(select(Chain.code, Chain.name_zh).where(Chain.id == chain_id)).first()
-    return Shown(row.code, row.name_zh) if row else Shown(chain_id, chain_id)
-
-
-def holds_chain_master(
-    session: Session, enterprise_id: int, chain_id: int, day: date | None
-) -> bool:
-    """The database's own definition (holds_chain_master_role): on that day, or ever if None."""
-    return bool(session.scalar(select(func.holds_chain_master_role(enterprise_id, chain_id, day))))
-
-
-def lock_chain_master_role(session: Session, enterprise_id: int, chain_id: int) -> bool:
-    """True when the enterprise is a chain master of the chain today; its role rows stay locked
-    (FOR SHARE) to the end of the transaction, so that a concurrent revocation waits for the new
-    link (and then sees it), or the link waits for the revocation (and is then refused)."""
-    day = today(session)
-    found = session.scalars(
-        select(ChainRole.id)
-        .where(
-            ChainRole.enterprise_id == enterprise_id,
-            ChainRole.chain_id == chain_id,
-            ChainRole.role == RoleKind.CHAIN_MASTER,
-            role_held_on(day),
-        )
-        .with_for_update(read=True)
-    ).all()
-    return bool(found)
 
 
 # --- the rules of a link ------------------------------------------------------------------------
@@ -214,7 +141,7 @@ def check_link(
         raise Invalid(
             "%(supplier)s cannot supply itself: the supplier and the chain master are the same "
             "enterprise",
-            params={"supplier": _enterprise_label(session, supplier_id)},
+            params={"supplier": enterprise_label(session, supplier_id)},
             field=fields["supplier"],
         )
     segment_id = values.get("segment_id")
@@ -252,7 +179,7 @@ def check_link(
         )
         if not held:
             params: dict[str, Any] = {
-                "buyer": _enterprise_label(session, buyer_id),
+                "buyer": enterprise_label(session, buyer_id),
                 "chain": chain_label(session, chain_id),
             }
             if live:
@@ -282,9 +209,9 @@ def check_link(
         duplicate = session.scalar(select(LINK.c.id).where(*same).limit(1))
         if duplicate is not None:
             params = {
-                "supplier": _enterprise_label(session, supplier_id),
+                "supplier": enterprise_label(session, supplier_id),
                 "link": duplicate,
-                "buyer": _enterprise_label(session, buyer_id),
+                "buyer": enterprise_label(session, buyer_id),
                 "chain": chain_label(session, chain_id),
                 "product": product,
             }
@@ -302,16 +229,6 @@ def check_link(
                 params=params,
                 field=fields["supplier"],
             )
-
-
-def _write(session: Session, stmt: Any, *, names: dict[str, str] | None = None) -> list[dict]:
-    # No savepoint (two round trips per write): a refused write ends the request anyway.
-    try:
-        return [dict(r) for r in session.execute(stmt).mappings()]
-    except DBAPIError as exc:
-        error = from_database_error(exc)
-        # The database's refusal with its column names as the caller's fields.
-        raise (error.renamed(names) if names else error) from None
 
 
 # --- the chain-master workflow ------------------------------------------------------------------
@@ -352,7 +269,7 @@ def create_link(
     confirmed = set(values.pop("confirm", None) or ())
     check_link(session, values, None, fields=fields)
     _confirm_value(values, None, confirmed)
-    link = _write(session, insert(LINK).values(values).returning(*LINK_COLUMNS), names=names)[0]
+    link = write_rows(session, insert(LINK).values(values).returning(*LINK_COLUMNS), names=names)[0]
     return link, _role_of(session, link)
 
 
@@ -367,7 +284,7 @@ def update_link(
     _confirm_value({**current, **values}, current, confirmed)
     if not values:
         return current
-    link = _write(
+    link = write_rows(
         session,
         update(LINK).where(LINK.c.id == current["id"]).values(values).returning(*LINK_COLUMNS),
     )[0]
@@ -451,7 +368,7 @@ def ensure_supplier_role(
         .returning(ROLE.c.id)
     )
     try:
-        return _write(session, stmt)[0]["id"]
+        return write_rows(session, stmt)[0]["id"]
     except Conflict:
         # A concurrent request gave it the role first (the exclusion constraint waited for it).
         return None
@@ -501,7 +418,7 @@ def _end_links(
         if note
         else LINK.c.notes
     )
-    return _write(
+    return write_rows(
         session,
         update(LINK)
         .where(LINK.c.id.in_([link["id"] for link in links]))
@@ -564,7 +481,7 @@ def suppliers_of(
             params={"name": buyer.name_zh, "id": buyer.id},
         )
     supplier = Enterprise.__table__.alias("supplier")
-    local = supplier.c.district_id.is_not(None)
+    local = is_local(supplier)
     listed = list(scope)
     if only is not None:
         if only.q and only.q.strip():
@@ -583,7 +500,7 @@ def suppliers_of(
         if only.district == "local":
             listed.append(local)
         elif only.district == "elsewhere":
-            listed.append(supplier.c.district_id.is_(None))
+            listed.append(~local)
         elif isinstance(only.district, int):
             listed.append(supplier.c.district_id == only.district)
         if only.status:
@@ -642,32 +559,44 @@ def suppliers_of(
     }
 
 
-def supply_summary(session: Session, *, buyer_id: int, chain_ids: set[int]) -> list[dict]:
-    supplier = Enterprise.__table__.alias("supplier")
-    local = supplier.c.district_id.is_not(None)
-    active = LINK.c.status == LinkStatus.ACTIVE
-    value = LINK.c.annual_value_cny_10k
-    aggregates = {
-        row.chain_id: row
-        for row in session.execute(
-            select(
-                LINK.c.chain_id,
-                func.count().filter(active).label("active_links"),
-                func.count().filter(active, local).label("local_active_links"),
-                func.count().filter(active, value.is_not(None)).label("links_with_value"),
-                func.coalesce(func.sum(value).filter(active), 0).label("value"),
-                func.coalesce(func.sum(value).filter(active, local), 0).label("local_value"),
-                func.count().filter(LINK.c.status == LinkStatus.PROPOSED).label("proposed"),
-            )
-            .join(supplier, supplier.c.id == LINK.c.supplier_id)
-            .where(
-                LINK.c.buyer_id == buyer_id,
-                LINK.c.chain_id.in_(chain_ids),
-                LINK.c.status.in_(LIVE),
-            )
-            .group_by(LINK.c.chain_id)
-        )
+def supply_totals(session: Session, buyer_ids: Iterable[int]) -> dict[tuple[int, int], dict]:
+    """(chain master, chain) -> its live links as the database's supply_totals() counts them:
+    links, values and the local supply rate (the one definition of the rate, which
+    report_chain_master_suppliers reads too), the rates also rounded to 4 places."""
+    ids = sorted(set(buyer_ids))
+    if not ids:
+        return {}
+    totals = func.supply_totals().table_valued(*(column(name) for name in SUPPLY_TOTALS))
+    rows = session.execute(select(totals).where(totals.c.buyer_id.in_(ids))).mappings()
+    return {
+        (row["buyer_id"], row["chain_id"]): {
+            **row,
+            "local_rate_by_count": _rate(row["local_supply_rate_by_count"]),
+            "local_rate_by_value": _rate(row["local_supply_rate_by_value"]),
+        }
+        for row in rows
     }
+
+
+def _rate(value: Decimal | None) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+# A chain master with no live link in a chain: its totals there.
+NO_TOTALS = {
+    **{name: 0 for name in SUPPLY_TOTALS if name not in ("buyer_id", "chain_id")},
+    "value_cny_10k": Decimal(0),
+    "local_value_cny_10k": Decimal(0),
+    "local_supply_rate_by_value": None,
+    "local_supply_rate_by_count": None,
+    "local_rate_by_count": None,
+    "local_rate_by_value": None,
+}
+
+
+def supply_summary(session: Session, *, buyer_id: int, chain_ids: set[int]) -> list[dict]:
+    """Per chain of `chain_ids`: the chain master's live links and its local supply rate."""
+    totals = supply_totals(session, [buyer_id])
     chains = session.execute(
         select(Chain.id, Chain.code)
         .where(Chain.id.in_(chain_ids))
@@ -675,102 +604,45 @@ def supply_summary(session: Session, *, buyer_id: int, chain_ids: set[int]) -> l
     ).all()
     summary = []
     for chain_id, code in chains:
-        agg = aggregates.get(chain_id)
-        n, n_local = (agg.active_links, agg.local_active_links) if agg else (0, 0)
-        total = Decimal(agg.value) if agg else Decimal(0)
-        total_local = Decimal(agg.local_value) if agg else Decimal(0)
+        row = totals.get((buyer_id, chain_id), NO_TOTALS)
         summary.append(
             {
                 "chain_id": chain_id,
                 "chain_code": code,
-                "active_links": n,
-                "local_active_links": n_local,
-                "local_rate_by_count": round(n_local / n, 4) if n else None,
-                "links_with_value": agg.links_with_value if agg else 0,
-                "value_cny_10k": total,
-                "local_value_cny_10k": total_local,
-                "local_rate_by_value": round(float(total_local / total), 4) if total else None,
-                "proposed_links": agg.proposed if agg else 0,
+                **{name: row[name] for name in SUMMARY},
             }
         )
     return summary
+
+
+# The summary's fields (the API's SupplySummary), in its order.
+SUMMARY = (
+    "active_links",
+    "local_active_links",
+    "local_rate_by_count",
+    "links_with_value",
+    "value_cny_10k",
+    "local_value_cny_10k",
+    "local_rate_by_value",
+    "proposed_links",
+)
 
 
 # --- designating and revoking chain masters -----------------------------------------------------
 
 
 def designate(session: Session, *, body: dict[str, Any]) -> dict[str, Any]:
-    """Give an enterprise the chain_master role in a chain, from `since` (today when empty)."""
-    enterprise = find_enterprise(session, body["enterprise"], field="enterprise")
-    chain = find_chain(session, body["chain"], field="chain")
-    since = body.get("since") or today(session)
-    segment_id = body.get("segment_id")
-    fault = segment_fault(session, segment_id, chain.id)
-    if fault is not None:
-        if fault == "no_segment":
-            raise Invalid(
-                "no segment with id %(id)s", params={"id": segment_id}, field="segment_id"
-            )
-        if fault == "other_chain":
-            raise Invalid(
-                "segment %(id)s belongs to another chain than %(chain)s",
-                params={"id": segment_id, "chain": Shown(chain.code, chain.name_zh)},
-                field="segment_id",
-            )
-    held = session.execute(
-        select(ChainRole.id, ChainRole.since, ChainRole.until).where(
-            ChainRole.enterprise_id == enterprise.id,
-            ChainRole.chain_id == chain.id,
-            ChainRole.role == RoleKind.CHAIN_MASTER,
-            role_not_ended(since),
-        )
-    ).first()
-    if held is not None:
-        params = {
-            "name": enterprise.name_zh,
-            "id": enterprise.id,
-            "chain": Shown(chain.code, chain.name_zh),
-            "since": held.since,
-            "until": held.until,
-            "role": held.id,
-        }
-        # One whole sentence per way the period is known.
-        if held.since and held.until:
-            message = N_(
-                "%(name)s (id %(id)s) already holds the chain-master role in chain %(chain)s "
-                "(since %(since)s, until %(until)s; chain role %(role)s)"
-            )
-        elif held.since:
-            message = N_(
-                "%(name)s (id %(id)s) already holds the chain-master role in chain %(chain)s "
-                "(since %(since)s; chain role %(role)s)"
-            )
-        elif held.until:
-            message = N_(
-                "%(name)s (id %(id)s) already holds the chain-master role in chain %(chain)s "
-                "(with no start recorded, until %(until)s; chain role %(role)s)"
-            )
-        else:
-            message = N_(
-                "%(name)s (id %(id)s) already holds the chain-master role in chain %(chain)s "
-                "(with no start recorded; chain role %(role)s)"
-            )
-        raise Conflict(message, params=params, field="enterprise")
-    return _write(
+    """Give an enterprise (id or credit code) the chain_master role in a chain (id or code), from
+    `since` (today when empty): chains.service.designate, once both are found."""
+    return chains.designate(
         session,
-        insert(ROLE)
-        .values(
-            enterprise_id=enterprise.id,
-            chain_id=chain.id,
-            segment_id=segment_id,
-            role=RoleKind.CHAIN_MASTER,
-            since=since,
-            source=body.get("source"),
-            notes=body.get("notes"),
-        )
-        .returning(*ROLE_COLUMNS),
-        names={"enterprise_id": "enterprise", "chain_id": "chain"},
-    )[0]
+        enterprise=find_enterprise(session, body["enterprise"], field="enterprise"),
+        chain=find_chain(session, body["chain"], field="chain"),
+        since=body.get("since"),
+        segment_id=body.get("segment_id"),
+        source=body.get("source"),
+        notes=body.get("notes"),
+    )
 
 
 def revoke(
@@ -781,54 +653,23 @@ def revoke(
     until: date | None,
     end_links: bool,
 ) -> dict[str, Any]:
-    """End the enterprise's live chain-master role(s) in the chain on `until` (today when empty).
+    """End the enterprise's live chain-master role(s) in the chain on `until` (today when empty):
+    the chain-master workflow's end, through chains.service (the role's own rules).
 
     Live supply links (active or proposed) would outlive the role: refused unless `end_links`,
     which ends them first, on the same day, in the same transaction.
     """
     enterprise = find_enterprise(session, chain_master)
     chain_row = find_chain(session, chain, field="chain")
+    roles, until = chains.master_roles_to_end(
+        session, enterprise=enterprise, chain=chain_row, until=until
+    )
     day = today(session)
-    until = until or day
-    if until > day:
-        raise Invalid(
-            "until (%(until)s) lies in the future; revoke on or before today (to plan the end "
-            "of the role, set until on the chain role instead)",
-            params={"until": until},
-            field="until",
-        )
-    roles = [
-        dict(r)
-        for r in session.execute(
-            select(*ROLE_COLUMNS)
-            .where(
-                ROLE.c.enterprise_id == enterprise.id,
-                ROLE.c.chain_id == chain_row.id,
-                ROLE.c.role == RoleKind.CHAIN_MASTER,
-                role_not_ended(day, ROLE),
-            )
-            .order_by(ROLE.c.id)
-            .with_for_update()
-        ).mappings()
-    ]
     who = {
         "name": enterprise.name_zh,
         "id": enterprise.id,
         "chain": Shown(chain_row.code, chain_row.name_zh),
     }
-    if not roles:
-        raise Conflict(
-            "%(name)s (id %(id)s) holds no live chain-master role in chain %(chain)s",
-            params=who,
-            field="chain",
-        )
-    for role in roles:
-        if role["since"] is not None and until < role["since"]:
-            raise Invalid(
-                "until (%(until)s) is before the role began (%(since)s)",
-                params={"until": until, "since": role["since"]},
-                field="until",
-            )
     links = [
         dict(r)
         for r in session.execute(
@@ -860,57 +701,8 @@ def revoke(
     ended = _end_links(
         session, links, until, f"the chain-master role of the buyer in {chain_row.code} ended"
     )
-    updated = _write(
-        session,
-        update(ROLE)
-        .where(ROLE.c.id.in_([r["id"] for r in roles]))
-        .values(until=until)
-        .returning(*ROLE_COLUMNS),
-        names={"id": "chain", "until": "until"},
-    )
+    updated = chains.end_roles(session, roles, until)
     return {
-        "roles": sorted(updated, key=lambda r: r["id"]),
+        "roles": updated,
         "ended_link_ids": [r["id"] for r in ended],
     }
-
-
-def chain_masters(session: Session, *, chain: str | None) -> list[dict[str, Any]]:
-    """The current chain masters (role holds today), with their count of active links."""
-    day = today(session)
-    active_links = (
-        select(func.count())
-        .select_from(LINK)
-        .where(
-            LINK.c.buyer_id == ChainRole.enterprise_id,
-            LINK.c.chain_id == ChainRole.chain_id,
-            LINK.c.status == LinkStatus.ACTIVE,
-        )
-        .correlate(ROLE)
-        .scalar_subquery()
-    )
-    stmt = (
-        select(
-            ChainRole.id.label("role_id"),
-            ChainRole.enterprise_id,
-            Enterprise.uscc,
-            Enterprise.name_zh,
-            Enterprise.short_name,
-            Enterprise.district_id.is_not(None).label("local"),
-            ChainRole.chain_id,
-            Chain.code.label("chain_code"),
-            ChainRole.segment_id,
-            ChainRole.since,
-            ChainRole.until,
-            active_links.label("active_links"),
-        )
-        .join(Enterprise, Enterprise.id == ChainRole.enterprise_id)
-        .join(Chain, Chain.id == ChainRole.chain_id)
-        .where(
-            ChainRole.role == RoleKind.CHAIN_MASTER,
-            role_held_on(day),
-        )
-        .order_by(Chain.sort_order, Chain.code, Enterprise.name_zh, ChainRole.id)
-    )
-    if chain:
-        stmt = stmt.where(ChainRole.chain_id == find_chain(session, chain, field="chain").id)
-    return [dict(r) for r in session.execute(stmt).mappings()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from flask import (
@@ -28,9 +27,10 @@ from wtforms.validators import Length, NumberRange, Optional
 from chaindb.access import Role
 from chaindb.api.schemas import lax_input, parse_body
 from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind, role_held_on
+from chaindb.chains.queries import chain_masters
 from chaindb.db import SHORT_TEXT, db, is_id, today
 from chaindb.districts.models import District
-from chaindb.enterprises.models import Enterprise
+from chaindb.enterprises.models import Enterprise, is_local
 from chaindb.enterprises.pickers import typed_enterprise_ids
 from chaindb.errors import N_, DomainError, Forbidden
 from chaindb.supply import service
@@ -204,46 +204,25 @@ bp = Blueprint("supply", __name__)
 bp.context_processor(_helpers)
 
 
-def _rates(links: int, local_links: int, value: Decimal, local_value: Decimal) -> dict[str, Any]:
-    """The local supply rate as DOMAIN.md (and service.supply_summary) defines it."""
-    return {
-        "local_rate_by_count": round(local_links / links, 4) if links else None,
-        "local_rate_by_value": round(float(local_value / value), 4) if value else None,
-    }
-
-
-def _active_stats(session: Session, buyer_ids: set[int]) -> dict[tuple[int, int], dict[str, Any]]:
-    """(buyer, chain) -> suppliers, local suppliers and the local supply rate, in one query."""
+def _supplier_counts(session: Session, buyer_ids: set[int]) -> dict[tuple[int, int], Any]:
+    """(buyer, chain) -> its distinct suppliers through active links, and the local ones."""
     if not buyer_ids:
         return {}
     supplier = Enterprise.__table__.alias("supplier")
-    local = supplier.c.district_id.is_not(None)
-    value = LINK.c.annual_value_cny_10k
     rows = session.execute(
         select(
             LINK.c.buyer_id,
             LINK.c.chain_id,
             func.count(distinct(LINK.c.supplier_id)).label("suppliers"),
-            func.count(distinct(LINK.c.supplier_id)).filter(local).label("local_suppliers"),
-            func.count().label("links"),
-            func.count().filter(local).label("local_links"),
-            func.coalesce(func.sum(value), 0).label("value"),
-            func.coalesce(func.sum(value).filter(local), 0).label("local_value"),
+            func.count(distinct(LINK.c.supplier_id))
+            .filter(is_local(supplier))
+            .label("local_suppliers"),
         )
         .join(supplier, supplier.c.id == LINK.c.supplier_id)
         .where(LINK.c.status == LinkStatus.ACTIVE, LINK.c.buyer_id.in_(buyer_ids))
         .group_by(LINK.c.buyer_id, LINK.c.chain_id)
     )
-    stats = {}
-    for r in rows:
-        stats[(r.buyer_id, r.chain_id)] = {
-            "suppliers": r.suppliers,
-            "local_suppliers": r.local_suppliers,
-            "links": r.links,
-            "value": Decimal(r.value),
-            **_rates(r.links, r.local_links, Decimal(r.value), Decimal(r.local_value)),
-        }
-    return stats
+    return {(r.buyer_id, r.chain_id): r for r in rows}
 
 
 def _chain_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
@@ -260,16 +239,20 @@ def masters():
     chain = request.args.get("chain", "").strip() or None
     error = None
     try:
-        rows = service.chain_masters(session, chain=chain)
+        rows = chain_masters(session, chain=chain)
     except DomainError as exc:
         error, rows = exc, []
-    stats = _active_stats(session, {r["enterprise_id"] for r in rows})
+    buyers = {r["enterprise_id"] for r in rows}
+    totals = service.supply_totals(session, buyers)
+    counts = _supplier_counts(session, buyers)
     names = _chain_names(session, {r["chain_id"] for r in rows})
-    empty = {"suppliers": 0, "local_suppliers": 0, "links": 0, "value": Decimal(0),
-             **_rates(0, 0, Decimal(0), Decimal(0))}  # fmt: skip
     for row in rows:
+        key = (row["enterprise_id"], row["chain_id"])
         row["chain_name"] = names.get(row["chain_id"], row["chain_code"])
-        row.update(stats.get((row["enterprise_id"], row["chain_id"]), empty))
+        row.update(totals.get(key, service.NO_TOTALS))
+        found = counts.get(key)
+        row["suppliers"] = found.suppliers if found else 0
+        row["local_suppliers"] = found.local_suppliers if found else 0
     return render_template(
         "supply/masters.html",
         rows=rows,
@@ -407,7 +390,7 @@ def _master_choices(session: Session) -> list[SelectChoice]:
 
     The chain comes first so that the segment select can follow it (chaindb.js).
     """
-    rows = service.chain_masters(session, chain=None)
+    rows = chain_masters(session, chain=None)
     names = _chain_names(session, {r["chain_id"] for r in rows})
     seen: dict[str, str] = {}
     for r in rows:

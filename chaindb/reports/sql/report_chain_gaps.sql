@@ -6,17 +6,7 @@
 -- replaced; created WITH DATA.
 DROP MATERIALIZED VIEW IF EXISTS report_chain_gaps;
 CREATE MATERIALIZED VIEW report_chain_gaps AS
-WITH RECURSIVE subtree (top_id, chain_id, segment_id, seen) AS (
-    -- Every segment with itself and every segment below it.
-    SELECT s.id, s.chain_id, s.id, ARRAY[s.id]
-    FROM chain_segment AS s
-    UNION ALL
-    SELECT t.top_id, s.chain_id, s.id, t.seen || s.id
-    FROM subtree AS t
-    JOIN chain_segment AS s ON s.parent_id = t.segment_id
-    WHERE s.id <> ALL (t.seen)
-),
-level (segment_id, depth, seen) AS (
+WITH RECURSIVE level (segment_id, depth, seen) AS (
     SELECT s.id, 0, ARRAY[s.id]
     FROM chain_segment AS s
     WHERE s.parent_id IS NULL
@@ -26,38 +16,10 @@ level (segment_id, depth, seen) AS (
     JOIN chain_segment AS s ON s.parent_id = v.segment_id
     WHERE s.id <> ALL (v.seen)
 ),
-served_itself AS (
-    -- A local enterprise holds a live role in the segment or supplies in it through an active link.
-    SELECT s.id AS segment_id
-    FROM chain_segment AS s
-    WHERE EXISTS (
-            SELECT 1
-            FROM chain_role AS r
-            JOIN enterprise AS e ON e.id = r.enterprise_id
-            WHERE r.segment_id = s.id
-              AND e.district_id IS NOT NULL
-              AND (r.since IS NULL OR r.since <= current_date)
-              AND (r.until IS NULL OR r.until >= current_date)
-        )
-       OR EXISTS (
-            SELECT 1
-            FROM supply_link AS l
-            JOIN enterprise AS e ON e.id = l.supplier_id
-            WHERE l.chain_id = s.chain_id
-              AND l.segment_id = s.id
-              AND l.status = 'active'
-              AND e.district_id IS NOT NULL
-        )
-),
 gap AS (
-    SELECT s.id AS segment_id
-    FROM chain_segment AS s
-    WHERE NOT EXISTS (
-        SELECT 1
-        FROM subtree AS t
-        JOIN served_itself AS d ON d.segment_id = t.segment_id
-        WHERE t.top_id = s.id
-    )
+    -- The one definition of a gap (chain_gaps()), today.
+    SELECT g.segment_id
+    FROM chain_gaps() AS g
 ),
 nonlocal_supply AS (
     SELECT
@@ -65,11 +27,11 @@ nonlocal_supply AS (
         count(DISTINCT l.supplier_id) AS suppliers,
         sum(l.annual_value_cny_10k) AS value_cny_10k
     FROM gap AS g
-    JOIN subtree AS t ON t.top_id = g.segment_id
+    JOIN segment_subtrees() AS t ON t.top_id = g.segment_id
     JOIN supply_link AS l ON l.chain_id = t.chain_id AND l.segment_id = t.segment_id
     JOIN enterprise AS e ON e.id = l.supplier_id
     WHERE l.status = 'active'
-      AND e.district_id IS NULL
+      AND NOT is_local(e)
     GROUP BY g.segment_id
 )
 SELECT

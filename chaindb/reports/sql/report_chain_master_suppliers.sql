@@ -8,23 +8,7 @@ WITH live_master AS (
     SELECT DISTINCT r.enterprise_id AS chain_master_id, r.chain_id
     FROM chain_role AS r
     WHERE r.role = 'chain_master'
-      AND (r.since IS NULL OR r.since <= current_date)
-      AND (r.until IS NULL OR r.until >= current_date)
-),
-link_totals AS (
-    -- Per buyer and chain: the active links and their known values.
-    SELECT
-        l.buyer_id,
-        l.chain_id,
-        count(*) AS active_links,
-        count(*) FILTER (WHERE e.district_id IS NOT NULL) AS local_active_links,
-        count(l.annual_value_cny_10k) AS links_with_value,
-        sum(l.annual_value_cny_10k) AS value_cny_10k,
-        sum(l.annual_value_cny_10k) FILTER (WHERE e.district_id IS NOT NULL) AS local_value_cny_10k
-    FROM supply_link AS l
-    JOIN enterprise AS e ON e.id = l.supplier_id
-    WHERE l.status = 'active'
-    GROUP BY l.buyer_id, l.chain_id
+      AND role_held_on(r, current_date)
 ),
 supplier_totals AS (
     -- Per buyer and chain: the distinct suppliers of its active links.
@@ -32,8 +16,8 @@ supplier_totals AS (
         s.buyer_id,
         s.chain_id,
         count(*) AS suppliers,
-        count(*) FILTER (WHERE e.district_id IS NOT NULL) AS local_suppliers,
-        count(*) FILTER (WHERE e.district_id IS NULL) AS nonlocal_suppliers,
+        count(*) FILTER (WHERE is_local(e)) AS local_suppliers,
+        count(*) FILTER (WHERE NOT is_local(e)) AS nonlocal_suppliers,
         count(*) FILTER (WHERE e.size IN ('small', 'medium', 'micro')) AS sme_suppliers
     FROM (
         SELECT DISTINCT l.buyer_id, l.chain_id, l.supplier_id
@@ -58,12 +42,13 @@ SELECT
     COALESCE(t.links_with_value, 0) AS links_with_value,
     COALESCE(t.value_cny_10k, 0) AS value_cny_10k,
     COALESCE(t.local_value_cny_10k, 0) AS local_value_cny_10k,
-    COALESCE(t.local_value_cny_10k, 0) / NULLIF(t.value_cny_10k, 0) AS local_supply_rate_by_value,
-    t.local_active_links::numeric / NULLIF(t.active_links, 0) AS local_supply_rate_by_count
+    t.local_supply_rate_by_value,
+    t.local_supply_rate_by_count
 FROM live_master AS m
 JOIN enterprise AS e ON e.id = m.chain_master_id
 JOIN chain AS c ON c.id = m.chain_id
-LEFT JOIN link_totals AS t ON t.buyer_id = m.chain_master_id AND t.chain_id = m.chain_id
+-- The one definition of the local supply rate (supply_totals()), per master and chain.
+LEFT JOIN supply_totals() AS t ON t.buyer_id = m.chain_master_id AND t.chain_id = m.chain_id
 LEFT JOIN supplier_totals AS s ON s.buyer_id = m.chain_master_id AND s.chain_id = m.chain_id;
 
 CREATE UNIQUE INDEX uq_report_chain_master_suppliers_chain_master_id_chain_id

@@ -7,8 +7,7 @@ CREATE MATERIALIZED VIEW report_chain_overview AS
 WITH live_role AS (
     SELECT r.chain_id, r.enterprise_id, r.role
     FROM chain_role AS r
-    WHERE (r.since IS NULL OR r.since <= current_date)
-      AND (r.until IS NULL OR r.until >= current_date)
+    WHERE role_held_on(r, current_date)
 ),
 role_counts AS (
     SELECT
@@ -33,8 +32,8 @@ link_counts AS (
     SELECT
         s.chain_id,
         count(*) AS suppliers,
-        count(*) FILTER (WHERE e.district_id IS NOT NULL) AS local_suppliers,
-        count(*) FILTER (WHERE e.district_id IS NULL) AS nonlocal_suppliers,
+        count(*) FILTER (WHERE is_local(e)) AS local_suppliers,
+        count(*) FILTER (WHERE NOT is_local(e)) AS nonlocal_suppliers,
         sum(s.links)::bigint AS active_supply_links
     FROM supplier_links AS s
     JOIN enterprise AS e ON e.id = s.supplier_id

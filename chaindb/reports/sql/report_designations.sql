@@ -12,8 +12,7 @@ chain_member AS (
     SELECT DISTINCT r.enterprise_id, r.chain_id
     FROM chain_role AS r
     WHERE r.enterprise_id IN (SELECT v.enterprise_id FROM valid_designation AS v)
-      AND (r.since IS NULL OR r.since <= current_date)
-      AND (r.until IS NULL OR r.until >= current_date)
+      AND role_held_on(r, current_date)
 )
 SELECT
     'city'::text AS scope,
@@ -26,7 +25,7 @@ SELECT
     count(*) AS enterprises
 FROM valid_designation AS v
 JOIN enterprise AS e ON e.id = v.enterprise_id
-WHERE e.district_id IS NOT NULL
+WHERE is_local(e)
 GROUP BY v.type, v.level
 UNION ALL
 SELECT

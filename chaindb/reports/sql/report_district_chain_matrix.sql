@@ -11,9 +11,8 @@ WITH role_counts AS (
         count(DISTINCT r.enterprise_id) AS enterprises
     FROM chain_role AS r
     JOIN enterprise AS e ON e.id = r.enterprise_id
-    WHERE e.district_id IS NOT NULL
-      AND (r.since IS NULL OR r.since <= current_date)
-      AND (r.until IS NULL OR r.until >= current_date)
+    WHERE is_local(e)
+      AND role_held_on(r, current_date)
     GROUP BY e.district_id, r.chain_id
 ),
 project_counts AS (

@@ -6,17 +6,7 @@
 -- WITH DATA.
 DROP MATERIALIZED VIEW IF EXISTS report_gap_candidates;
 CREATE MATERIALIZED VIEW report_gap_candidates AS
-WITH RECURSIVE subtree (top_id, chain_id, segment_id, seen) AS (
-    -- Every segment with itself and every segment below it.
-    SELECT s.id, s.chain_id, s.id, ARRAY[s.id]
-    FROM chain_segment AS s
-    UNION ALL
-    SELECT t.top_id, s.chain_id, s.id, t.seen || s.id
-    FROM subtree AS t
-    JOIN chain_segment AS s ON s.parent_id = t.segment_id
-    WHERE s.id <> ALL (t.seen)
-),
-candidate_link AS (
+WITH candidate_link AS (
     SELECT
         g.chain_id,
         g.chain_code,
@@ -27,11 +17,11 @@ candidate_link AS (
         l.product,
         l.annual_value_cny_10k
     FROM report_chain_gaps AS g
-    JOIN subtree AS t ON t.top_id = g.segment_id
+    JOIN segment_subtrees() AS t ON t.top_id = g.segment_id
     JOIN supply_link AS l ON l.chain_id = g.chain_id AND l.segment_id = t.segment_id
     JOIN enterprise AS e ON e.id = l.supplier_id
     WHERE l.status = 'active'
-      AND e.district_id IS NULL
+      AND NOT is_local(e)
 )
 SELECT
     k.chain_id,

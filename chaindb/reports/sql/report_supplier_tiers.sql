@@ -26,8 +26,7 @@ WITH RECURSIVE root AS (
     FROM chain_role AS r
     WHERE r.enterprise_id = supplier_tiers.master_id
       AND r.role = 'chain_master'
-      AND (r.since IS NULL OR r.since <= current_date)
-      AND (r.until IS NULL OR r.until >= current_date)
+      AND role_held_on(r, current_date)
 ),
 wave (chain_id, tier, frontier, seen) AS (
     -- Breadth first: a wave holds the enterprises first reached at its tier; seen holds the
@@ -116,7 +115,7 @@ SELECT
     k.tier,
     k.supplier_id,
     e.name_zh AS supplier_name_zh,
-    e.district_id IS NOT NULL AS supplier_local,
+    is_local(e) AS supplier_local,
     k.via_buyer_id,
     k.path
 FROM chained AS k
@@ -146,7 +145,7 @@ SELECT
     t.tier,
     t.supplier_id,
     e.name_zh AS supplier_name_zh,
-    e.district_id IS NOT NULL AS supplier_local,
+    is_local(e) AS supplier_local,
     t.via_buyer_id,
     t.path
 FROM supplier_tier AS t
