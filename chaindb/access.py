@@ -8,27 +8,58 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from flask import g
-from sqlalchemy import Connection, text
 
 from chaindb.errors import Forbidden
 
 
 class Role(StrEnum):
-    ADMIN = "admin"  # manages users, and everything an editor does
-    EDITOR = "editor"  # reads and writes the data
+    """A user's role in their unit."""
+
+    ADMIN = "admin"  # manages the unit's users (the city bureau's: every user), and reviews
+    REVIEWER = "reviewer"  # approves or returns what units report, and writes
+    EDITOR = "editor"  # reads and writes the data in the unit's scope
     VIEWER = "viewer"  # reads
 
 
-ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.REVIEWER: 3, Role.ADMIN: 4}
+
+
+class UnitKind(StrEnum):
+    CITY = "city"  # 市投资促进局: sees and changes everything
+    CHAIN_OFFICE = "chain_office"  # 链长办: an iconic chain and its key chains
+    DISTRICT_OFFICE = "district_office"  # 区县/功能区招商部门: one planning unit
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a unit answers for: the city bureau everything; a chain office its chains (an
+    iconic chain and the key chains under it); a district office its planning unit. The
+    database holds the same rule (row-level security, acting_unit() and scope_*())."""
+
+    unit_id: int | None
+    code: str
+    name: str
+    kind: UnitKind
+    district_id: int | None = None
+    chain_ids: frozenset[int] = frozenset()
+
+    @property
+    def everything(self) -> bool:
+        return self.kind == UnitKind.CITY
+
+
+# No unit: nothing in scope (a principal from before units, in a test, acts as nobody's).
+NO_SCOPE = Scope(unit_id=None, code="", name="", kind=UnitKind.DISTRICT_OFFICE)
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts for."""
+    """Who a request acts for, and for which unit."""
 
     user_id: int
     username: str
     role: Role
+    scope: Scope = NO_SCOPE
 
     def may(self, needed: Role) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[needed]
@@ -48,16 +79,3 @@ def require(role: Role) -> None:
     principal = current()
     if principal is None or not principal.may(role):
         raise Forbidden("this needs the %(role)s role", params={"role": role})
-
-
-def stamp_actor(connection: Connection) -> None:
-    """Tell the database's triggers who writes in this transaction, and in which request (the
-    change log records both)."""
-    principal = current()
-    connection.execute(
-        text(
-            "SELECT set_config('chaindb.actor', :actor, true), "
-            "set_config('chaindb.request_id', :request_id, true)"
-        ),
-        {"actor": principal.username if principal else "", "request_id": g.get("request_id", "")},
-    )

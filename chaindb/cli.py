@@ -158,17 +158,26 @@ def _session():
     return Session(_engine(), expire_on_commit=False)
 
 
-@main.group(help="Manage users (admin, editor, viewer).")
+@main.group(help="Manage users (admin, reviewer, editor, viewer), each in a unit.")
 def user() -> None:
     pass
 
 
 @user.command("create", help="Create a user; asks for the password unless --password is given.")
 @click.option("--username", required=True)
-@click.option("--role", type=click.Choice(["admin", "editor", "viewer"]), required=True)
+@click.option("--role", type=click.Choice(["admin", "reviewer", "editor", "viewer"]), required=True)
+@click.option(
+    "--unit",
+    default="city",
+    show_default=True,
+    help="The user's office, by code: city (the city bureau), chain-<chain code>, "
+    "district-<planning unit code>.",
+)
 @click.option("--password", default=None, help="At least 10 characters (prompted when left out).")
 @click.option("--display-name", default=None)
-def user_create(username: str, role: str, password: str | None, display_name: str | None) -> None:
+def user_create(
+    username: str, role: str, unit: str, password: str | None, display_name: str | None
+) -> None:
     from chaindb.auth.service import create_user
     from chaindb.errors import DomainError
 
@@ -182,11 +191,14 @@ def user_create(username: str, role: str, password: str | None, display_name: st
                 role=role,
                 password=password,
                 display_name=display_name,
+                unit=unit,
             )
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
         session.commit()
-        click.echo(f"user {created.username} ({created.role}) created with id {created.id}")
+        click.echo(
+            f"user {created.username} ({created.role}) created with id {created.id} in {unit}"
+        )
 
 
 # The demo admin the README names; for demonstration databases only (never in production).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import select as _select
 import time
 from collections.abc import Iterable
@@ -27,6 +28,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 if TYPE_CHECKING:
@@ -210,6 +212,54 @@ def run_sql(
 _PREBUILT: dict[tuple[int, str], tuple[Executable, str]] = {}
 
 
+# The role every request acts as (created by the migration a3c9e5f1b7d2): row-level security
+# applies to it, with the acting unit in the setting chaindb.unit_id. The connecting user (the
+# owner of the tables) acts as itself outside requests: the CLI, the seeds, the report refresher.
+APP_ROLE = "chaindb_app"
+
+ACT = (
+    "SELECT set_config('role', %(role)s, %(local)s), "
+    "set_config('chaindb.unit_id', %(unit)s, %(local)s), "
+    "set_config('chaindb.actor', %(actor)s, %(local)s), "
+    "set_config('chaindb.request_id', %(request_id)s, %(local)s)"
+)
+
+
+def act(connection: Connection, *, local: bool) -> None:
+    """Make the connection act for the request: as APP_ROLE, for the principal's unit (none
+    before a principal is known: no project in scope, nothing writable), with the principal's
+    name and the request id for the change log. `local`: for the transaction (SET LOCAL);
+    else for the session, as an autocommit connection needs (the next request's act replaces
+    it). Outside a request: as the connecting user again, for nobody."""
+    if has_request_context():
+        principal = g.get("principal")
+        scope = getattr(principal, "scope", None)
+        unit = getattr(scope, "unit_id", None)
+        params = {
+            "role": APP_ROLE,
+            "unit": "" if unit is None else str(unit),
+            "actor": principal.username if principal is not None else "",
+            "request_id": g.get("request_id", ""),
+            "local": local,
+        }
+    else:
+        params = {"role": "none", "unit": "", "actor": "", "request_id": "", "local": local}
+    run_sql(connection, ACT, params, dicts=False)
+
+
+def act_as_owner(connection: Connection) -> None:
+    """For the rest of the transaction, act as the connecting user (the tables' owner), for
+    what only the owner may do: refresh a materialized view. The caller checked the role."""
+    run_sql(connection, "SELECT set_config('role', 'none', true)", {}, dicts=False)
+
+
+def _act_on_begin(session: Session, transaction: Any, connection: Connection) -> None:
+    """A session's transaction acts for the request (Session event after_begin): SET LOCAL in
+    a real transaction; in autocommit (the read pool) for the connection's session."""
+    autocommit = connection.get_isolation_level() == "AUTOCOMMIT"
+    act(connection, local=not autocommit)
+
+
 class Database:
     """Flask extension: an engine per app, a session per request, closed at teardown."""
 
@@ -251,6 +301,8 @@ class Database:
             if read_engine is engine
             else sessionmaker(bind=read_engine, expire_on_commit=False)
         )
+        for made in {maker, reader}:
+            event.listen(made, "after_begin", _act_on_begin)
         app.extensions["chaindb.db"] = {
             "engine": engine,
             "read_engine": read_engine,
@@ -291,7 +343,20 @@ class Database:
             read_engine = current_app.extensions["chaindb.db"]["read_engine"]
             g.db_reader = read_engine.connect() if isinstance(read_engine, Engine) else read_engine
             g.db_reader_owned = isinstance(read_engine, Engine)
+            act(g.db_reader, local=False)
         return g.db_reader
+
+    def act_now(self) -> None:
+        """The principal is known: the handles this request has opened act for it from now
+        on (those it opens later do by themselves)."""
+        reader: Connection | None = g.get("db_reader")
+        if reader is not None:
+            act(reader, local=False)
+        for name in ("db_session", "db_streaming_session"):
+            session: Session | None = g.get(name)
+            if session is not None and session.in_transaction():
+                connection = session.connection()
+                act(connection, local=connection.get_isolation_level() != "AUTOCOMMIT")
 
     @property
     def streaming_session(self) -> Session:
@@ -311,12 +376,20 @@ class Database:
         reader: Connection | None = g.pop("db_reader", None)
         if reader is not None and g.pop("db_reader_owned", False):
             reader.close()
+
         for name in ("db_session", "db_streaming_session"):
             session: Session | None = g.pop(name, None)
             if session is not None:
                 if exc is not None:
                     session.rollback()
                 session.close()
+        from flask import current_app
+
+        bound = current_app.extensions["chaindb.db"]["engine"]
+        if isinstance(bound, Connection) and not bound.closed and bound.in_transaction():
+            # A test's Connection, which the test goes on using: back to the test's own user.
+            with contextlib.suppress(DBAPIError):  # a failed transaction: rolled back
+                run_sql(bound, "SELECT set_config('role', 'none', false)", {}, dicts=False)
 
 
 db = Database()

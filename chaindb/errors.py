@@ -480,6 +480,28 @@ CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str | Message]] = {
 _KEY_DETAIL = re.compile(r"Key \((?P<cols>[^)]*)\)=\((?P<vals>.*)\) (?P<rest>.*)")
 
 
+def _columns_of(constraint: str, table: str | None) -> str | None:
+    """The columns of a named unique or foreign-key constraint (or unique index) as the schema
+    declares them, "a, b": the database leaves them out of its refusal's detail where the table
+    has row-level security, or the user may not read the key."""
+    from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
+
+    from chaindb.db import Base
+
+    found = Base.metadata.tables.get(table or "")
+    if found is None:
+        return None
+    for item in (*found.constraints, *found.indexes):
+        if item.name != constraint:
+            continue
+        if isinstance(item, (UniqueConstraint, ForeignKeyConstraint)) or getattr(
+            item, "unique", False
+        ):
+            names = [column.name for column in item.columns]
+            return ", ".join(names) if names else None
+    return None
+
+
 def _check_field(constraint: str, table: str | None) -> str:
     """ck_project_signed_on_not_ahead_of_stage -> signed_on (the best guess at the column)."""
     name = constraint
@@ -533,7 +555,11 @@ def from_database_error(exc: DBAPIError) -> DomainError:
         return cls(message, field=field)
     if isinstance(orig, pg.UniqueViolation):
         match = _KEY_DETAIL.match(detail)
-        columns = match.group("cols") if match else _check_field(constraint, table)
+        columns = (
+            match.group("cols")
+            if match
+            else _columns_of(constraint, table) or _check_field(constraint, table)
+        )
         field = columns.split(",")[0].strip().removeprefix("lower(").rstrip(")")
         if table:
             return Conflict(
@@ -555,7 +581,11 @@ def from_database_error(exc: DBAPIError) -> DomainError:
                     "still referenced by %(table)s", params={"table": referrer}, field="id"
                 )
             return Conflict("still referenced by another table", field="id")
-        field = match.group("cols").split(",")[-1].strip() if match else "id"
+        if (primary or "").startswith("update or delete on table") and table:
+            # Where row-level security leaves the key out of the detail: the referencing table.
+            return Conflict("still referenced by %(table)s", params={"table": table}, field="id")
+        columns = match.group("cols") if match else _columns_of(constraint, table)
+        field = columns.split(",")[-1].strip() if columns else "id"
         return Invalid("the referenced record does not exist", prefix=field, field=field)
     if isinstance(orig, pg.CheckViolation):
         too_long = _too_long(constraint, table)

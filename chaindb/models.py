@@ -12,6 +12,7 @@ from chaindb.projects.models import Project, ProjectStageEvent
 from chaindb.reports.models import ReportRefresh
 from chaindb.supply.models import SupplyLink
 from chaindb.targets.models import Target
+from chaindb.units.models import Unit
 
 __all__ = [
     "ApiToken",
@@ -30,6 +31,7 @@ __all__ = [
     "ReportRefresh",
     "SupplyLink",
     "Target",
+    "Unit",
     "User",
 ]
 

@@ -12,9 +12,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from flask import g
 from sqlalchemy import Connection, Engine, text
 from werkzeug.datastructures import MultiDict
 
+from chaindb.access import Principal, Role, Scope, UnitKind
 from chaindb.api.reads import as_dicts
 from chaindb.api.resource import Resource
 from chaindb.api.responses import to_json
@@ -43,6 +45,12 @@ def conn(seeded_engine: Engine) -> Iterator[Connection]:
         outer = connection.begin()
         yield connection
         outer.rollback()
+
+
+def city_principal(conn) -> Principal:
+    city = conn.execute(text("SELECT id FROM unit WHERE kind = 'city'")).scalar_one()
+    scope = Scope(unit_id=city, code="city", name="", kind=UnitKind.CITY)
+    return Principal(user_id=0, username="test", role=Role.ADMIN, scope=scope)
 
 
 @pytest.fixture
@@ -77,6 +85,7 @@ def test_an_awkward_row_survives_the_trip_byte_for_byte_in_meaning(api, data):
 def test_reads_by_key_equal_the_general_query_for_every_resource(app, data, zone):
     data.execute(text(f"SET LOCAL TimeZone = '{zone}'"))
     with app.test_request_context("/api/v1/x"):
+        g.principal = city_principal(data)  # a read to lock is a read to write: in its scope
         session = db.session
         for name, resource in sorted(Resource.registry.items()):
             first = session.execute(resource.select().order_by(resource.table.c.id).limit(1))
@@ -85,6 +94,8 @@ def test_reads_by_key_equal_the_general_query_for_every_resource(app, data, zone
                 continue
             fast = resource.get(session, str(row["id"]))
             assert to_json(fast) == to_json(dict(row)), name
+            if name == "changes":
+                continue  # the change log is append-only: nobody locks a row of it to write
             locked = resource.get(session, str(row["id"]), lock=True)
             assert to_json(locked) == to_json(fast), name
 

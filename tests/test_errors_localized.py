@@ -302,7 +302,7 @@ def test_templates_are_extracted(extracted: set[str], template: str):
 
 OWN_FILES = ["chaindb/errors.py", "chaindb/api/query.py", "chaindb/api/reads.py",
              "chaindb/api/writes.py", "chaindb/api/routes.py", "chaindb/api/transfer.py",
-             "chaindb/api/exchange.py", "chaindb/units.py", "chaindb/enterprises/merge.py",
+             "chaindb/api/exchange.py", "chaindb/amounts.py", "chaindb/enterprises/merge.py",
              "chaindb/api/schemas.py", "chaindb/projects/service.py", "chaindb/supply/service.py",
              "chaindb/enterprises/service.py", "chaindb/enterprises/uscc.py",
              "chaindb/auth/service.py", "chaindb/targets/api.py", "chaindb/chains/api.py",

@@ -93,9 +93,9 @@ def test_the_overview_reads_its_figures_in_few_queries(web, conn):
         web.text("/")
     finally:
         event.remove(conn, "before_cursor_execute", count)
-    # The user; the cards, the stages, the chains; the recent changes and their records.
-    # ... and the city's goal against its latest actual.
-    assert len(statements) == 7, statements
+    # The user and their unit's scope; the cards, the stages, the chains; the recent changes
+    # and their records ... and the city's goal against its latest actual.
+    assert len(statements) == 8, statements
 
 
 def test_recent_changes_link_to_the_records(web, conn):

@@ -8,10 +8,7 @@ from typing import Any
 
 from flask import Request, current_app, g, request
 from flask_openapi3 import OpenAPI
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from chaindb.access import stamp_actor
 from chaindb.api.docs import PUBLIC_PREFIXES as DOCS_PAGE
 from chaindb.errors import BadRequest, Unauthorized, UnsupportedMediaType
 
@@ -25,10 +22,6 @@ def init_api(app: OpenAPI) -> None:
     app.extensions.setdefault("chaindb.api.authenticate", _nobody)
     app.before_request(_before_request)
     app.after_request(_echo_request_id)
-    # A listener on the Session class serves every app; each create_app must not add another.
-    if not event.contains(Session, "after_begin", _stamp_transaction):
-        event.listen(Session, "after_begin", _stamp_transaction)
-
     from chaindb.api.docs import bp as docs
 
     app.register_blueprint(docs)
@@ -77,12 +70,3 @@ def _check_body(req: Request) -> None:
         )
     if req.mimetype == "application/json" and req.get_json(silent=True) is None and req.data:
         raise BadRequest("the body is not valid JSON", field="body")
-
-
-def _stamp_transaction(session: Session, transaction, connection) -> None:
-    """Every transaction of a request tells the database's triggers who writes, and why."""
-    from flask import has_request_context
-
-    if not has_request_context() or request.method in READ_METHODS or "principal" not in g:
-        return  # reads record nothing; the token lookup's transaction is stamped once known
-    stamp_actor(connection)

@@ -8,11 +8,12 @@ from typing import Any
 from flask import Flask, Request, current_app, request
 from sqlalchemy import select
 
-from chaindb.access import Role, stamp_actor
+from chaindb.access import Principal, Role
 from chaindb.auth.models import User
 from chaindb.auth.service import TokenCache, authenticate_token, hash_token
 from chaindb.db import db, is_id
 from chaindb.errors import Forbidden, Unauthorized
+from chaindb.units.service import scope_of
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 USER_PATHS = ("/api/v1/users", "/api/v1/tokens")
@@ -21,6 +22,7 @@ USER_PATHS = ("/api/v1/users", "/api/v1/tokens")
 def init_gates(app: Flask) -> None:
     app.extensions["chaindb.token_cache"] = TokenCache(app.config["SETTINGS"].token_cache_seconds)
     app.extensions["chaindb.api.authenticate"] = authenticate
+    app.extensions["chaindb.web.principal"] = principal_of
     app.after_request(_forget_tokens)
     from chaindb.web import login_manager
 
@@ -42,13 +44,11 @@ def authenticate(req: Request, ctx: Any) -> None:
         principal = authenticate_token(session=session, plain=token.strip(), cache=cache)
         if session.info.pop("token_stamped", False):
             session.commit()  # keep the last_used_at stamp, whatever becomes of the request
-        if principal is not None and not reads and session.in_transaction():
-            # The lookup began this transaction before anyone knew who asks: stamp it now.
-            ctx.principal = principal
-            stamp_actor(session.connection())
     if principal is None:
         raise Unauthorized("the token is unknown, expired or revoked")
     ctx.principal = principal
+    # The lookup may have opened a handle before anyone knew who asks: it acts for them now.
+    db.act_now()
     needed = Role.VIEWER if reads else Role.EDITOR
     if not principal.may(needed):
         raise Forbidden(
@@ -63,6 +63,16 @@ def _forget_tokens(response):
         # Users, roles or tokens changed: this worker forgets the tokens it trusted.
         current_app.extensions["chaindb.token_cache"].clear()
     return response
+
+
+def principal_of(user: User) -> Principal:
+    """The principal of the pages' signed-in user: who, their role, their unit's scope."""
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        scope=scope_of(db.session, user.unit_id),
+    )
 
 
 def load_user(value: str) -> User | None:

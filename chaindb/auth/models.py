@@ -39,7 +39,15 @@ class User(Timestamped, Base):
     )
     display_name: Mapped[str | None] = mapped_column(Text, comment="Name shown in the app")
     role: Mapped[str] = mapped_column(
-        String(8), comment="admin (manages users), editor (writes) or viewer (reads)"
+        String(8),
+        comment="In the user's unit: admin (manages its users; the city bureau's, every user), "
+        "reviewer (approves what units report), editor (writes) or viewer (reads)",
+    )
+    unit_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("unit.id", ondelete="RESTRICT"),
+        index=True,
+        comment="The office the user works for: what they may see and change",
     )
     password_hash: Mapped[str | None] = mapped_column(
         Text, comment="Password hash (werkzeug scrypt); NULL = cannot sign in with a password"

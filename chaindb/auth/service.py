@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from chaindb.access import Principal, Role
 from chaindb.auth.models import ApiToken, LoginAttempt, User
 from chaindb.errors import N_, Conflict, DomainError, Invalid, NotFound, Unauthorized
+from chaindb.units.service import find_unit, scope_of
 
 TOKEN_PREFIX = "cdb_"
 MIN_PASSWORD = 10
@@ -32,7 +33,9 @@ def create_user(
     role: str,
     password: str | None,
     display_name: str | None = None,
+    unit: int | str = "city",
 ) -> User:
+    """A user of `unit` (id or code; the city bureau by default)."""
     if role not in set(Role):
         raise Invalid(
             "role must be one of %(roles)s", params={"roles": ", ".join(Role)}, field="role"
@@ -51,6 +54,7 @@ def create_user(
     user = User(
         username=username,
         role=role,
+        unit_id=find_unit(session, unit).id,
         display_name=display_name,
         password_hash=generate_password_hash(password) if password else None,
     )
@@ -109,6 +113,7 @@ def authenticate_token(
             User.role,
             ApiToken.last_used_at,
             ApiToken.expires_at,
+            User.unit_id,
         )
         .join(User, User.id == ApiToken.user_id)
         .where(
@@ -127,7 +132,9 @@ def authenticate_token(
             update(ApiToken).where(ApiToken.id == row[0]).values(last_used_at=func.now())
         )
         session.info["token_stamped"] = True  # the caller commits it
-    principal = Principal(user_id=row[1], username=row[2], role=Role(row[3]))
+    principal = Principal(
+        user_id=row[1], username=row[2], role=Role(row[3]), scope=scope_of(session, row[6])
+    )
     if cache is not None:
         cache.put(digest, principal, row[5])
     return principal

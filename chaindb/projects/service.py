@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from chaindb.amounts import confirm_amounts
 from chaindb.chains.models import Chain
 from chaindb.chains.service import holds_chain_master, segment_fault
 from chaindb.config import current_settings
@@ -43,7 +44,6 @@ from chaindb.projects.models import (
     ProjectStageEvent,
     Stage,
 )
-from chaindb.units import confirm_amounts
 
 # The dated stages of the pipeline in order, with their columns.
 PIPELINE_DATES = [

@@ -34,7 +34,7 @@ from wtforms.validators import NumberRange, Optional
 from chaindb.api import sheets
 from chaindb.chains.models import ChainRole, RoleKind, role_held_on
 from chaindb.chains.pickers import chain_options
-from chaindb.db import db
+from chaindb.db import act_as_owner, db
 from chaindb.districts.pickers import district_options
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, Invalid, NotFound
@@ -405,6 +405,8 @@ def refresh(name: str):
         )
     session = db.session
     try:
+        # Only the owner of a materialized view refreshes it (the route checked the role).
+        act_as_owner(session.connection())
         took = refresh_reports(session.connection(), views=[report.view])
     except DBAPIError as exc:
         session.rollback()

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from chaindb.amounts import confirm_amounts
 from chaindb.chains import service as chains
 from chaindb.chains.models import (
     Chain,
@@ -59,7 +60,6 @@ from chaindb.errors import (
 )
 from chaindb.supply.models import LinkStatus, SupplyLink
 from chaindb.supply.schemas import SupplyLinkRead
-from chaindb.units import confirm_amounts
 
 LINK = SupplyLink.__table__
 ROLE = ChainRole.__table__

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
@@ -19,7 +19,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from chaindb.access import Principal, Role, may, stamp_actor
+from chaindb.access import Principal, Role, may
 from chaindb.db import db
 from chaindb.errors import N_, VALUE_LABELS, BadRequest, Forbidden
 
@@ -64,6 +64,11 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals.update(action_labels=ACTION_LABELS, role_labels=ROLE_LABELS, href=href)
 
 
+def _principal(user: Any) -> Principal:
+    """The principal of an app whose auth registered no richer one (no unit: no scope)."""
+    return Principal(user_id=user.id, username=user.username, role=Role(user.role))
+
+
 def _gate():
     """Every page but sign-in and health needs a signed-in user; changes need a role."""
     if request.path.startswith("/api/"):
@@ -77,21 +82,19 @@ def _gate():
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
         return redirect(url_for("auth.login", next=_here()))
-    g.principal = Principal(
-        user_id=current_user.id, username=current_user.username, role=Role(current_user.role)
-    )
-    if request.method not in READ_METHODS:
-        session = db.session
-        if session.in_transaction():
-            # Loading the user began this transaction before anyone knew who writes.
-            stamp_actor(session.connection())
-        if request.endpoint not in SELF_SERVICE | PUBLIC_ENDPOINTS and not g.principal.may(
-            Role.EDITOR
-        ):
-            raise Forbidden(
-                N_("Your role (%(role)s) may look but not change."),
-                params={"role": current_user.role},
-            )
+    principal_of = current_app.extensions.get("chaindb.web.principal", _principal)
+    g.principal = principal_of(current_user._get_current_object())
+    # Loading the user opened a handle before anyone knew who asks: it acts for them now.
+    db.act_now()
+    if (
+        request.method not in READ_METHODS
+        and request.endpoint not in SELF_SERVICE | PUBLIC_ENDPOINTS
+        and not g.principal.may(Role.EDITOR)
+    ):
+        raise Forbidden(
+            N_("Your role (%(role)s) may look but not change."),
+            params={"role": current_user.role},
+        )
     return None
 
 
