@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flask import g
+from flask import g, has_app_context
 
 from chaindb.errors import Forbidden
 
@@ -47,6 +47,14 @@ class Scope:
     def everything(self) -> bool:
         return self.kind == UnitKind.CITY
 
+    def covers_chain(self, chain_id: int | None) -> bool:
+        """The unit answers for the chain: the city bureau, or the chain's office."""
+        return self.everything or (chain_id is not None and chain_id in self.chain_ids)
+
+    def covers_district(self, district_id: int | None) -> bool:
+        """The unit answers for the planning unit: the city bureau, or the unit's office."""
+        return self.everything or (district_id is not None and district_id == self.district_id)
+
 
 # No unit: nothing in scope (a principal from before units, in a test, acts as nobody's).
 NO_SCOPE = Scope(unit_id=None, code="", name="", kind=UnitKind.DISTRICT_OFFICE)
@@ -66,7 +74,21 @@ class Principal:
 
 
 def current() -> Principal | None:
-    return g.get("principal")
+    """The request's principal; None outside a request (a command, a thread of its own)."""
+    return g.get("principal") if has_app_context() else None
+
+
+def acting_scope() -> Scope | None:
+    """The scope the request acts in; None outside a request (the CLI acts as the owner)."""
+    principal = current()
+    return principal.scope if principal is not None else None
+
+
+def require_scope(allowed: bool, message: str, **params: object) -> None:
+    """Refuse (403) what the acting unit does not answer for; `message` may name %(unit)s."""
+    scope = acting_scope()
+    if scope is not None and not allowed:
+        raise Forbidden(message, params={"unit": scope.name, **params})
 
 
 def may(role: str) -> bool:

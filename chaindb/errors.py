@@ -535,6 +535,9 @@ def write_rows(session: Any, stmt: Any, *, names: dict[str, str] | None = None) 
         raise (error.renamed(names) if names else error) from None
 
 
+OUTSIDE_THE_UNIT = N_("outside the scope of your unit: the database refused the change")
+
+
 def from_database_error(exc: DBAPIError) -> DomainError:
     """A database refusal as the API's error; never the SQL, never the parameters."""
     orig = exc.orig
@@ -608,6 +611,10 @@ def from_database_error(exc: DBAPIError) -> DomainError:
             N_("another change to the same records happened at the same moment; send it again"),
             field="body",
         )
+    if isinstance(orig, pg.InsufficientPrivilege):
+        # Row-level security: the row the write would leave lies outside the acting unit's
+        # scope (the application says it in its own words first, where it can).
+        return Forbidden(OUTSIDE_THE_UNIT, field="id")
     if isinstance(orig, (pg.ExclusionViolation,)):
         return Conflict(
             "refused by rule %(constraint)s: overlaps an existing record",

@@ -42,10 +42,10 @@ class Reads:
     def select(self) -> Select:
         return select(*self.columns)
 
-    def scoped(self) -> tuple[list[ColumnElement], dict[str, Any], str]:
+    def scoped(self, *, write: bool = False) -> tuple[list[ColumnElement], dict[str, Any], str]:
         """The scope of this request as (clauses, their values, its name): no clause when the
-        request may see every row."""
-        scope = self.scope()
+        request may see (or with `write`, change) every row."""
+        scope = self.write_scope() if write else self.scope()
         if scope is None:
             return [], {}, ""
         return [scope.clause], dict(scope.values), scope.name
@@ -196,7 +196,9 @@ class Reads:
     def _lookup_statement(self, lookup: str, kind: str) -> tuple[Select, dict[str, Any]]:
         """Built once per resource and scope: a request then skips building and keying the
         statement. With the scope's values."""
-        scope, scope_values, scope_name = self.scoped()
+        # A row locked is a row to change: the write scope (as the database's policies for
+        # UPDATE say too), the others the read scope.
+        scope, scope_values, scope_name = self.scoped(write=kind == "lock")
         cache = self.__dict__.setdefault("_lookup_statements", {})
         stmt = cache.get((lookup, kind, scope_name))
         if stmt is None:
@@ -224,6 +226,10 @@ class Reads:
                 row = session.execute(stmt, {**params, "value": value}).mappings().first()
                 if row is not None:
                     return dict(row)
+                stmt, params = self._lookup_statement(lookup, "id")
+                if session.scalar(stmt, {**params, "value": value}) is not None:
+                    # It may be read, not changed: say why, not that it is not there.
+                    raise self.out_of_scope()
             else:
                 stmt, params = self._lookup_statement(lookup, "row")
                 rows = fetch_prebuilt(session, stmt, {**params, "value": value})

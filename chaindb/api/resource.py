@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, TypeAdapter, create_model
-from sqlalchemy import ColumnElement
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, bindparam, false
 from sqlalchemy.orm import Session
 
+from chaindb import access
 from chaindb.api import routes, transfer
 from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.query import QueryParsing
@@ -31,7 +32,7 @@ from chaindb.api.responses import Responses
 from chaindb.api.schemas import Page, partial
 from chaindb.api.writes import GENERIC_RECORD_MESSAGES, Ref, Writes
 from chaindb.db import Base
-from chaindb.errors import NotFound
+from chaindb.errors import N_, Message, NotFound
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,36 @@ class Scope:
     name: str
     clause: ColumnElement
     values: Mapping[str, Any] = field(default_factory=dict)
+    message: Any = None  # why a write outside it is refused (a Message naming the unit)
+
+
+def by_unit(
+    message: str,
+    *,
+    district: Callable[[Any], ColumnElement] | None = None,
+    chains: Callable[[Any], ColumnElement] | None = None,
+) -> Scope | None:
+    """The request's unit as a resource's scope, as the database's row-level security draws it:
+    None for the city bureau (everything) and outside a request; for a district office the
+    clause `district` makes of its planning unit (a bound parameter), for a chain office the
+    clause `chains` makes of its chains (a bigint[] parameter); no rows where the resource gives
+    the unit's kind none. `message` (with %(unit)s) says why a write outside it is refused."""
+    principal = access.current()
+    if principal is None or principal.scope.everything:
+        return None
+    unit = principal.scope
+    why = Message(message, {"unit": unit.name})
+    if unit.kind == access.UnitKind.DISTRICT_OFFICE and district is not None and unit.district_id:
+        parameter = bindparam("scope_district", type_=BigInteger)
+        return Scope("district", district(parameter), {"scope_district": unit.district_id}, why)
+    if unit.kind == access.UnitKind.CHAIN_OFFICE and chains is not None and unit.chain_ids:
+        parameter = bindparam("scope_chains", type_=ARRAY(BigInteger))
+        return Scope("chains", chains(parameter), {"scope_chains": sorted(unit.chain_ids)}, why)
+    return Scope("nothing", false(), {}, why)
+
+
+# Written by the city bureau only (chains, planning units, targets, units): its message.
+CITY_ONLY = N_("only the city bureau changes these records; %(unit)s reads them")
 
 
 @dataclass
@@ -74,6 +105,10 @@ class Resource(QueryParsing, Reads, Writes, Responses):
     messages: tuple[str, str] = GENERIC_RECORD_MESSAGES
     # What a reference to it that names no row says: (by natural key, by id); None: generic.
     ref_messages: tuple[str, str] | None = None
+    # Which rows a request may see, and change (by_unit makes them of the request's unit);
+    # None: every row (a write then passes the database's row-level security alone).
+    sees: Callable[[], Scope | None] | None = None
+    changes: Callable[[], Scope | None] | None = None
 
     # Every resource made, by its URL segment (for tests that check all of them alike).
     registry: ClassVar[dict[str, Resource]] = {}
@@ -119,8 +154,13 @@ class Resource(QueryParsing, Reads, Writes, Responses):
     # --- hooks a domain overrides ---------------------------------------------------------------
 
     def scope(self) -> Scope | None:
-        """The rows this request may see and change; None: all of them."""
-        return None
+        """The rows this request may see (and change, unless write_scope says otherwise);
+        None: all of them."""
+        return self.sees() if self.sees is not None else None
+
+    def write_scope(self) -> Scope | None:
+        """The rows this request may change (create, update, delete, import); None: all."""
+        return self.changes() if self.changes is not None else self.scope()
 
     def not_found(self, key: str) -> NotFound:
         """No record named `key` (e.g. "no chain 'X9'")."""

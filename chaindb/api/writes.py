@@ -77,14 +77,20 @@ class Writes:
 
     def within_scope(self, session: Session, record_id: int) -> None:
         """Refuse a write that leaves its record outside the request's scope."""
-        scope, values, _ = self.scoped()
+        scope, values, _ = self.scoped(write=True)
         if not scope:
             return
         inside = session.scalar(
             select(self.table.c.id).where(self.table.c.id == record_id, *scope), values
         )
         if inside is None:
-            raise Forbidden(OUT_OF_SCOPE)
+            raise self.out_of_scope()
+
+    def out_of_scope(self) -> Forbidden:
+        """The refusal of a write outside the request's scope, in the scope's words."""
+        scope = self.write_scope()
+        message = scope.message if scope is not None and scope.message is not None else None
+        return Forbidden(message or OUT_OF_SCOPE, field="id")
 
     def resolve(self, session: Session, values: dict[str, Any]) -> dict[str, Any]:
         """Replace each reference given by natural key with its id; refuse unknown ones.
@@ -233,7 +239,10 @@ class Writes:
         try:
             return dict(session.execute(stmt).mappings().one())
         except DBAPIError as exc:
-            raise from_database_error(exc) from None
+            error = from_database_error(exc)
+            if isinstance(error, Forbidden):  # the database's row-level security
+                raise self.out_of_scope() from None
+            raise error from None
 
     def import_match(self, session: Session, body: dict[str, Any]) -> int | None:
         """The record an imported row updates, or None to create one."""

@@ -11,13 +11,14 @@ from typing import Any
 from flask import Response, g, request, url_for
 from flask_openapi3 import OpenAPI, Tag
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from chaindb import access
 from chaindb.access import Role, require
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import Resource
+from chaindb.api.resource import Resource, Scope
 from chaindb.api.responses import json_body
 from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId, parse_body
@@ -32,7 +33,8 @@ from chaindb.auth.schemas import (
 )
 from chaindb.auth.service import create_token, create_user, revoke_token
 from chaindb.db import db, is_id
-from chaindb.errors import N_, Conflict, Invalid, NotFound, Unauthorized
+from chaindb.errors import N_, Conflict, Invalid, Message, NotFound, Unauthorized
+from chaindb.units.models import Unit
 
 TOKEN_LIST = TypeAdapter(list[TokenRead])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -42,7 +44,26 @@ class Users(Resource):
     """The users table as a resource: for its list (filters, ordering, pages) and its reads."""
 
     def select(self) -> Select:
-        return super().select().add_columns(User.password_hash.is_not(None).label("has_password"))
+        unit = select(Unit.name_zh).where(Unit.id == User.unit_id).scalar_subquery()
+        return (
+            super()
+            .select()
+            .add_columns(
+                User.password_hash.is_not(None).label("has_password"), unit.label("unit_name")
+            )
+        )
+
+    def scope(self) -> Scope | None:
+        """The city bureau's administrators manage every user; another unit's, its own."""
+        principal = access.current()
+        if principal is None or principal.scope.everything:
+            return None
+        return Scope(
+            "unit",
+            User.unit_id == bindparam("scope_unit", type_=BigInteger),
+            {"scope_unit": principal.scope.unit_id},
+            Message(N_("%(unit)s manages its own users only"), {"unit": principal.scope.name}),
+        )
 
     def by_id(self, session: Session, user_id: int) -> dict[str, Any]:
         return dict(session.execute(self.select().where(User.id == user_id)).mappings().one())
@@ -123,6 +144,18 @@ def _json(adapter_or_model: Any, value: Any, status: int = 200, **headers: str) 
 # --- the rules ---------------------------------------------------------------------------------
 
 
+def create_in_scope(session: Session, values: dict[str, Any]) -> User:
+    """A user of the unit named (the administrator's own when none is), which must be one the
+    administrator manages."""
+    principal = access.current()
+    unit = values.pop("unit", None)
+    if unit is None:
+        unit = principal.scope.unit_id if principal is not None else "city"
+    user = create_user(session=session, unit=unit, **values)
+    users.within_scope(session, user.id)
+    return user
+
+
 def update_user(session: Session, key: str, changes: dict[str, Any]) -> dict[str, Any]:
     for name in ("role", "active"):
         if name in changes and changes[name] is None:
@@ -190,7 +223,7 @@ def admin_blueprint() -> APIBlueprint:
     def create_user_(body: UserCreate = None):
         values = _validate(UserCreate, json_body())
         session = db.session
-        user = create_user(session=session, **values)
+        user = create_in_scope(session, values)
         row = users.by_id(session, user.id)
         session.commit()
         return users.detail_response(row, 201)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -53,7 +54,24 @@ NEW_PASSWORD = Length(
 
 
 def role_choices() -> list[SelectChoice]:
-    return [SelectChoice(role, ROLE_LABELS[role]) for role in ("viewer", "editor", "admin")]
+    return [
+        SelectChoice(role, ROLE_LABELS[role]) for role in ("viewer", "editor", "reviewer", "admin")
+    ]
+
+
+def unit_choices() -> list[SelectChoice]:
+    """The units an administrator may put a user in: the city bureau's, every unit; another
+    unit's, its own."""
+    from flask import g
+
+    from chaindb.db import db
+    from chaindb.units.models import Unit
+
+    stmt = select(Unit.code, Unit.name_zh).order_by(Unit.sort_order, Unit.code)
+    scope = getattr(g.get("principal"), "scope", None)
+    if scope is not None and not scope.everything:
+        stmt = stmt.where(Unit.id == scope.unit_id)
+    return [SelectChoice(code, name) for code, name in db.session.execute(stmt)]
 
 
 class UserForm(RecordForm):
@@ -63,6 +81,14 @@ class UserForm(RecordForm):
         description=_l("Used to sign in; unique regardless of case."),
     )
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=200)])
+    unit = SelectField(
+        _l("Unit"),
+        choices=unit_choices,
+        validators=[Optional()],
+        description=_l(
+            "The office the user works for: what they may see and change (empty: your own)."
+        ),
+    )
     role = SelectField(
         _l("Role"),
         choices=role_choices,

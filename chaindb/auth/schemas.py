@@ -23,7 +23,11 @@ PASSWORD = Field(
 class UserRead(ReadSchema):
     username: str
     display_name: str | None
-    role: Role = Field(description="admin (manages users), editor (writes) or viewer (reads)")
+    role: Role = Field(
+        description="In the user's unit: admin (manages its users; the city bureau's, every "
+        "user), reviewer (approves what units report), editor (writes) or viewer (reads)"
+    )
+    unit_id: int = Field(description="The office the user works for (units)")
     active: bool = Field(description="False: the user's tokens no longer work")
     has_password: bool = Field(description="Whether the user can sign in with a password")
 
@@ -33,6 +37,11 @@ class UserCreate(Schema):
         pattern=USERNAME, description="2-64 letters, digits or _ . @ -; unique regardless of case"
     )
     role: Role
+    unit: str | None = Field(
+        None,
+        description="The user's office, by code (city, chain-<chain>, district-<code>) or id; "
+        "empty: the administrator's own",
+    )
     display_name: ShortText | None = None
     password: str | None = PASSWORD
 

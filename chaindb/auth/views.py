@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
 from chaindb.api.schemas import lax_input, parse_body
-from chaindb.auth.api import TOKEN_STATUS, revoke, update_user, users
+from chaindb.auth.api import TOKEN_STATUS, create_in_scope, revoke, update_user, users
 from chaindb.auth.forms import (
     LanguageForm,
     LoginForm,
@@ -34,7 +34,7 @@ from chaindb.auth.forms import (
 )
 from chaindb.auth.models import ApiToken, User
 from chaindb.auth.schemas import TokenCreate, UserCreate, UserUpdate
-from chaindb.auth.service import create_token, create_user, sign_in
+from chaindb.auth.service import create_token, sign_in
 from chaindb.changelog import Change
 from chaindb.db import db
 from chaindb.errors import N_, Conflict, DomainError, Forbidden, NotFound, PreconditionFailed
@@ -197,7 +197,7 @@ def user_new():
         try:
             with lax_input():
                 values = parse_body(UserCreate, form_body(form))
-            user = create_user(session=session, **values)
+            user = create_in_scope(session, values)
         except DomainError as exc:
             session.rollback()
             show_errors(form, exc)

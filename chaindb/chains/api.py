@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Response
 from flask_openapi3 import OpenAPI, Tag
-from sqlalchemy import func, or_
+from sqlalchemy import and_, any_, func, or_, select
 from sqlalchemy.orm import Session
 
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import Resource
+from chaindb.api.resource import CITY_ONLY, Resource, by_unit
 from chaindb.api.responses import to_json
 from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId
@@ -74,6 +74,7 @@ chains = Resource(
     key="code",
     key_matches=lambda k: not is_id(k),
     import_key=("code",),
+    changes=lambda: by_unit(CITY_ONLY),
 )  # fmt: skip
 
 segments = Resource(
@@ -92,6 +93,10 @@ segments = Resource(
                          ChainSegment.code == q),
     check=_same_chain("parent_id"),
     import_key=("chain_id", "code"),
+    changes=lambda: by_unit(
+        N_("%(unit)s changes the maps of its own chains only (the city bureau, every map)"),
+        chains=lambda chains: ChainSegment.chain_id == any_(chains),
+    ),
 )  # fmt: skip
 
 chain_roles = Resource(
@@ -106,6 +111,17 @@ chain_roles = Resource(
              "until": date},
     ordering=("id", "enterprise_id", "chain_id", "role", "since", "until"),
     check=_same_chain("segment_id"),
+    changes=lambda: by_unit(
+        N_("%(unit)s changes the roles in its own chains only; a district office records its "
+           "own enterprises as suppliers"),
+        chains=lambda chains: ChainRole.chain_id == any_(chains),
+        district=lambda district: and_(
+            ChainRole.role == RoleKind.SUPPLIER,
+            ChainRole.enterprise_id.in_(
+                select(Enterprise.id).where(Enterprise.district_id == district)
+            ),
+        ),
+    ),
 )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from chaindb.access import acting_scope, require_scope
 from chaindb.chains.models import (
     Chain,
     ChainRole,
@@ -114,6 +115,7 @@ def designate(
     """Give `enterprise` (a row with id and name_zh) the chain_master role in `chain` (a row with
     id, code and name_zh), from `since` (today when empty); refused while it holds one not
     ended by then."""
+    _require_chain(chain)
     since = since or today(session)
     fault = segment_fault(session, segment_id, chain.id)
     if fault is not None:
@@ -189,6 +191,7 @@ def master_roles_to_end(
     """The enterprise's chain-master roles in the chain not ended today, locked (FOR UPDATE),
     and the day they are to end: `until`, today when empty; refused for a day in the future,
     before a role began, or when no role is live."""
+    _require_chain(chain)
     day = today(session)
     until = until or day
     if until > day:
@@ -231,6 +234,17 @@ def master_roles_to_end(
                 field="until",
             )
     return roles, until
+
+
+def _require_chain(chain: Any) -> None:
+    scope = acting_scope()
+    require_scope(
+        scope is None or scope.covers_chain(chain.id),
+        N_(
+            "%(unit)s designates and ends the chain masters of its own chains only, not of %(chain)s"
+        ),
+        chain=Shown(chain.code, chain.name_zh),
+    )
 
 
 def end_roles(session: Session, roles: list[dict[str, Any]], until: date) -> list[dict[str, Any]]:

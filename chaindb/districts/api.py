@@ -5,7 +5,7 @@ import re
 from flask_openapi3 import OpenAPI
 from sqlalchemy import or_
 
-from chaindb.api.resource import Resource
+from chaindb.api.resource import CITY_ONLY, Resource, by_unit
 from chaindb.districts.models import District, DistrictKind
 from chaindb.districts.schemas import DistrictCreate, DistrictRead
 from chaindb.errors import N_
@@ -17,6 +17,7 @@ PLANNING_UNIT = (
 )
 
 resource = Resource(
+    changes=lambda: by_unit(CITY_ONLY),
     name="districts",
     messages=(
         N_("no district %(key)r"),

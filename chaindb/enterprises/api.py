@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from chaindb.access import Role, require
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import Resource
+from chaindb.api.resource import Resource, by_unit
 from chaindb.api.responses import json_body
 from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId, parse_body
@@ -209,6 +209,14 @@ def _role_clauses(args: MultiDict) -> list[ColumnElement]:
 
 
 enterprises = EnterpriseResource(
+    # Everyone reads every enterprise; a district office changes those located in its planning
+    # unit, a chain office those located elsewhere (the ones it recruits), the city bureau all.
+    changes=lambda: by_unit(
+        N_("%(unit)s changes only the enterprises it answers for: a district office those "
+           "located in its planning unit, a chain office those located elsewhere"),
+        district=lambda district: Enterprise.district_id == district,
+        chains=lambda chains: ~is_local(),
+    ),
     name="enterprises",
     messages=(N_("no enterprise %(key)r"), N_("enterprise %(id)s is still referenced by %(referrers)s")),
     ref_messages=(N_("no enterprise with %(key)s %(value)r"), N_("no enterprise with id %(value)s")),
@@ -250,6 +258,17 @@ class DesignationResource(Resource):
 
 
 designations = DesignationResource(
+    changes=lambda: by_unit(
+        N_("%(unit)s changes the designations of the enterprises it answers for only: a "
+           "district office those located in its planning unit, a chain office those located "
+           "elsewhere"),
+        district=lambda district: Designation.enterprise_id.in_(
+            select(Enterprise.id).where(Enterprise.district_id == district)
+        ),
+        chains=lambda chains: Designation.enterprise_id.in_(
+            select(Enterprise.id).where(~is_local())
+        ),
+    ),
     name="designations",
     messages=(N_("no designation %(key)r"), N_("designation %(id)s is still referenced by %(referrers)s")),
     model=Designation,

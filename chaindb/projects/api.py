@@ -16,11 +16,11 @@ from typing import Any, ClassVar
 from flask import Response
 from flask_openapi3 import OpenAPI, Tag
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, any_, func, or_, select
 from sqlalchemy.orm import Session
 
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import Resource
+from chaindb.api.resource import Resource, by_unit
 from chaindb.api.responses import json_body
 from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId, parse_body
@@ -117,6 +117,12 @@ def _search(q: str) -> ColumnElement:
 
 
 projects = ProjectResource(
+    # A project is its planning unit's office's and its chain's office's; the city bureau's.
+    sees=lambda: by_unit(
+        N_("%(unit)s sees and changes the projects of its own planning unit or chains only"),
+        district=lambda district: Project.district_id == district,
+        chains=lambda chains: Project.chain_id == any_(chains),
+    ),
     name="projects",
     messages=(N_("no project %(key)r"), N_("project %(id)s is still referenced by %(referrers)s")),
     model=Project,

@@ -74,13 +74,13 @@ def clean_text(value: str | None) -> str | None:
 def stage_settings(
     session: Session, *, on: date | None, reason: str | None, note: str | None
 ) -> Iterator[None]:
-    """Tell the stage trigger the date, reason and note of the write inside the block."""
+    """Tell the stage trigger the date, reason and note of the write inside the block. A write
+    refused inside it fails its transaction (or savepoint), whose rollback takes the settings
+    back too: they are reset only after a write that went through."""
     values = (on.isoformat() if on else "", reason or "", note or "")
     _set(session, values)
-    try:
-        yield
-    finally:
-        _set(session, ("", "", ""))
+    yield
+    _set(session, ("", "", ""))
 
 
 def _set(session: Session, values: tuple[str, str, str]) -> None:

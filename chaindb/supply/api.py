@@ -9,10 +9,11 @@ from typing import Any
 from flask import Response, request
 from flask_openapi3 import OpenAPI, Tag
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import any_, select
 from sqlalchemy.orm import Session
 
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.resource import Resource
+from chaindb.api.resource import Resource, by_unit
 from chaindb.api.responses import check_if_match, json_body, to_json
 from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import parse_body
@@ -63,6 +64,16 @@ class SupplyLinkResource(Resource):
 
 
 supply_links = SupplyLinkResource(
+    changes=lambda: by_unit(
+        N_(
+            "%(unit)s changes the supply links of its own chains only, or a district office "
+            "those whose supplier is located in its planning unit"
+        ),
+        chains=lambda chains: SupplyLink.chain_id == any_(chains),
+        district=lambda district: SupplyLink.supplier_id.in_(
+            select(Enterprise.id).where(Enterprise.district_id == district)
+        ),
+    ),
     name="supply-links",
     messages=(
         N_("no supply link %(key)r"),

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from chaindb.access import acting_scope, require_scope
 from chaindb.amounts import confirm_amounts
 from chaindb.chains import service as chains
 from chaindb.chains.models import (
@@ -124,6 +125,24 @@ def find_link(session: Session, key: str, *, lock: bool = False) -> dict[str, An
 # --- the rules of a link ------------------------------------------------------------------------
 
 
+def _require_link_scope(session: Session, supplier_id: int, chain_id: int, field: str) -> None:
+    """The acting unit answers for the link: its chain's office, the office of the planning
+    unit its supplier is located in, or the city bureau (as the database's policy says)."""
+    scope = acting_scope()
+    if scope is None or scope.covers_chain(chain_id):
+        return
+    district = session.scalar(select(Enterprise.district_id).where(Enterprise.id == supplier_id))
+    require_scope(
+        scope.covers_district(district),
+        N_(
+            "%(unit)s links suppliers in its own chains only, or suppliers located in its "
+            "planning unit; not %(supplier)s in chain %(chain)s"
+        ),
+        supplier=enterprise_label(session, supplier_id),
+        chain=chain_label(session, chain_id),
+    )
+
+
 def check_link(
     session: Session,
     values: dict[str, Any],
@@ -137,6 +156,7 @@ def check_link(
     """
     supplier_id, buyer_id, chain_id = values["supplier_id"], values["buyer_id"], values["chain_id"]
     status = values.get("status") or LinkStatus.ACTIVE
+    _require_link_scope(session, supplier_id, chain_id, fields["chain"])
     if supplier_id == buyer_id:
         raise Invalid(
             "%(supplier)s cannot supply itself: the supplier and the chain master are the same "
@@ -378,6 +398,8 @@ def end_link(
     session: Session, *, key: str, until: date | None, reason: str | None
 ) -> dict[str, Any]:
     """End a live link: status ended, its last day set; it stays as history."""
+    seen = find_link(session, key)
+    _require_link_scope(session, seen["supplier_id"], seen["chain_id"], "chain")
     link = find_link(session, key, lock=True)
     if link["status"] == LinkStatus.ENDED:
         raise Conflict(

@@ -7,7 +7,7 @@ from flask_openapi3 import OpenAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chaindb.api.resource import Resource
+from chaindb.api.resource import CITY_ONLY, Resource, by_unit
 from chaindb.api.writes import Ref
 from chaindb.chains.models import Chain
 from chaindb.districts.api import PLANNING_UNIT
@@ -70,6 +70,7 @@ def _district_code():
 
 
 resource = Resource(
+    changes=lambda: by_unit(CITY_ONLY),
     name="targets",
     messages=(N_("no target %(key)r"), N_("target %(id)s is still referenced by %(referrers)s")),
     model=Target,

@@ -167,7 +167,12 @@ NAV = [
     ("changes.list", _l("Changes"), Role.VIEWER),
     ("users.list", _l("Users"), Role.ADMIN),
 ]
-ROLE_LABELS = {"admin": _l("administrator"), "editor": _l("editor"), "viewer": _l("viewer")}
+ROLE_LABELS = {
+    "admin": _l("administrator"),
+    "reviewer": _l("reviewer"),
+    "editor": _l("editor"),
+    "viewer": _l("viewer"),
+}
 ACTION_LABELS = {"insert": _l("created"), "update": _l("changed"), "delete": _l("deleted")}
 VALUE_LABELS.update(ROLE_LABELS)
 

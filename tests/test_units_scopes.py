@@ -1,0 +1,294 @@
+"""Many offices: what a district office and a chain office may see and change, refused alike by
+the API (403 naming the unit), by the pages and by PostgreSQL itself (row-level security) when
+the application is not asked at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import Session
+
+from tests import factories_sql as f
+from tests.conftest import PASSWORD, Web, _password_hash, count_rows
+
+
+@dataclass
+class Offices:
+    ids: dict[str, int]
+    tokens: dict[str, str]  # user name -> API token
+
+    def headers(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+
+def _unit(conn: Connection, code: str, kind: str, **charge: int) -> int:
+    city = conn.execute(text("SELECT id FROM unit WHERE kind = 'city'")).scalar_one()
+    columns = ", ".join(charge)
+    values = ", ".join(f":{name}" for name in charge)
+    return conn.execute(
+        text(
+            f"INSERT INTO unit (code, kind, name_zh, parent_id, {columns}) "
+            f"VALUES (:code, :kind, :name, :city, {values}) RETURNING id"
+        ),
+        {"code": code, "kind": kind, "name": f"{code}办公室", "city": city, **charge},
+    ).scalar_one()
+
+
+@pytest.fixture
+def offices(conn: Connection, session: Session) -> Offices:
+    """Two planning units and two iconic chains (the first with a key chain under it); the
+    office of the first planning unit and of the first chain; an editor in each, an admin in
+    the district office; a project and an enterprise in every corner."""
+    from chaindb.auth.service import create_token, create_user
+
+    ids: dict[str, int] = {}
+    ids["d1"], ids["d2"] = f.district(conn), f.district(conn)
+    ids["c1"], ids["c2"] = f.chain(conn), f.chain(conn)
+    ids["c1k"] = f.key_chain(conn, parent_id=ids["c1"])
+    ids["u_d1"] = _unit(conn, "district-test-1", "district_office", district_id=ids["d1"])
+    ids["u_c1"] = _unit(conn, "chain-test-1", "chain_office", chain_id=ids["c1"])
+    for chain in ("c1", "c1k", "c2"):
+        for district in ("d1", "d2"):
+            ids[f"p_{chain}_{district}"] = f.project(conn, ids[chain], ids[district])
+    ids["e_d1"] = f.enterprise(conn, district_id=ids["d1"])
+    ids["e_d2"] = f.enterprise(conn, district_id=ids["d2"])
+    ids["e_far"] = f.enterprise(conn, district_id=None, region_code="440300")
+    ids["s_c1"], ids["s_c2"] = f.segment(conn, ids["c1"]), f.segment(conn, ids["c2"])
+    tokens = {}
+    for name, unit, role in (
+        ("d1-editor", "u_d1", "editor"),
+        ("d1-admin", "u_d1", "admin"),
+        ("c1-editor", "u_c1", "editor"),
+    ):
+        user = create_user(session=session, username=name, role=role, password=None, unit=ids[unit])
+        user.password_hash = _password_hash()
+        tokens[name] = create_token(session=session, user=user, name="tests")[1]
+    session.commit()
+    return Offices(ids, tokens)
+
+
+def _ids(response) -> set[int]:
+    assert response.status_code == 200, response.get_json()
+    return {row["id"] for row in response.get_json()["results"]}
+
+
+def _project(offices: Offices, chain: str, district: str, **more: Any) -> dict[str, Any]:
+    return {
+        "name": f"范围测试项目 {chain} {district}",
+        "chain_id": offices.ids[chain],
+        "district_id": offices.ids[district],
+        "investor_name": "测试投资方",
+        **more,
+    }
+
+
+# --- a district office -----------------------------------------------------------------------
+
+
+def test_a_district_office_sees_and_changes_its_own_projects_only(client, offices, conn):
+    ids, as_d1 = offices.ids, offices.headers("d1-editor")
+    mine = {ids[f"p_{c}_d1"] for c in ("c1", "c1k", "c2")}
+    listed = _ids(client.get("/api/v1/projects?limit=1000", headers=as_d1))
+    assert listed == mine
+    # Another unit's project is not there for it, by key, by change or by delete.
+    theirs = ids["p_c1_d2"]
+    assert client.get(f"/api/v1/projects/{theirs}", headers=as_d1).status_code == 404
+    patch = client.patch(f"/api/v1/projects/{theirs}", json={"notes": "x"}, headers=as_d1)
+    assert patch.status_code == 404
+    assert client.delete(f"/api/v1/projects/{theirs}", headers=as_d1).status_code == 404
+    # Its own: created, changed; not moved out of its unit, not created in another.
+    created = client.post("/api/v1/projects", json=_project(offices, "c2", "d1"), headers=as_d1)
+    assert created.status_code == 201, created.get_json()
+    before = count_rows(conn, "project")
+    refused = client.post("/api/v1/projects", json=_project(offices, "c2", "d2"), headers=as_d1)
+    assert refused.status_code == 403
+    assert "district-test-1办公室" in refused.get_json()["error"]["message"]
+    moved = client.patch(
+        f"/api/v1/projects/{ids['p_c2_d1']}", json={"district_id": ids["d2"]}, headers=as_d1
+    )
+    assert moved.status_code == 403
+    assert count_rows(conn, "project") == before
+    district = conn.execute(
+        text("SELECT district_id FROM project WHERE id = :id"), {"id": ids["p_c2_d1"]}
+    ).scalar_one()
+    assert district == ids["d1"]
+
+
+def test_a_district_office_reads_every_enterprise_and_changes_its_own(client, offices, conn):
+    ids, as_d1 = offices.ids, offices.headers("d1-editor")
+    for enterprise in ("e_d1", "e_d2", "e_far"):
+        response = client.get(f"/api/v1/enterprises/{ids[enterprise]}", headers=as_d1)
+        assert response.status_code == 200
+    own = client.patch(f"/api/v1/enterprises/{ids['e_d1']}", json={"notes": "ours"}, headers=as_d1)
+    assert own.status_code == 200, own.get_json()
+    # Read but not changed: 403 with the reason, not "not found".
+    other = client.patch(
+        f"/api/v1/enterprises/{ids['e_d2']}", json={"notes": "theirs"}, headers=as_d1
+    )
+    assert other.status_code == 403
+    assert "district-test-1办公室" in other.get_json()["error"]["message"]
+    before = count_rows(conn, "enterprise")
+    made = client.post(
+        "/api/v1/enterprises",
+        json={"name_zh": "范围测试企业甲", "district_id": ids["d2"]},
+        headers=as_d1,
+    )
+    assert made.status_code == 403
+    assert count_rows(conn, "enterprise") == before
+
+
+def test_a_district_office_changes_nothing_of_the_city_s_own(client, offices):
+    as_d1 = offices.headers("d1-editor")
+    chain = client.post(
+        "/api/v1/chains", json={"code": "scope-x", "name_zh": "范围链", "tier": "key"},
+        headers=as_d1,
+    )  # fmt: skip
+    assert chain.status_code == 403
+    assert (
+        "只有" in chain.get_json()["error"]["message"]
+        or "city bureau" in chain.get_json()["error"]["message"]
+    )
+    segment = client.post(
+        "/api/v1/segments",
+        json={"chain_id": offices.ids["c1"], "code": "x.1", "name_zh": "环节",
+              "position": "upstream"},
+        headers=as_d1,
+    )  # fmt: skip
+    assert segment.status_code == 403
+
+
+# --- a chain office --------------------------------------------------------------------------
+
+
+def test_a_chain_office_works_on_its_chains_across_districts(client, offices, conn):
+    ids, as_c1 = offices.ids, offices.headers("c1-editor")
+    listed = _ids(client.get("/api/v1/projects?limit=1000", headers=as_c1))
+    assert listed == {ids[f"p_{c}_{d}"] for c in ("c1", "c1k") for d in ("d1", "d2")}
+    made = client.post("/api/v1/projects", json=_project(offices, "c1k", "d2"), headers=as_c1)
+    assert made.status_code == 201, made.get_json()
+    assert (
+        client.post(
+            "/api/v1/projects", json=_project(offices, "c2", "d1"), headers=as_c1
+        ).status_code
+        == 403
+    )
+    segment = {"code": "scope.1", "name_zh": "范围环节", "position": "upstream"}
+    ok = client.post("/api/v1/segments", json={**segment, "chain_id": ids["c1"]}, headers=as_c1)
+    assert ok.status_code == 201, ok.get_json()
+    other = client.post("/api/v1/segments", json={**segment, "chain_id": ids["c2"]}, headers=as_c1)
+    assert other.status_code == 403
+    assert "chain-test-1办公室" in other.get_json()["error"]["message"]
+    # Enterprises located elsewhere are the ones it recruits; local ones are their district's.
+    far = client.patch(
+        f"/api/v1/enterprises/{ids['e_far']}", json={"notes": "recruited"}, headers=as_c1
+    )
+    assert far.status_code == 200
+    local = client.patch(f"/api/v1/enterprises/{ids['e_d1']}", json={"notes": "no"}, headers=as_c1)
+    assert local.status_code == 403
+
+
+def test_a_chain_office_designates_the_masters_of_its_own_chains_only(client, offices):
+    ids, as_c1 = offices.ids, offices.headers("c1-editor")
+    ok = client.post(
+        "/api/v1/chain-masters",
+        json={"enterprise": str(ids["e_d1"]), "chain": str(ids["c1"])},
+        headers=as_c1,
+    )
+    assert ok.status_code == 201, ok.get_json()
+    refused = client.post(
+        "/api/v1/chain-masters",
+        json={"enterprise": str(ids["e_d1"]), "chain": str(ids["c2"])},
+        headers=as_c1,
+    )
+    assert refused.status_code == 403
+    assert "chain-test-1办公室" in refused.get_json()["error"]["message"]
+
+
+# --- the pages -------------------------------------------------------------------------------
+
+
+def test_the_pages_keep_the_same_scope(app, offices):
+    browser = Web(app.test_client())
+    assert browser.login("d1-editor", PASSWORD).status_code == 302
+    page = browser.text("/projects")
+    ids = offices.ids
+    assert f'href="/projects/{ids["p_c1_d1"]}"' in page
+    assert f'href="/projects/{ids["p_c1_d2"]}"' not in page
+    assert browser.get(f"/projects/{ids['p_c1_d2']}").status_code == 404
+    enterprise = browser.get(f"/enterprises/{ids['e_d2']}/edit")
+    assert enterprise.status_code in (200, 403)
+    response = browser.post(
+        f"/enterprises/{ids['e_d2']}/edit", {"name_zh": "改名企业", "version": ""}
+    )
+    assert response.status_code == 403
+
+
+# --- PostgreSQL itself -----------------------------------------------------------------------
+
+
+def _act(conn: Connection, unit: int | None) -> None:
+    conn.execute(
+        text(
+            "SELECT set_config('role', 'chaindb_app', true), "
+            "set_config('chaindb.unit_id', :unit, true)"
+        ),
+        {"unit": "" if unit is None else str(unit)},
+    )
+
+
+def test_the_database_refuses_what_the_application_would(conn, offices):
+    ids = offices.ids
+    savepoint = conn.begin_nested()
+    _act(conn, ids["u_d1"])
+    visible = set(conn.execute(text("SELECT id FROM project")).scalars())
+    assert visible == {ids[f"p_{c}_d1"] for c in ("c1", "c1k", "c2")}
+    # Rows out of scope are not there to change (UPDATE and DELETE touch none) ...
+    assert conn.execute(text("UPDATE project SET notes = 'x' WHERE id = :id"),
+                        {"id": ids["p_c1_d2"]}).rowcount == 0  # fmt: skip
+    assert conn.execute(text("UPDATE enterprise SET notes = 'x' WHERE id = :id"),
+                        {"id": ids["e_d2"]}).rowcount == 0  # fmt: skip
+    # ... and a row written out of scope is refused.
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        conn.execute(
+            text("UPDATE project SET district_id = :d2 WHERE id = :id"),
+            {"d2": ids["d2"], "id": ids["p_c1_d1"]},
+        )
+    savepoint.rollback()
+    savepoint = conn.begin_nested()
+    _act(conn, None)  # acting for no unit: no project, nothing written
+    assert conn.execute(text("SELECT count(*) FROM project")).scalar_one() == 0
+    assert conn.execute(text("SELECT count(*) FROM enterprise")).scalar_one() > 0
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        conn.execute(text("INSERT INTO chain (code, name_zh, tier) VALUES ('rls-x', '链', 'key')"))
+    savepoint.rollback()
+    conn.execute(text("SELECT set_config('role', 'none', true)"))
+
+
+# --- the users of a unit ---------------------------------------------------------------------
+
+
+def test_a_unit_admin_manages_its_own_users(client, offices, conn):
+    as_admin = offices.headers("d1-admin")
+    listed = client.get("/api/v1/users?limit=100", headers=as_admin).get_json()["results"]
+    assert {u["username"] for u in listed} == {"d1-editor", "d1-admin"}
+    made = client.post(
+        "/api/v1/users", json={"username": "d1-viewer", "role": "viewer"}, headers=as_admin
+    )
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["unit_id"] == offices.ids["u_d1"]
+    elsewhere = client.post(
+        "/api/v1/users",
+        json={"username": "city-viewer", "role": "viewer", "unit": "city"},
+        headers=as_admin,
+    )
+    assert elsewhere.status_code == 403
+    assert (
+        conn.execute(
+            text("SELECT count(*) FROM app_user WHERE username = 'city-viewer'")
+        ).scalar_one()
+        == 0
+    )
