@@ -162,10 +162,10 @@ def register_extensions(app: Flask) -> None:
 
 # Domains with pages, in the order of the navigation.
 PAGES = ("home", "auth", "chains", "enterprises", "supply", "projects", "targets", "districts",
-         "changes", "reports")  # fmt: skip
+         "units", "changes", "reports")  # fmt: skip
 # Domains with API resources, in the order of the OpenAPI document.
-RESOURCES = ("districts", "chains", "enterprises", "supply", "projects", "targets", "changes",
-             "auth", "reports")  # fmt: skip
+RESOURCES = ("districts", "chains", "enterprises", "supply", "projects", "targets", "units",
+             "changes", "auth", "reports")  # fmt: skip
 
 
 def register_blueprints(app: Flask) -> None:

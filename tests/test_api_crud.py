@@ -181,6 +181,16 @@ SAMPLES: dict[str, Callable[[Client], tuple[dict[str, Any], dict[str, Any]]]] = 
         },
         {"notes": "核实"},
     ),
+    "units": lambda api: (
+        {
+            "code": f"unit-{_n()}",
+            "kind": "district_office",
+            "name_zh": f"新区招商部门{_n()}",
+            "parent_id": "city",
+            "district_id": _district(api)["code"],
+        },
+        {"name_en": "renamed office"},
+    ),
 }
 GENERIC = sorted(SAMPLES)
 

@@ -35,8 +35,8 @@ def _link_world(conn: Connection) -> dict[str, Any]:
 
 
 # resource -> (table, the least a client sends, the optional fields that stay NULL, a change that
-# makes a copy of a read a new record)
-CASES: dict[str, tuple[str, Make, tuple[str, ...], dict[str, Any]]] = {
+# makes a copy of a read a new record, or a function of the connection that makes one)
+CASES: dict[str, tuple[str, Make, tuple[str, ...], Any]] = {
     "districts": ("district",
         lambda conn: {"code": "ZONE-API", "is_official_code": False, "name_zh": "接口功能区",
                       "kind": "zone"},
@@ -74,6 +74,13 @@ CASES: dict[str, tuple[str, Make, tuple[str, ...], dict[str, Any]]] = {
          "construction_started_on", "production_started_on", "capacity_reached_on",
          "dropped_on", "responsible_unit", "responsible_person", "source", "notes"),
         {"name": "接口最小项目（二期）"}),
+    "units": ("unit",
+        lambda conn: {"code": "unit-api", "kind": "district_office", "name_zh": "接口招商部门",
+                      "parent_id": "city", "district_id": f.district(conn)},
+        ("name_en", "notes", "reader_role"),
+        # A planning unit has one office: the copy is another unit's.
+        lambda conn: {"code": "unit-api2", "name_zh": "接口招商部门二",
+                      "district_id": f.district(conn)}),
     "targets": ("target",
         lambda conn: {"scope": "city", "year": 2031, "metric": "industrial_revenue",
                       "unit": "cny_100m", "target_value": 12000},
@@ -138,6 +145,8 @@ def test_a_record_read_is_sent_back_as_it_is(api, conn, resource):
     patch = api.patch(url, read)
     assert patch.status_code == 200, patch.json
 
+    if callable(copy_changes):
+        copy_changes = copy_changes(conn)
     copy = api.post(f"/api/v1/{resource}", read | copy_changes)
     assert copy.status_code == 201, copy.json
     assert copy.json["id"] != read["id"]

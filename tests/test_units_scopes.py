@@ -292,3 +292,30 @@ def test_a_unit_admin_manages_its_own_users(client, offices, conn):
         ).scalar_one()
         == 0
     )
+
+
+def test_a_unit_s_analysts_read_what_the_unit_may_read(conn, offices):
+    """chaindb db grant-reader --unit CODE: a login role of the unit's analysts, whose plain
+    SQL sees the unit's projects only (and every enterprise, chain map and report)."""
+    from chaindb.reports.reader import grant_reader
+
+    ids = offices.ids
+    role = grant_reader(conn, password=None, unit="district-test-1")
+    assert role == "chaindb_reader_district_test_1"
+    assert (
+        conn.execute(
+            text("SELECT reader_role FROM unit WHERE id = :id"), {"id": ids["u_d1"]}
+        ).scalar_one()
+        == role
+    )
+    savepoint = conn.begin_nested()
+    conn.execute(text(f"SET LOCAL ROLE {role}"))
+    visible = set(conn.execute(text("SELECT id FROM project")).scalars())
+    assert visible == {ids[f"p_{c}_d1"] for c in ("c1", "c1k", "c2")}
+    assert ids["e_d2"] in set(conn.execute(text("SELECT id FROM enterprise")).scalars())
+    # It cannot pose as the application, nor as another unit.
+    conn.execute(text("SELECT set_config('chaindb.unit_id', :u, true)"), {"u": str(ids["u_c1"])})
+    assert set(conn.execute(text("SELECT id FROM project")).scalars()) == visible
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        conn.execute(text("UPDATE enterprise SET notes = 'x' WHERE id = :id"), {"id": ids["e_d1"]})
+    savepoint.rollback()  # and the role with it

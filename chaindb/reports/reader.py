@@ -50,6 +50,10 @@ ROLE_COMMENT = (
 )
 
 
+class UnknownUnit(Exception):
+    """grant-reader --unit names no unit."""
+
+
 class UnsafeReaderRole(Exception):
     """chaindb_reader exists with powers beyond reading: grant-reader will not vouch for it."""
 
@@ -58,12 +62,15 @@ class UnsafeReaderRole(Exception):
 POWERS = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls")
 
 
-def grant_reader(connection: Connection, *, password: str | None) -> None:
-    """Create (if missing) the login role chaindb_reader and grant it read access, on the
-    connection's database; the caller commits. Idempotent."""
+def grant_reader(connection: Connection, *, password: str | None, unit: str | None = None) -> str:
+    """Create (if missing) the login role of `unit`'s analysts (chaindb_reader, the city
+    bureau's, when None) and grant it read access, on the connection's database; it reads what
+    the unit may read (row-level security: unit.reader_role names it). The caller commits.
+    Idempotent. Returns the role's name."""
+    role_name = reader_role(connection, unit)
     role = connection.execute(
         text(f"SELECT rolcanlogin, {', '.join(POWERS)} FROM pg_roles WHERE rolname = :role"),
-        {"role": READER},
+        {"role": role_name},
     ).one_or_none()
     if role is None:
         # Two runs at once (a test run per process) may both try: the loser finds it made.
@@ -72,7 +79,7 @@ def grant_reader(connection: Connection, *, password: str | None) -> None:
                 f"""
                 DO $$
                 BEGIN
-                  CREATE ROLE {READER} LOGIN;
+                  CREATE ROLE {role_name} LOGIN;
                 EXCEPTION WHEN duplicate_object OR unique_violation THEN
                   NULL;
                 END
@@ -84,11 +91,11 @@ def grant_reader(connection: Connection, *, password: str | None) -> None:
         powers = [name for name in POWERS if getattr(role, name)]
         if powers:
             raise UnsafeReaderRole(
-                f"role {READER} exists with {', '.join(powers)}: it would not be read-only; "
+                f"role {role_name} exists with {', '.join(powers)}: it would not be read-only; "
                 "remove those attributes (ALTER ROLE) or drop the role first"
             )
         if not role.rolcanlogin:
-            connection.execute(text(f"ALTER ROLE {READER} LOGIN"))
+            connection.execute(text(f"ALTER ROLE {role_name} LOGIN"))
     memberships = connection.execute(
         text(
             "SELECT g.rolname FROM pg_auth_members AS m "
@@ -96,23 +103,23 @@ def grant_reader(connection: Connection, *, password: str | None) -> None:
             "JOIN pg_roles AS r ON r.oid = m.member "
             "WHERE r.rolname = :role ORDER BY 1"
         ),
-        {"role": READER},
+        {"role": role_name},
     ).scalars()
     inherited = list(memberships)
     if inherited:
         raise UnsafeReaderRole(
-            f"role {READER} is a member of {', '.join(inherited)} and would inherit its "
+            f"role {role_name} is a member of {', '.join(inherited)} and would inherit its "
             "privileges: revoke that membership first"
         )
     if password is not None:
-        _set_password(connection, password)
-    if _role_comment(connection) != ROLE_COMMENT:
+        _set_password(connection, password, role_name)
+    if _role_comment(connection, role_name) != ROLE_COMMENT:
         # Only when it differs: the comment is cluster-wide, and test runs share the role.
         comment = connection.execute(
             text(
                 "SELECT format('COMMENT ON ROLE %I IS %L', CAST(:role AS text), CAST(:comment AS text))"
             ),
-            {"role": READER, "comment": ROLE_COMMENT},
+            {"role": role_name, "comment": ROLE_COMMENT},
         ).scalar_one()
         connection.exec_driver_sql(comment, execution_options={"no_parameters": True})
     connection.execute(
@@ -120,46 +127,67 @@ def grant_reader(connection: Connection, *, password: str | None) -> None:
             f"""
             DO $$
             BEGIN
-              EXECUTE format('GRANT CONNECT ON DATABASE %I TO {READER}', current_database());
+              EXECUTE format('GRANT CONNECT ON DATABASE %I TO {role_name}', current_database());
             END
             $$
             """
         )
     )
-    connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {READER}"))
+    connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {role_name}"))
     # Every table and view of the schema, then the secret ones taken back (in one transaction,
     # so that no other session ever sees them granted).
-    connection.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER}"))
+    connection.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role_name}"))
     for table in SECRET_TABLES:
         if _exists(connection, table):
-            connection.execute(text(f"REVOKE ALL ON TABLE {table} FROM {READER}"))
+            connection.execute(text(f"REVOKE ALL ON TABLE {table} FROM {role_name}"))
     for function in READER_FUNCTIONS:
         if _exists(connection, function, kind="regprocedure"):
-            connection.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {READER}"))
+            connection.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {role_name}"))
+    if _exists(connection, "unit"):  # not in a database migrated before units
+        connection.execute(
+            text(
+                "UPDATE unit SET reader_role = :role "
+                "WHERE code = :unit AND reader_role IS DISTINCT FROM :role"
+            ),
+            {"role": role_name, "unit": unit or "city"},
+        )
+
+    return role_name
 
 
-def grant_reader_on(engine: Engine, *, password: str | None) -> None:
+def reader_role(connection: Connection, unit: str | None) -> str:
+    """The login role of a unit's analysts: chaindb_reader for the city bureau, else
+    chaindb_reader_<unit code> (dashes as underscores). An unknown unit is an error."""
+    if unit is None or unit == "city":
+        return READER
+    found = connection.execute(text("SELECT kind FROM unit WHERE code = :code"), {"code": unit})
+    if found.scalar_one_or_none() is None:
+        raise UnknownUnit(f"no unit {unit!r}: see the units page, or SELECT code FROM unit")
+    return f"{READER}_{unit.replace('-', '_')}"
+
+
+def grant_reader_on(engine: Engine, *, password: str | None, unit: str | None = None) -> str:
     """grant_reader in a transaction of its own, committed."""
     with engine.begin() as connection:
-        grant_reader(connection, password=password)
+        return grant_reader(connection, password=password, unit=unit)
 
 
-def _set_password(connection: Connection, password: str) -> None:
+def _set_password(connection: Connection, password: str, role: str) -> None:
     # A role's password cannot be a bound parameter: the server quotes it (format's %L), and
     # the statement goes to the driver as it is, with no parameter markers to interpret.
     statement = connection.execute(
         text(
             "SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', CAST(:role AS text), CAST(:pw AS text))"
         ),
-        {"role": READER, "pw": password},
+        {"role": role, "pw": password},
     ).scalar_one()
     connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
 
 
-def _role_comment(connection: Connection) -> str | None:
+def _role_comment(connection: Connection, role: str) -> str | None:
     return connection.execute(
         text("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = :role"),
-        {"role": READER},
+        {"role": role},
     ).scalar_one_or_none()
 
 
@@ -168,7 +196,7 @@ def _exists(connection: Connection, name: str, *, kind: str = "regclass") -> boo
     return found is not None
 
 
-def reader_url(url: URL | str) -> str:
+def reader_url(url: URL | str, role: str = READER) -> str:
     """A libpq URL (for psql or a BI tool) to the same database as chaindb_reader, no password.
 
     A server reached over a Unix socket (the embedded one) has no host in its URL but a `host`
@@ -177,7 +205,7 @@ def reader_url(url: URL | str) -> str:
     ...) are kept; a password or user given as a parameter is not.
     """
     url = make_url(url)
-    netloc = quote(READER, safe="") + "@"
+    netloc = quote(role, safe="") + "@"
     if url.host:
         netloc += f"[{url.host}]" if ":" in url.host else url.host
     if url.port:
@@ -226,18 +254,25 @@ def engine_from_env() -> Engine:
     help="Set the role's password ('-' to be asked for it). Left out: an existing password is "
     "kept; a new role has none (it can sign in only where the server trusts it).",
 )
-def grant_reader_command(password: str | None) -> None:
+@click.option(
+    "--unit",
+    default=None,
+    help="A unit's code (e.g. district-370102): the role chaindb_reader_<code> reads what that "
+    "unit may read (its projects; every chain map, enterprise and report). Left out: "
+    "chaindb_reader, the city bureau's, reads everything.",
+)
+def grant_reader_command(password: str | None, unit: str | None) -> None:
     if password == "-":
-        password = click.prompt(f"Password for {READER}", hide_input=True, confirmation_prompt=True)
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     engine = engine_from_env()
     try:
-        grant_reader_on(engine, password=password)
-    except (DBAPIError, UnsafeReaderRole) as exc:
+        role = grant_reader_on(engine, password=password, unit=unit)
+    except (DBAPIError, UnsafeReaderRole, UnknownUnit) as exc:
         message = str(getattr(exc, "orig", None) or exc).strip()
         raise click.ClickException(f"grant-reader: {message}") from None
     finally:
         engine.dispose()
-    click.echo(f"{READER} can read {engine.url.database}: psql '{reader_url(engine.url)}'")
+    click.echo(f"{role} can read {engine.url.database}: psql '{reader_url(engine.url, role)}'")
     socket = _socket_folder(engine.url)
     if socket is not None:
         note = f"over the Unix socket in {socket}, from this machine"

@@ -165,6 +165,7 @@ NAV = [
     ("districts.list", _l("Districts"), Role.VIEWER),
     ("reports.index", _l("Reports"), Role.VIEWER),
     ("changes.list", _l("Changes"), Role.VIEWER),
+    ("units.list", _l("Units"), Role.ADMIN),
     ("users.list", _l("Users"), Role.ADMIN),
 ]
 ROLE_LABELS = {
