@@ -17,6 +17,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from psycopg import errors as pg
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from chaindb.db import text_limit
@@ -670,7 +671,42 @@ def respond(
     page = render_template(
         "error.html", status=status, message=localized or message, details=details or []
     )
-    return Response(page, mimetype="text/html"), status
+    return Response(page, mimetype="text/html", headers=headers), status
+
+
+# How long a client waits before it tries again when the database is away (a restart, a
+# failover): most come back within seconds.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = N_("The database cannot be reached at the moment. Try again in a few seconds.")
+
+
+def _unreachable(exc: DBAPIError) -> bool:
+    """The database went away or cannot be reached: not a refusal of the request (a broken or
+    refused connection, a server shutting down or starting, too many connections)."""
+    orig = exc.orig
+    return exc.connection_invalidated or (
+        isinstance(
+            orig,
+            (
+                psycopg.OperationalError,
+                psycopg.InterfaceError,
+                pg.AdminShutdown,
+                pg.CannotConnectNow,
+                pg.TooManyConnections,
+            ),
+        )
+        and not isinstance(orig, (pg.QueryCanceled, pg.LockNotAvailable, pg.DeadlockDetected))
+    )
+
+
+def _unavailable() -> tuple[Response, int]:
+    return respond(
+        503,
+        "unavailable",
+        UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        localized=translate(UNAVAILABLE, {}),
+    )
 
 
 # What the pages say for the HTTP errors (the API keeps werkzeug's English descriptions).
@@ -703,9 +739,17 @@ def register_errorhandlers(app: Flask) -> None:
         error = from_validation_error(exc)
         return respond(error.status, error.code, error.message, error.details)
 
+    @app.errorhandler(SQLAlchemyTimeoutError)
+    def pool_exhausted(exc: SQLAlchemyTimeoutError):
+        log.warning("no database connection free on %s %s: %s", request.method, request.path, exc)
+        return _unavailable()
+
     @app.errorhandler(IntegrityError)
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError):
+        if _unreachable(exc):
+            log.warning("database unreachable on %s %s: %s", request.method, request.path, exc.orig)
+            return _unavailable()
         try:
             error = from_database_error(exc)
         except DBAPIError:

@@ -46,6 +46,7 @@ NOT_AUDITED = {
     "alembic_version": "Alembic's own bookkeeping",
     "change_log": "the log itself (append-only)",
     "login_attempt": "a log of sign-in attempts, written once and never changed",
+    "user_session": "the sign-ins to the pages, ended by signing out: a log, not records",
     "report_refresh": "when each report was refreshed: the refresher's bookkeeping",
     "project_milestone": "derived from project and its stage history (both audited) by a trigger",
     "supplier_tier": "derived from supply links and chain roles (both audited) by the refresher",

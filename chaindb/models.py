@@ -2,7 +2,7 @@
 
 from sqlalchemy import ARRAY, CheckConstraint, MetaData, Text
 
-from chaindb.auth.models import ApiToken, LoginAttempt, User
+from chaindb.auth.models import ApiToken, LoginAttempt, User, UserSession
 from chaindb.chains.models import Chain, ChainRole, ChainSegment
 from chaindb.changelog import Change
 from chaindb.db import Base, text_limit
@@ -33,6 +33,7 @@ __all__ = [
     "Target",
     "Unit",
     "User",
+    "UserSession",
 ]
 
 # Tables in the order a loader fills them and the home page lists them.

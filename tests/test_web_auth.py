@@ -119,6 +119,22 @@ def test_sign_out_ends_the_session(web):
     assert web.client.get("/").status_code == 302
 
 
+def test_signing_out_ends_the_session_on_the_server_a_copied_cookie_too(app, web, conn):
+    """The session cookie is signed, not secret: one copied before signing out (a shared
+    computer, a stolen cookie) must not work after it."""
+    cookie = web.client.get_cookie("chaindb_session")
+    assert cookie is not None
+    copy = app.test_client()
+    copy.set_cookie("chaindb_session", cookie.value)
+    assert copy.get("/").status_code == 200  # the copy works while the session lasts
+    assert web.post("/logout").status_code == 302
+    assert copy.get("/").status_code == 302  # and not after: the server ended the session
+    ended = conn.execute(
+        text("SELECT count(*) FROM user_session WHERE ended_at IS NOT NULL")
+    ).scalar_one()
+    assert ended == 1
+
+
 def test_a_changed_password_signs_out_other_sessions(app, web_users, conn):
     first, second = Web(app.test_client()), Web(app.test_client())
     first.login("web-editor")

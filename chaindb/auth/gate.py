@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Request, current_app, request
-from sqlalchemy import select
 
 from chaindb.access import Principal, Role
 from chaindb.auth.models import User
-from chaindb.auth.service import TokenCache, authenticate_token, hash_token
-from chaindb.db import db, is_id
+from chaindb.auth.service import TokenCache, authenticate_token, hash_token, session_user
+from chaindb.db import db
 from chaindb.errors import Forbidden, Unauthorized
 from chaindb.units.service import scope_of
 
@@ -78,10 +77,4 @@ def principal_of(user: User) -> Principal:
 def load_user(value: str) -> User | None:
     """The signed-in user of the pages, from the session cookie's id (which changes with the
     password, so that a changed password signs out every other session)."""
-    user_id = value.partition(".")[0]
-    if not is_id(user_id):
-        return None
-    user = db.session.scalar(select(User).where(User.id == int(user_id)))
-    if user is None or not user.active or user.get_id() != value:
-        return None
-    return user
+    return session_user(db.session, value)

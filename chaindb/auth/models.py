@@ -73,11 +73,16 @@ class User(Timestamped, Base):
     def is_anonymous(self) -> bool:
         return False
 
+    # The sign-in session this user object was loaded for or signed in with (UserSession):
+    # its secret, which the session cookie holds and the server keeps the hash of.
+    session_token = None  # str | None; not a column
+
     def get_id(self) -> str:
-        """What the session cookie holds: the id and a fingerprint of the password hash, so
-        that a changed password ends every other session of the user."""
+        """What the session cookie holds: the id, a fingerprint of the password hash (a changed
+        password ends every other session of the user) and the sign-in session's token (signing
+        out ends it on the server: a copied cookie stops working)."""
         fingerprint = hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
-        return f"{self.id}.{fingerprint}"
+        return f"{self.id}.{fingerprint}.{self.session_token or ''}"
 
 
 class ApiToken(Timestamped, Base):
@@ -111,6 +116,36 @@ class ApiToken(Timestamped, Base):
     )
     last_used_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), comment="Last time the token authenticated a request"
+    )
+
+
+class UserSession(Base):
+    """A sign-in to the web pages, live until its user signs out (not in change_log: a log)."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (
+        CheckConstraint("token_hash ~ '^[0-9a-f]{64}$'", name="token_hash_format"),
+        {
+            "comment": "Sign-ins to the web pages: the session cookie holds a token whose SHA-256 "
+            "is here; signing out ends the row, and a cookie whose row ended no longer works"
+        },
+    )
+
+    id: Mapped[int] = id_column()
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("app_user.id", ondelete="CASCADE"),
+        index=True,
+        comment="The user signed in",
+    )
+    token_hash: Mapped[str] = mapped_column(
+        String(64), unique=True, comment="SHA-256 of the session's token, hex"
+    )
+    started_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), comment="When the user signed in"
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="When the user signed out; NULL while it lasts"
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from chaindb.access import Principal, Role
-from chaindb.auth.models import ApiToken, LoginAttempt, User
+from chaindb.auth.models import ApiToken, LoginAttempt, User, UserSession
 from chaindb.errors import N_, Conflict, DomainError, Invalid, NotFound, Unauthorized
 from chaindb.units.service import find_unit, scope_of
 
@@ -63,6 +63,49 @@ def create_user(
     return user
 
 
+def start_session(session: Session, user: User) -> None:
+    """A sign-in to the pages: a new token for the session cookie (user.get_id() holds it from
+    now on), only its SHA-256 kept on the server until the user signs out."""
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(user_id=user.id, token_hash=hash_token(token)))
+    session.flush()
+    user.session_token = token
+
+
+def end_session(session: Session, cookie_value: str | None) -> None:
+    """Signing out: the session the cookie names ends on the server (a copy of the cookie,
+    kept or stolen, no longer works)."""
+    token = (cookie_value or "").split(".")[-1]
+    if token:
+        session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
+            .values(ended_at=func.now())
+        )
+
+
+def session_user(session: Session, cookie_value: str) -> User | None:
+    """The user of a live sign-in session, from the session cookie's value (id, password
+    fingerprint, token), or None: no such user, an ended session, a changed password."""
+    user_id, _, rest = cookie_value.partition(".")
+    token = rest.rpartition(".")[2]
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 19 and token):
+        return None
+    user = session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == int(user_id),
+            UserSession.token_hash == hash_token(token),
+            UserSession.ended_at.is_(None),
+        )
+    )
+    if user is None or not user.active:
+        return None
+    user.session_token = token
+    return user if user.get_id() == cookie_value else None
+
+
 def find_user(*, session: Session, username: str) -> User:
     user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
@@ -70,11 +113,24 @@ def find_user(*, session: Session, username: str) -> User:
     return user
 
 
+def _decoy_hash() -> str:
+    """A password hash made once per process, checked when no user has the name: one scrypt
+    check either way (hashing a decoy on every attempt made an unknown name take twice as long
+    as a wrong password, which told the names that exist)."""
+    global _DECOY
+    if _DECOY is None:
+        _DECOY = generate_password_hash(secrets.token_urlsafe(16))
+    return _DECOY
+
+
+_DECOY: str | None = None
+
+
 def check_password(*, session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None or not user.active or not user.password_hash:
         # Same work either way, so the answer's timing does not tell which names exist.
-        check_password_hash(generate_password_hash("x"), password)
+        check_password_hash(_decoy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 

@@ -34,7 +34,7 @@ from chaindb.auth.forms import (
 )
 from chaindb.auth.models import ApiToken, User
 from chaindb.auth.schemas import TokenCreate, UserCreate, UserUpdate
-from chaindb.auth.service import create_token, sign_in
+from chaindb.auth.service import create_token, end_session, sign_in, start_session
 from chaindb.changelog import Change
 from chaindb.db import db
 from chaindb.errors import N_, Conflict, DomainError, Forbidden, NotFound, PreconditionFailed
@@ -69,6 +69,7 @@ def login():
             form.password.errors = [exc.localized()]
             status = exc.status
         else:
+            start_session(dbs, user)
             dbs.commit()
             session.clear()  # a new session for the signed-in user: no fixation
             login_user(user)
@@ -85,6 +86,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    end_session(db.session, session.get("_user_id"))
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect("/login")
@@ -126,6 +129,8 @@ def password():
             user.password_hash = generate_password_hash(form.new.data)
             dbs.commit()
             # The session cookie carries the password's fingerprint: renew this one.
+            start_session(db.session, user)
+            db.session.commit()
             login_user(user)
             flash(_("Your password has been changed."), "ok")
             return redirect("/")
@@ -310,7 +315,10 @@ def user_password(id: str):
             session.commit()
             if current["id"] == current_user.id:
                 # The session cookie carries the password's fingerprint: renew this one.
-                login_user(session.get(User, current["id"]))
+                me = session.get(User, current["id"])
+                start_session(session, me)
+                session.commit()
+                login_user(me)
             flash(_("The password of %(name)s has been set.", name=current["username"]), "ok")
             return redirect(url_for("users.detail", id=current["id"]))
     elif request.method == "POST":

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 READER = "chaindb_reader"
 
 # Never readable by the reader: password hashes, token hashes, sign-in attempts.
-SECRET_TABLES = ("app_user", "api_token", "login_attempt")
+SECRET_TABLES = ("app_user", "api_token", "login_attempt", "user_session")
 
 # Functions the reader may call, with their argument types.
 READER_FUNCTIONS = (
@@ -44,8 +44,9 @@ READER_FUNCTIONS = (
 ROLE_COMMENT = (
     "chaindb read-only login for analysts and BI tools: reads the report_* views, "
     "supplier_tiers(), the functions defining what the views count (role_held_on, is_local, "
-    "chain_gaps, supply_totals ...) and the base tables, except app_user, api_token and login_attempt "
-    "(secrets); writes nothing. Tables added later stay closed until `chaindb db grant-reader` "
+    "chain_gaps, supply_totals ...) and the base tables, except app_user, api_token, login_attempt "
+    "and user_session (secrets and sign-in traces); writes nothing; a unit's role sees what its "
+    "unit may see. Tables added later stay closed until `chaindb db grant-reader` "
     "runs again."
 )
 
@@ -245,7 +246,8 @@ def engine_from_env() -> Engine:
 @click.command(
     "grant-reader",
     help=f"Create or refresh the read-only login role {READER} (analysts, BI tools): it reads "
-    "the report_* views and the base tables except app_user, api_token and login_attempt. "
+    "the report_* views and the base tables except app_user, api_token, login_attempt and "
+    "user_session. "
     "Run it again after every migration.",
 )
 @click.option(
