@@ -81,9 +81,10 @@ class Settings:
     port: int = 5000
     db_pool_size: int = 5
     log_level: str = "INFO"
-    # How long a worker trusts a token it has checked; a revoked token stops working in the
-    # worker that revoked it at once, in the others within this many seconds.
-    token_cache_seconds: int = 10
+    # How long a worker trusts a token it has checked; a revoked token (or a deactivated user)
+    # stops working in the worker that revoked it at once, in the others within this many
+    # seconds. One: a token's lookup, a primary-key read, once a second per worker at most.
+    token_cache_seconds: int = 1
     # Session cookies only over HTTPS: on in production, off for http://127.0.0.1 in development.
     secure_cookies: bool = False
     # Whether the web processes keep the materialized reports current (chaindb.reports.listener:
@@ -111,7 +112,7 @@ class Settings:
         try:
             port = int(env.get("CHAINDB_PORT", "5000"))
             pool = int(env.get("CHAINDB_DB_POOL_SIZE", "5"))
-            token_cache = int(env.get("CHAINDB_TOKEN_CACHE_SECONDS", "10"))
+            token_cache = int(env.get("CHAINDB_TOKEN_CACHE_SECONDS", "1"))
         except ValueError as exc:
             raise ConfigError(
                 "CHAINDB_PORT, CHAINDB_DB_POOL_SIZE and CHAINDB_TOKEN_CACHE_SECONDS must be "

@@ -62,16 +62,34 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(app, we
     assert recorded == [("web-editor", False), ("nobody-at-all", False)]
 
 
-def test_sign_in_attempts_are_rate_limited_per_name(app, web_users):
+def _age_failures(conn, seconds: float) -> None:
+    """As if the recorded attempts were made `seconds` earlier (the backoff counts from the
+    last failure)."""
+    conn.execute(
+        text("UPDATE login_attempt SET attempted_at = attempted_at - make_interval(secs => :s)"),
+        {"s": seconds},
+    )
+
+
+def test_sign_in_attempts_back_off_per_name_without_locking_the_owner_out(app, web_users, conn):
     browser = Web(app.test_client())
     for _ in range(5):
         assert browser.login("web-editor", "wrong password!").status_code == 401
-    # Even the right password is refused now, until the failures age out.
+    # Past five failures, an attempt must wait after the last one: even the right password.
     response = browser.login("web-editor")
     assert response.status_code == 429
     assert browser.client.get("/").status_code == 302
-    # Another user is not locked out by someone guessing the editor's password.
+    failures = conn.execute(text("SELECT count(*) FROM login_attempt")).scalar_one()
+    assert failures == 5  # a refused attempt is not another failure
+    # Another user is not held up by someone guessing the editor's password.
     assert browser.login("web-viewer").status_code == 302
+    # The wait doubles with each failure, but the owner waits seconds, not the whole window.
+    other = Web(app.test_client())
+    _age_failures(conn, 1.5)
+    assert other.login("web-editor", "wrong again!").status_code == 401
+    assert other.login("web-editor").status_code == 429  # 2 s after the sixth failure
+    _age_failures(conn, 2.5)
+    assert other.login("web-editor").status_code == 302
 
 
 def test_forms_without_the_csrf_token_are_refused(app, web_users, conn):

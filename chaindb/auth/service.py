@@ -7,7 +7,7 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -240,10 +240,14 @@ def revoke_token(*, session: Session, token_id: int) -> None:
 
 # --- sign-in to the web pages --------------------------------------------------------------------
 
-# Failures counted over this window; past either limit, sign-in is refused until they age out.
+# Failures counted over this window. Past a few, each further attempt must wait after the last
+# failure, the wait doubling with each failure up to a cap: guessing slows to a crawl, while the
+# real owner (or a colleague behind the same address) waits seconds, never the whole window.
 SIGN_IN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_NAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
+FREE_FAILURES_PER_NAME = 5  # then 1 s, 2 s, 4 s ... up to MAX_WAIT_PER_NAME between attempts
+FREE_FAILURES_PER_ADDRESS = 20
+MAX_WAIT_PER_NAME = timedelta(seconds=60)
+MAX_WAIT_PER_ADDRESS = timedelta(seconds=300)
 
 
 class TooManyAttempts(DomainError):
@@ -251,27 +255,48 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
 
 
+def backoff(failures: int, free: int, cap: timedelta) -> timedelta:
+    """How long after the last failure the next attempt must wait: none for the first `free`
+    failures, then 1 s doubling with each one, at most `cap`."""
+    if failures < free:
+        return timedelta(0)
+    return min(cap, timedelta(seconds=2 ** min(failures - free, 30)))
+
+
 def sign_in(*, session: Session, username: str, password: str, remote_addr: str | None) -> User:
     """The user these credentials name, after the rate limit; every attempt is recorded.
 
     Refusals say nothing about which of name or password was wrong. The limit counts failures
-    in the database, so it holds across every worker process.
+    in the database, so it holds across every worker process; attempts on one name wait for
+    each other (a transaction-level advisory lock), so parallel guesses are counted one by one.
+    The caller commits, which releases the lock.
     """
     name = username.strip().lower()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended('chaindb.sign_in:' || :name, 0))"),
+        {"name": name},
+    )
     since = func.now() - SIGN_IN_WINDOW
-    failures = select(func.count()).where(
+    failures = select(func.count(), func.max(LoginAttempt.attempted_at), func.now()).where(
         LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since
     )
-    by_name = session.scalar(failures.where(LoginAttempt.username == name)) or 0
-    by_address = (
-        session.scalar(failures.where(LoginAttempt.remote_addr == remote_addr)) or 0
-        if remote_addr
-        else 0
-    )
-    if by_name >= MAX_FAILURES_PER_NAME or by_address >= MAX_FAILURES_PER_ADDRESS:
+    waits = []
+    count, last, now = session.execute(failures.where(LoginAttempt.username == name)).one()
+    if last is not None:
+        waits.append(last + backoff(count, FREE_FAILURES_PER_NAME, MAX_WAIT_PER_NAME) - now)
+    if remote_addr:
+        count, last, now = session.execute(
+            failures.where(LoginAttempt.remote_addr == remote_addr)
+        ).one()
+        if last is not None:
+            waits.append(
+                last + backoff(count, FREE_FAILURES_PER_ADDRESS, MAX_WAIT_PER_ADDRESS) - now
+            )
+    wait = max(waits, default=timedelta(0))
+    if wait > timedelta(0):
         raise TooManyAttempts(
-            N_("Too many failed sign-in attempts. Wait %(minutes)s minutes and try again."),
-            params={"minutes": int(SIGN_IN_WINDOW.total_seconds() // 60)},
+            N_("Too many failed sign-in attempts. Wait %(seconds)s seconds and try again."),
+            params={"seconds": max(1, int(wait.total_seconds() + 0.999))},
             field="password",
         )
     user = check_password(session=session, username=name, password=password)
