@@ -59,10 +59,12 @@ def offices(conn: Connection, session: Session) -> Offices:
     ids["e_far"] = f.enterprise(conn, district_id=None, region_code="440300")
     ids["s_c1"], ids["s_c2"] = f.segment(conn, ids["c1"]), f.segment(conn, ids["c2"])
     tokens = {}
+    ids["u_city"] = conn.execute(text("SELECT id FROM unit WHERE kind = 'city'")).scalar_one()
     for name, unit, role in (
         ("d1-editor", "u_d1", "editor"),
         ("d1-admin", "u_d1", "admin"),
         ("c1-editor", "u_c1", "editor"),
+        ("city-admin", "u_city", "admin"),
     ):
         user = create_user(session=session, username=name, role=role, password=None, unit=ids[unit])
         user.password_hash = _password_hash()
@@ -219,6 +221,8 @@ def test_the_pages_keep_the_same_scope(app, offices):
     assert f'href="/projects/{ids["p_c1_d1"]}"' in page
     assert f'href="/projects/{ids["p_c1_d2"]}"' not in page
     assert browser.get(f"/projects/{ids['p_c1_d2']}").status_code == 404
+    # A new project is the office's own unit's unless the clerk picks another.
+    assert f'<option selected value="{ids["d1"]}">' in browser.text("/projects/add")
     enterprise = browser.get(f"/enterprises/{ids['e_d2']}/edit")
     assert enterprise.status_code in (200, 403)
     response = browser.post(
@@ -319,3 +323,25 @@ def test_a_unit_s_analysts_read_what_the_unit_may_read(conn, offices):
     with pytest.raises(ProgrammingError, match="permission denied"):
         conn.execute(text("UPDATE enterprise SET notes = 'x' WHERE id = :id"), {"id": ids["e_d1"]})
     savepoint.rollback()  # and the role with it
+
+
+def test_users_move_between_units_only_where_their_administrator_manages_both(
+    client, offices, conn
+):
+    def unit_of(name: str) -> int:
+        return conn.execute(
+            text("SELECT unit_id FROM app_user WHERE username = :n"), {"n": name}
+        ).scalar_one()
+
+    refused = client.patch(
+        "/api/v1/users/d1-editor", json={"unit": "city"}, headers=offices.headers("d1-admin")
+    )
+    assert refused.status_code == 403
+    assert unit_of("d1-editor") == offices.ids["u_d1"]
+    moved = client.patch(
+        "/api/v1/users/d1-editor",
+        json={"unit": "chain-test-1"},
+        headers=offices.headers("city-admin"),
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["unit_id"] == offices.ids["u_c1"] == unit_of("d1-editor")

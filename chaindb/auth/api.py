@@ -35,6 +35,7 @@ from chaindb.auth.service import create_token, create_user, revoke_token
 from chaindb.db import db, is_id
 from chaindb.errors import N_, Conflict, Invalid, Message, NotFound, Unauthorized
 from chaindb.units.models import Unit
+from chaindb.units.service import find_unit
 
 TOKEN_LIST = TypeAdapter(list[TokenRead])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -45,11 +46,14 @@ class Users(Resource):
 
     def select(self) -> Select:
         unit = select(Unit.name_zh).where(Unit.id == User.unit_id).scalar_subquery()
+        code = select(Unit.code).where(Unit.id == User.unit_id).scalar_subquery()
         return (
             super()
             .select()
             .add_columns(
-                User.password_hash.is_not(None).label("has_password"), unit.label("unit_name")
+                User.password_hash.is_not(None).label("has_password"),
+                unit.label("unit_name"),
+                code.label("unit"),
             )
         )
 
@@ -186,10 +190,13 @@ def update_user(session: Session, key: str, changes: dict[str, Any]) -> dict[str
     for name in ("role", "active", "display_name"):
         if name in changes:
             setattr(user, name, changes[name])
+    if changes.get("unit") is not None:
+        user.unit_id = find_unit(session, changes["unit"]).id
     if "password" in changes:
         password = changes["password"]
         user.password_hash = generate_password_hash(password) if password else None
     session.flush()
+    users.within_scope(session, current["id"])  # an administrator moves users among its own
     return users.by_id(session, current["id"])
 
 

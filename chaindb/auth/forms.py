@@ -111,6 +111,12 @@ class UserForm(RecordForm):
 
 class UserEditForm(RecordForm):
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=200)])
+    unit = SelectField(
+        _l("Unit"),
+        choices=unit_choices,
+        validators=[Optional()],
+        description=_l("The office the user works for: what they may see and change."),
+    )
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
     active = BooleanField(
         _l("Active"), description=_l("An inactive user can neither sign in nor use API tokens.")

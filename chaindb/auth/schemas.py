@@ -50,6 +50,11 @@ class UserUpdate(Schema):
     """The fields to change; password null removes the password (tokens still work)."""
 
     role: Role | None = None
+    unit: str | None = Field(
+        None,
+        description="Move the user to this unit (code or id); only where the "
+        "administrator manages both",
+    )
     display_name: ShortText | None = None
     active: bool | None = None
     password: str | None = PASSWORD

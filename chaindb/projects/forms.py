@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
+from chaindb.access import acting_scope
 from chaindb.chains.pickers import chain_options, segment_options
 from chaindb.chains.queries import chain_masters
 from chaindb.db import db, is_id, label_of
@@ -55,6 +56,12 @@ def chain_master_options() -> list[tuple[int, str]]:
         if label not in served:
             served.append(label)
     return [(id_, f"{name} · {'、'.join(served)}") for id_, (name, served) in masters.items()]
+
+
+def own_district() -> int | None:
+    """The planning unit of a district office's user (a new project's default); else none."""
+    scope = acting_scope()
+    return scope.district_id if scope is not None else None
 
 
 class ChainMasterField(SelectField):
@@ -165,7 +172,12 @@ class ProjectEditForm(RecordForm):
         render_kw={"data-segments-of": "chain_id"},
         description=_l("A segment of the chosen chain, when known"),
     )
-    district_id = RefSelectField(_l("Planning unit"), [DataRequired()], options=district_options)
+    district_id = RefSelectField(
+        _l("Planning unit"),
+        [DataRequired()],
+        options=district_options,
+        default=own_district,  # a district office enters its own unit's projects
+    )
     investor_id = EnterpriseField(
         _l("Investor"),
         [DataRequired()],
