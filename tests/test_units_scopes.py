@@ -223,6 +223,7 @@ def test_the_pages_keep_the_same_scope(app, offices):
     assert browser.get(f"/projects/{ids['p_c1_d2']}").status_code == 404
     # A new project is the office's own unit's unless the clerk picks another.
     assert f'<option selected value="{ids["d1"]}">' in browser.text("/projects/add")
+    assert f'<option selected value="{ids["d1"]}">' in browser.text("/enterprises/new")
     enterprise = browser.get(f"/enterprises/{ids['e_d2']}/edit")
     assert enterprise.status_code in (200, 403)
     response = browser.post(

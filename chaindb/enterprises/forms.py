@@ -29,7 +29,7 @@ from wtforms.validators import (
 from chaindb.chains.pickers import chain_options
 from chaindb.chains.vocab import ROLE_LABELS
 from chaindb.db import LONG_TEXT, is_id
-from chaindb.districts.pickers import district_options
+from chaindb.districts.pickers import district_options, own_district
 from chaindb.enterprises.pickers import EnterpriseField
 from chaindb.enterprises.vocab import (
     DESIGNATION_LEVEL_LABELS,
@@ -99,6 +99,7 @@ class EnterpriseForm(RecordForm):
     district_id = RefSelectField(
         _l("Planning unit"),
         options=district_options,
+        default=own_district,  # a district office enters its own unit's enterprises
         description=_l("Where a local enterprise sits; empty for an enterprise outside the city."),
     )
     region_code = StringField(

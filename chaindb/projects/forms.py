@@ -18,11 +18,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from chaindb.access import acting_scope
 from chaindb.chains.pickers import chain_options, segment_options
 from chaindb.chains.queries import chain_masters
 from chaindb.db import db, is_id, label_of
-from chaindb.districts.pickers import district_options
+from chaindb.districts.pickers import district_options, own_district
 from chaindb.enterprises.pickers import PICKED_MAX_LENGTH, EnterpriseField, enterprise_label
 from chaindb.projects.models import Project
 from chaindb.projects.service import needs_reason
@@ -56,12 +55,6 @@ def chain_master_options() -> list[tuple[int, str]]:
         if label not in served:
             served.append(label)
     return [(id_, f"{name} · {'、'.join(served)}") for id_, (name, served) in masters.items()]
-
-
-def own_district() -> int | None:
-    """The planning unit of a district office's user (a new project's default); else none."""
-    scope = acting_scope()
-    return scope.district_id if scope is not None else None
 
 
 class ChainMasterField(SelectField):
