@@ -256,8 +256,14 @@ def act_as_owner(connection: Connection) -> None:
 def _act_on_begin(session: Session, transaction: Any, connection: Connection) -> None:
     """A session's transaction acts for the request (Session event after_begin): SET LOCAL in
     a real transaction; in autocommit (the read pool) for the connection's session."""
-    autocommit = connection.get_isolation_level() == "AUTOCOMMIT"
-    act(connection, local=not autocommit)
+    act(connection, local=not _autocommit(connection))
+
+
+def _autocommit(connection: Connection) -> bool:
+    """Whether the connection commits each statement (the read pool): asked of the driver, with
+    no round trip (Connection.get_isolation_level() asks the server, and never says
+    AUTOCOMMIT: a SET LOCAL there lasted one statement, and the reads ran as the owner)."""
+    return bool(connection.connection.driver_connection.autocommit)
 
 
 class Database:
@@ -356,7 +362,7 @@ class Database:
             session: Session | None = g.get(name)
             if session is not None and session.in_transaction():
                 connection = session.connection()
-                act(connection, local=connection.get_isolation_level() != "AUTOCOMMIT")
+                act(connection, local=not _autocommit(connection))
 
     @property
     def streaming_session(self) -> Session:

@@ -346,3 +346,48 @@ def test_users_move_between_units_only_where_their_administrator_manages_both(
     )
     assert moved.status_code == 200, moved.get_json()
     assert moved.get_json()["unit_id"] == offices.ids["u_c1"] == unit_of("d1-editor")
+
+
+# --- as production runs: the app's own pools, reads in autocommit --------------------------------
+
+
+@pytest.fixture(scope="module")
+def pooled(admin_url: str):
+    """An app with its own pools (an autocommit read pool, a write pool) on a database of its
+    own, as production runs, not bound to a test's transaction."""
+    import uuid
+
+    from chaindb import create_app
+    from chaindb.config import Settings
+    from chaindb.db import Database
+    from chaindb.embedded import drop_database
+    from tests.conftest import migrated_database
+
+    name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
+    url = migrated_database(admin_url, name)
+    settings = Settings(env="test", database_url=url, secret_key="t" * 40, reports_listen=False)
+    app = create_app({"TESTING": True, "SQLALCHEMY_URL": url}, settings=settings)
+    yield app
+    Database.dispose(app)
+    drop_database(admin_url, name)
+
+
+def test_every_handle_of_a_request_acts_for_its_unit_in_autocommit_too(pooled):
+    """The read pool runs in autocommit, where a SET LOCAL lasts one statement: its handles act
+    for the request's unit for the whole request, the write session's for its transaction."""
+    from flask import g
+
+    from chaindb.access import Principal, Role, Scope, UnitKind
+    from chaindb.db import db
+
+    acting = "SELECT current_user, current_setting('chaindb.unit_id', true)"
+    with pooled.test_request_context("/api/v1/projects", method="GET"):
+        g.principal = Principal(1, "someone", Role.VIEWER, Scope(7, "x", "x", UnitKind.CITY))
+        assert tuple(db.reader.execute(text(acting)).one()) == ("chaindb_app", "7")
+        assert tuple(db.reader.execute(text(acting)).one()) == ("chaindb_app", "7")
+        assert tuple(db.session.execute(text(acting)).one()) == ("chaindb_app", "7")
+        assert tuple(db.session.execute(text(acting)).one()) == ("chaindb_app", "7")
+    with pooled.test_request_context("/api/v1/projects", method="POST"):
+        g.principal = Principal(1, "someone", Role.EDITOR, Scope(8, "x", "x", UnitKind.CITY))
+        assert tuple(db.session.execute(text(acting)).one()) == ("chaindb_app", "8")
+        assert tuple(db.session.execute(text(acting)).one()) == ("chaindb_app", "8")
