@@ -42,10 +42,17 @@ class Scope:
     kind: UnitKind
     district_id: int | None = None
     chain_ids: frozenset[int] = frozenset()
+    # A chain office that reviews its chains' projects (unit.reviews_chain_projects).
+    reviews_chains: bool = False
 
     @property
     def everything(self) -> bool:
         return self.kind == UnitKind.CITY
+
+    def reviews_chain(self, chain_id: int | None) -> bool:
+        """The unit reviews what is reported for the chain: the city bureau, or the chain's
+        office where it reviews (as the database's reviews_project() says)."""
+        return self.everything or (self.reviews_chains and self.covers_chain(chain_id))
 
     def covers_chain(self, chain_id: int | None) -> bool:
         """The unit answers for the chain: the city bureau, or the chain's office."""

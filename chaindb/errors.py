@@ -186,6 +186,11 @@ class PreconditionFailed(DomainError):
     code = "precondition_failed"
 
 
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
 class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"
@@ -464,6 +469,25 @@ CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str | Message]] = {
         422, "investor_id", N_("give the investor (investor_id or investor_name)")),
     "ck_project_dropped_has_date": (
         422, "dropped_on", N_("a dropped project needs dropped_on, and only it")),
+    "project_submitted_locked": (
+        409, "review_status",
+        N_("the project is submitted for review: it can change after the review, or when its "
+           "unit withdraws it")),
+    "project_review_by_review": (
+        422, "review_status",
+        N_("the review status changes only by review (submit, withdraw, approve, return)")),
+    "project_review_transition": (
+        409, "action", N_("the project's review status does not allow this action")),
+    "project_reviewed_kept": (
+        409, "id",
+        N_("a submitted or approved project is deleted only by the city bureau; drop it "
+           "instead (a stage move with a reason)")),
+    "ck_project_review_return_has_opinion": (
+        422, "opinion", N_("returning a project needs an opinion that says what to correct")),
+    "ck_project_evidence_content_matches_type": (
+        415, "file", N_("the file is not a PDF, JPEG or PNG")),
+    "ck_project_evidence_size_within_limit": (
+        413, "file", N_("the file is empty or larger than 10 MiB")),
     "ck_project_agreed_start_after_signing": (
         422, "agreed_start_on", N_("the agreed start is before signing")),
     **{
@@ -555,7 +579,7 @@ def from_database_error(exc: DBAPIError) -> DomainError:
         return Invalid(N_("a value cannot be stored: it is out of range"), field="body")
     if constraint in CONSTRAINT_MESSAGES:
         status, field, message = CONSTRAINT_MESSAGES[constraint]
-        cls = {409: Conflict, 422: Invalid}[status]
+        cls = {409: Conflict, 413: TooLarge, 415: UnsupportedMediaType, 422: Invalid}[status]
         return cls(message, field=field)
     if isinstance(orig, pg.UniqueViolation):
         match = _KEY_DETAIL.match(detail)

@@ -10,6 +10,12 @@ from chaindb.districts.models import District
 from chaindb.enterprises.models import Designation, Enterprise, EnterpriseMerge
 from chaindb.projects.models import Project, ProjectStageEvent
 from chaindb.reports.models import ReportRefresh
+from chaindb.reviews.models import (
+    ProjectApproved,
+    ProjectApprovedMilestone,
+    ProjectEvidence,
+    ProjectReview,
+)
 from chaindb.supply.models import SupplyLink
 from chaindb.targets.models import Target
 from chaindb.units.models import Unit
@@ -27,6 +33,10 @@ __all__ = [
     "EnterpriseMerge",
     "LoginAttempt",
     "Project",
+    "ProjectApproved",
+    "ProjectApprovedMilestone",
+    "ProjectEvidence",
+    "ProjectReview",
     "ProjectStageEvent",
     "ReportRefresh",
     "SupplyLink",
@@ -65,6 +75,11 @@ UNLIMITED_TEXT = {
     "enterprise_merge.actor": "the signed-in user, written by the merge",
     "project_stage_event.actor": "written by the stage trigger (the chaindb user)",
     "report_refresh.view_name": "written by the report refresh",
+    "project_review.actor": "written by the review trigger (the chaindb user)",
+    "project_approved.name": "a copy of project.name, limited there",
+    "project_approved.investor_name": "a copy of project.investor_name, limited there",
+    "project_approved.approved_by": "written by the approval trigger (the chaindb user)",
+    "project_evidence.uploaded_by": "the signed-in user, written by the upload",
 }
 
 

@@ -236,6 +236,8 @@ def load_projects(conn: Connection, report: Report) -> None:
             "chain_master_id": enterprises(v["chain_master"], row, "chain_master"),
             "parent_id": projects(v["parent"], row, "parent"),
             "is_key": bool(v["is_key"]),
+            # The sources report these projects: their figures count (approved).
+            "review_status": "approved",
         }
         for column in (
             "investor_name", "kind", "channel", "agreed_investment_cny_100m",

@@ -352,6 +352,13 @@ def _sub_word(index: int) -> str:
     return SUB_WORDS[index] if index < len(SUB_WORDS) else f"{index + 1}类"
 
 
+def review_status(serial: int) -> str:
+    """Where an invented project stands in review: most approved, some waiting or in the works
+    (by serial, so that the random draws, and the rest of the data, stay as they were)."""
+    share = serial % 100
+    return "approved" if share < 90 else "submitted" if share < 95 else "draft"
+
+
 def _day(ordinal: int) -> date:
     return date.fromordinal(ordinal)
 
@@ -926,6 +933,7 @@ class Generator:
             "funds_arrived_cny_100m", "stage", "signed_on", "agreed_start_on",
             "construction_started_on", "production_started_on", "capacity_reached_on",
             "dropped_on", "is_key", "responsible_unit", "responsible_person", "source",
+            "review_status",
         ]  # fmt: skip
         parents = NewProjects()
 
@@ -990,6 +998,7 @@ class Generator:
                 "dropped" if dropped else stage, dates[0], dates[1], dates[2], dates[3],
                 dates[4], dates[5], is_key, f"{district_name}投资促进服务中心",
                 f"合成联系人{serial % 997:03d}" if rng.random() < 0.7 else None, SOURCE,
+                review_status(serial),
             )  # fmt: skip
             return (rng.choice(DROP_REASONS) if dropped else None, row), rank, dropped, last
 

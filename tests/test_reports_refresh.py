@@ -227,7 +227,8 @@ def _state(engine: Engine) -> dict[str, tuple]:
                     ),
                     {"v": view, "role": READER},
                 ).one_or_none()
-                or ()  # not there at this revision (report_project_milestones came later)
+                or ()  # not there at this revision (report_project_milestones came later, and
+                # report_monthly_progress)
             )
             for view in VIEWS
         }
@@ -261,7 +262,7 @@ def test_the_migration_keeps_grants_and_its_downgrade_restores_the_views(scratch
         grant_reader_on(engine, password=None)
         before = _state(engine)
         older = [v for v in VIEWS if before[v]]
-        assert set(VIEWS) - set(older) == {"report_project_milestones"}
+        assert set(VIEWS) - set(older) == {"report_project_milestones", "report_monthly_progress"}
         assert {kind for kind, _, _ in (before[v] for v in older)} == {"v"}
         assert all(readable for _, _, readable in (before[v] for v in older))
 

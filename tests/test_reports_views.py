@@ -25,7 +25,8 @@ CONTRACT = {
         "projects_dropped", "agreed_investment_cny_100m", "agreed_lead_cny_100m",
         "agreed_negotiating_cny_100m", "agreed_signed_cny_100m",
         "agreed_under_construction_cny_100m", "agreed_in_production_cny_100m",
-        "agreed_at_capacity_cny_100m", "funds_arrived_cny_100m",
+        "agreed_at_capacity_cny_100m", "funds_arrived_cny_100m", "projects_reported",
+        "agreed_investment_reported_cny_100m",
     ],
     "report_chain_master_suppliers": [
         "chain_master_id", "chain_master_name_zh", "chain_id", "chain_code", "chain_name_zh",
@@ -50,7 +51,7 @@ CONTRACT = {
     "report_district_chain_matrix": [
         "district_id", "district_code", "district_name_zh", "district_kind", "chain_id",
         "chain_code", "chain_name_zh", "enterprises", "projects", "agreed_investment_cny_100m",
-        "funds_arrived_cny_100m",
+        "funds_arrived_cny_100m", "projects_reported", "agreed_investment_reported_cny_100m",
     ],
     "report_project_milestones": [
         "project_id", "project_name", "chain_id", "district_id", "stage", "rank", "reached_on",
@@ -58,11 +59,13 @@ CONTRACT = {
     ],
     "report_project_pipeline": [
         "month", "year", "stage", "projects", "agreed_investment_cny_100m",
+        "projects_reported", "agreed_investment_reported_cny_100m",
     ],
     "report_project_rates": [
         "month", "year", "signed_projects", "started_projects", "started_date_unknown",
         "start_rate", "agreed_investment_cny_100m", "funds_arrived_cny_100m",
         "funds_arrival_rate", "due_projects", "fulfilled_projects", "fulfilment_rate",
+        "signed_projects_reported", "started_projects_reported", "start_rate_reported",
     ],
     "report_target_progress": [
         "target_id", "scope", "chain_id", "chain_code", "chain_name_zh", "district_id",
@@ -72,6 +75,15 @@ CONTRACT = {
     "report_designations": [
         "scope", "chain_id", "chain_code", "district_id", "district_code", "designation_type",
         "level", "enterprises",
+    ],
+    "report_monthly_progress": [
+        "month", "district_id", "district_code", "district_name_zh", "unit_id", "unit_name_zh",
+        *(
+            f"{stage}_{period}{measure}"
+            for stage in ("signed", "started", "producing")
+            for period in ("month", "ytd")
+            for measure in ("", "_agreed_cny_100m", "_arrived_cny_100m")
+        ),
     ],
 }  # fmt: skip
 

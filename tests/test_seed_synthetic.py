@@ -23,7 +23,7 @@ ROWS_AT_0_001 = {
     "designation": (134, "009f67f725aec9fd973db78b83f9f1a8"),
     "chain_role": (607, "b4257055ff0932fc156aa3fbd3b22d7b"),
     "supply_link": (2000, "3ee3ef57b7515da34f66a9ec0a996729"),
-    "project": (100, "518638cc1a3f185edc121df616b71e64"),
+    "project": (100, "729ce6a873abc95f6ac6e6a0ecc82b91"),
 }
 
 

@@ -59,10 +59,20 @@ def _nobody(req: Request, ctx: Any) -> None:
     raise Unauthorized("send an API token: Authorization: Bearer <token>")
 
 
+# The routes that take a file (multipart/form-data, or the file as the body), by the end of
+# their path: the imports, and whatever a domain adds (accept_files).
+FILE_ROUTES: set[str] = {"/import"}
+
+
+def accept_files(path_end: str) -> None:
+    """Let the API's routes whose path ends in `path_end` take files, not only JSON."""
+    FILE_ROUTES.add(path_end)
+
+
 def _check_body(req: Request) -> None:
     if req.content_length == 0 or (not req.data and req.content_type is None):
         return
-    if req.mimetype != "application/json" and not req.path.endswith("/import"):
+    if req.mimetype != "application/json" and not req.path.endswith(tuple(FILE_ROUTES)):
         raise UnsupportedMediaType(
             "send JSON (Content-Type: application/json), not %(type)s",
             params={"type": req.mimetype or "no type"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, text
 
@@ -17,6 +17,7 @@ from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.projects.models import Project, Stage
 from chaindb.projects.vocab import STAGE_LABELS
+from chaindb.reviews.models import ProjectApproved
 from chaindb.supply.models import SupplyLink
 from chaindb.targets.vocab import METRIC_LABELS
 from chaindb.web import href, may
@@ -26,8 +27,14 @@ bp = Blueprint("home", __name__)
 RECENT_CHANGES = 15
 
 
+def _counted(figures: str) -> Any:
+    """The projects the figures count: as approved (the default; project_approved), or as the
+    units report them, reviewed or not (project)."""
+    return Project if figures == "reported" else ProjectApproved
+
+
 def _counts() -> dict[str, int]:
-    """Every figure of the cards in one round trip."""
+    """Every figure of the cards in one round trip: projects as approved, and as reported."""
     today = func.current_date()
     active = SupplyLink.status == "active"
 
@@ -44,7 +51,8 @@ def _counts() -> dict[str, int]:
             ).label("chain_masters"),
             count(func.count(SupplyLink.supplier_id.distinct()), active).label("suppliers"),
             count(func.count(SupplyLink.id), active).label("supply_links"),
-            count(func.count(Project.id)).label("projects"),
+            count(func.count(ProjectApproved.id)).label("projects"),
+            count(func.count(Project.id)).label("projects_reported"),
             count(func.count(Chain.id)).label("chains"),
             count(func.count(District.id)).label("districts"),
         )
@@ -62,19 +70,22 @@ def _cards(counts: dict[str, int]) -> list[dict[str, Any]]:
          "href": href("supply_links.list", status="active")},
         {"key": "supply_links", "figure": counts["supply_links"], "what": _l("active supply links"),
          "href": href("supply_links.list", status="active")},
-        {"key": "projects", "figure": counts["projects"], "what": _l("projects"), "href": href("projects.list")},
+        {"key": "projects", "figure": counts["projects"], "what": _l("approved projects"),
+         "href": href("projects.list", review_status="approved"),
+         "beside": counts["projects_reported"], "beside_what": _l("reported, reviewed or not")},
         {"key": "chains", "figure": counts["chains"], "what": _l("chains"), "href": href("chains.list")},
         {"key": "districts", "figure": counts["districts"], "what": _l("planning units"),
          "href": href("districts.list")},
     ]  # fmt: skip
 
 
-def _by_stage() -> list[dict[str, Any]]:
+def _by_stage(figures: str) -> list[dict[str, Any]]:
+    model = _counted(figures)
     found = {
         stage: (n, amount)
         for stage, n, amount in db.session.execute(
-            select(Project.stage, func.count(), func.sum(Project.agreed_investment_cny_100m))
-            .group_by(Project.stage)
+            select(model.stage, func.count(), func.sum(model.agreed_investment_cny_100m))
+            .group_by(model.stage)
         )
     }  # fmt: skip
     rows = [
@@ -90,14 +101,15 @@ def _by_stage() -> list[dict[str, Any]]:
     return _scaled(rows, "count")
 
 
-def _by_chain() -> list[dict[str, Any]]:
+def _by_chain(figures: str) -> list[dict[str, Any]]:
     """Agreed investment and projects per chain, dropped projects left out, largest first."""
-    investment = func.coalesce(func.sum(Project.agreed_investment_cny_100m), 0)
+    model = _counted(figures)
+    investment = func.coalesce(func.sum(model.agreed_investment_cny_100m), 0)
     result = db.session.execute(
-        select(Chain.id, Chain.name_zh, func.count(Project.id), investment)
-        .join(Project, and_(Project.chain_id == Chain.id, Project.stage != "dropped"))
+        select(Chain.id, Chain.name_zh, func.count(model.id), investment)
+        .join(model, and_(model.chain_id == Chain.id, model.stage != "dropped"))
         .group_by(Chain.id, Chain.name_zh)
-        .order_by(investment.desc(), func.count(Project.id).desc(), Chain.sort_order, Chain.id)
+        .order_by(investment.desc(), func.count(model.id).desc(), Chain.sort_order, Chain.id)
     )
     rows = [
         {
@@ -155,12 +167,14 @@ def _recent_changes() -> list[Change]:
 @bp.get("/")
 def index() -> str:
     changes = _recent_changes()
+    figures = "reported" if request.args.get("figures") == "reported" else "approved"
     return render_template(
         "home.html",
         cards=_cards(_counts()),
         goal=_goal(),
-        stages=_by_stage(),
-        chains=_by_chain(),
+        figures=figures,
+        stages=_by_stage(figures),
+        chains=_by_chain(figures),
         changes=changes,
         links=record_links(changes),
         table_labels=TABLE_LABELS,

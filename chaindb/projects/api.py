@@ -30,7 +30,7 @@ from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, Invalid
-from chaindb.projects.models import Channel, Project, ProjectKind, Stage
+from chaindb.projects.models import Channel, Project, ProjectKind, ReviewStatus, Stage
 from chaindb.projects.schemas import (
     ProjectCreate,
     ProjectRead,
@@ -147,6 +147,7 @@ projects = ProjectResource(
         "parent_id": int,
         "channel": Channel,
         "stage": Stage,
+        "review_status": ReviewStatus,
         "is_key": bool,
         "name": str,
         "investor_name": str,

@@ -25,7 +25,7 @@ from chaindb.districts.pickers import district_options, own_district
 from chaindb.enterprises.pickers import PICKED_MAX_LENGTH, EnterpriseField, enterprise_label
 from chaindb.projects.models import Project
 from chaindb.projects.service import needs_reason
-from chaindb.projects.vocab import CHANNEL_LABELS, KIND_LABELS, STAGE_LABELS
+from chaindb.projects.vocab import CHANNEL_LABELS, KIND_LABELS, REVIEW_STATUS_LABELS, STAGE_LABELS
 from chaindb.web.forms import (
     YES_NO,
     DecimalField,
@@ -305,6 +305,9 @@ class ProjectFilters(Form):
     district_id = RefSelectField(_l("Planning unit"), [Optional()], options=district_options)
     stage = SelectField(
         _l("Stage"), choices=choices_of(STAGE_LABELS, blank=True), validators=[Optional()]
+    )
+    review_status = SelectField(
+        _l("Review"), choices=choices_of(REVIEW_STATUS_LABELS, blank=True), validators=[Optional()]
     )
     kind = SelectField(
         _l("Kind"), choices=choices_of(KIND_LABELS, blank=True), validators=[Optional()]

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    FetchedValue,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -45,6 +46,15 @@ STAGE_DATE_COLUMN = {
     Stage.AT_CAPACITY: "capacity_reached_on",
     Stage.DROPPED: "dropped_on",
 }
+
+
+class ReviewStatus(StrEnum):
+    """Where a project stands in the review of what units report (审核)."""
+
+    DRAFT = "draft"  # 已保存: its unit edits it
+    SUBMITTED = "submitted"  # 审核中: only the reviewer acts on it
+    APPROVED = "approved"  # 审核通过: its figures count (project_approved keeps them)
+    RETURNED = "returned"  # 退回: back to its unit with the reviewer's opinion
 
 
 class ProjectKind(StrEnum):
@@ -84,6 +94,7 @@ class Project(Timestamped, Base):
         one_of("stage", Stage, name="stage"),
         one_of("kind", ProjectKind, name="kind"),
         one_of("channel", Channel, name="channel"),
+        one_of("review_status", ReviewStatus, name="review_status"),
         CheckConstraint("btrim(name) <> ''", name="name_not_blank"),
         CheckConstraint("(kind = 'new') = (parent_id IS NULL)", name="follow_on_has_parent"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
@@ -118,6 +129,11 @@ class Project(Timestamped, Base):
         Index("ix_project_chain_id_stage", "chain_id", "stage"),
         Index("ix_project_district_id_stage", "district_id", "stage"),
         Index("ix_project_segment_id", "segment_id"),
+        Index(
+            "ix_project_review_status",
+            "review_status",
+            postgresql_where="review_status IN ('submitted', 'returned')",
+        ),
         {
             "comment": "Investment projects (招商项目). Amounts in 亿元. Every stage change is recorded "
             "in project_stage_event by trigger"
@@ -216,6 +232,16 @@ class Project(Timestamped, Base):
         Text, **labelled(_l("Source of the facts"), "Where the facts come from")
     )
     notes: Mapped[str | None] = mapped_column(Text, **labelled(_l("Notes"), "Free text"))
+    review_status: Mapped[str] = mapped_column(
+        String(16),
+        server_default=text("'draft'"),
+        # Changed by the database (a review, an edit of an approved project): read back after
+        # every write.
+        server_onupdate=FetchedValue(),
+        comment="draft (已保存), submitted (审核中), approved (审核通过) or returned (退回): "
+        "changed only by a review (project_review); an approved project that its unit edits "
+        "becomes a draft again, while project_approved keeps the figures last approved",
+    )
 
 
 class ProjectStageEvent(Timestamped, Base):

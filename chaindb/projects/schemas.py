@@ -23,7 +23,7 @@ from chaindb.api.schemas import (
     partial,
 )
 from chaindb.db import comment_of
-from chaindb.projects.models import Channel, Project, ProjectKind, Stage
+from chaindb.projects.models import Channel, Project, ProjectKind, ReviewStatus, Stage
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
 
@@ -114,6 +114,10 @@ class ProjectRead(ReadSchema, ProjectFields):
     district_id: int
     investor_id: int | None
     chain_master_id: int | None
+    review_status: ReviewStatus = Field(
+        description="draft (已保存), submitted (审核中), approved (审核通过) or returned (退回): "
+        "moved by POST /api/v1/projects/{id}/review; only approved figures count in the reports"
+    )
 
 
 class StageMove(Schema):
@@ -143,3 +147,8 @@ class StageEventRead(BaseModel):
     note: str | None
     actor: str = Field(description="Who moved it (the chaindb user)")
     created_at: dt.datetime
+    review_status: ReviewStatus | None = Field(
+        None,
+        description="The move's review: approved once the project is approved after it, else "
+        "where the project stands (a move is reviewed with the project's next submission)",
+    )

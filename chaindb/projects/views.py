@@ -45,6 +45,9 @@ from chaindb.projects.forms import (
 from chaindb.projects.models import Project, ProjectKind, Stage
 from chaindb.projects.service import move_stage, stage_events
 from chaindb.projects.vocab import CHANNEL_LABELS, KIND_LABELS, STAGE_LABELS
+from chaindb.reviews.views import panel as review_panel
+from chaindb.reviews.views import project_routes as review_routes
+from chaindb.reviews.vocab import STATUS_LABELS
 from chaindb.web import url_with
 from chaindb.web.pages import Column, Link, Pages, show_errors
 from chaindb.web.pages import register as register_pages
@@ -87,6 +90,7 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     agreed, arrived = row["agreed_investment_cny_100m"], row["funds_arrived_cny_100m"]
     form = g.get("stage_form") or StageForm(formdata=None)
     return {
+        **review_panel(session, row),
         "events": stage_events(session=session, project_id=row["id"]),
         "stage_form": form.for_stage(row["stage"]),
         "follow_ons": follow_ons,
@@ -101,6 +105,7 @@ COLUMNS = [
     Column("chain_id", _l("Chain"), link=Link(Chain, "chains.detail")),
     Column("district_id", _l("Planning unit"), link=Link(District, "districts.detail")),
     Column("stage", _l("Stage"), choices=STAGE_LABELS),
+    Column("review_status", _l("Review"), choices=STATUS_LABELS),
     Column("agreed_investment_cny_100m", _l("Agreed investment"), format="yi"),
     Column("signed_on", _l("Signed on"), format="day"),
 ]
@@ -108,6 +113,7 @@ COLUMNS = [
 DETAIL_COLUMNS = [
     Column("name", _l("Project")),
     Column("stage", _l("Stage"), choices=STAGE_LABELS),
+    Column("review_status", _l("Review"), choices=STATUS_LABELS),
     Column("kind", _l("Kind"), choices=KIND_LABELS),
     Column("parent_id", _l("Original project"), link=Link(Project, "projects.detail", "name")),
     Column("chain_id", _l("Chain"), link=Link(Chain, "chains.detail")),
@@ -242,7 +248,7 @@ pages = ProjectPages(
     detail_template="projects/detail.html",
     related=_related,
     new_endpoint="projects.add",
-    extra_routes=[_add_routes],
+    extra_routes=[_add_routes, review_routes],
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from chaindb.projects.models import Channel, ProjectKind, Stage
+from chaindb.projects.models import Channel, ProjectKind, ReviewStatus, Stage
 from chaindb.vocab import vocabulary
 
 STAGE_LABELS = vocabulary(
@@ -39,5 +39,15 @@ CHANNEL_LABELS = vocabulary(
         "entrusted": _l("entrusted"),
         "direct": _l("direct"),
         "other": _l("other"),
+    },
+)
+
+REVIEW_STATUS_LABELS = vocabulary(
+    ReviewStatus,
+    {
+        "draft": _l("draft"),
+        "submitted": _l("submitted for review"),
+        "approved": _l("approved"),
+        "returned": _l("returned"),
     },
 )

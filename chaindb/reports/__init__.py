@@ -11,7 +11,8 @@ from importlib.resources import files
 
 # In creation order: a view comes after the views it reads (report_gap_candidates reads
 # report_chain_gaps; the pipeline and the rates read report_project_milestones);
-# report_supplier_tiers.sql also creates the function supplier_tiers.
+# report_supplier_tiers.sql also creates the function supplier_tiers, report_monthly_progress.sql
+# the function monthly_progress.
 VIEWS = [
     "report_chain_overview",
     "report_chain_master_suppliers",
@@ -24,6 +25,7 @@ VIEWS = [
     "report_project_rates",
     "report_target_progress",
     "report_designations",
+    "report_monthly_progress",
 ]
 
 # The views that answer from stored rows, in VIEWS' order, which is also their refresh order (a
@@ -73,7 +75,7 @@ SOURCES = {
 NOTIFYING_TABLES = tuple(sorted({table for tables in SOURCES.values() for table in tables}))
 
 # Functions created with the views, with their argument types (for DROP FUNCTION).
-FUNCTIONS = ["supplier_tiers(bigint, integer)"]
+FUNCTIONS = ["supplier_tiers(bigint, integer)", "monthly_progress(date, numeric, boolean)"]
 
 
 def sql(name: str) -> str:

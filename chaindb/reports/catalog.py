@@ -267,6 +267,8 @@ REPORTS: dict[str, Report] = {
                 Yi("agreed_in_production_cny_100m", _l("Agreed: in production"), more=True),
                 Yi("agreed_at_capacity_cny_100m", _l("Agreed: at capacity"), more=True),
                 Yi("funds_arrived_cny_100m", _l("Funds arrived")),
+                Count("projects_reported", _l("Projects reported (reviewed or not)")),
+                Yi("agreed_investment_reported_cny_100m", _l("Agreed: reported"), more=True),
             ),
             filters=(CHAIN,),
             order_by=("@chain",),
@@ -457,6 +459,8 @@ REPORTS: dict[str, Report] = {
                 Count("projects", _l("Projects (not dropped)")),
                 Yi("agreed_investment_cny_100m", _l("Agreed investment")),
                 Yi("funds_arrived_cny_100m", _l("Funds arrived")),
+                Count("projects_reported", _l("Projects reported (reviewed or not)")),
+                Yi("agreed_investment_reported_cny_100m", _l("Agreed: reported"), more=True),
             ),
             filters=(CHAIN, DISTRICT),
             order_by=("district_code", "@chain"),
@@ -520,6 +524,8 @@ REPORTS: dict[str, Report] = {
                 Text("stage", _l("Stage"), choices=STAGE_LABELS),
                 Count("projects", _l("Projects")),
                 Yi("agreed_investment_cny_100m", _l("Agreed investment")),
+                Count("projects_reported", _l("Projects reported (reviewed or not)")),
+                Yi("agreed_investment_reported_cny_100m", _l("Agreed: reported"), more=True),
             ),
             filters=(YEAR, STAGE),
             order_by=("-month", "stage"),
@@ -555,6 +561,9 @@ REPORTS: dict[str, Report] = {
                 Count("due_projects", _l("Due to start")),
                 Count("fulfilled_projects", _l("Started on time")),
                 Rate("fulfilment_rate", _l("Fulfilment rate")),
+                Count("signed_projects_reported", _l("Signed: reported (reviewed or not)")),
+                Count("started_projects_reported", _l("Started: reported"), more=True),
+                Rate("start_rate_reported", _l("Start rate: reported"), more=True),
             ),
             filters=(YEAR,),
             order_by=("-month",),
@@ -655,6 +664,64 @@ REPORTS: dict[str, Report] = {
                 "A chain's row counts the enterprises with a live role in the chain; a unit's "
                 "row the enterprises registered in it; the city's row all of them."
             ),
+        ),
+        Report(
+            name="monthly-progress-all",
+            view="report_monthly_progress",
+            title=_l("Monthly progress, every month (招商引资工作进度)"),
+            description=_l(
+                "Per month of this year and the last, and per planning unit: the approved "
+                "projects signed, started and producing in the month and in the year to date, "
+                "with their agreed investment and funds arrived. The monthly report, with a "
+                "threshold and the office workbook, is at Reports → Monthly progress."
+            ),
+            columns=(
+                Col("month", _l("Month"), format="month"),
+                Col(
+                    "district_id",
+                    _l("Planning unit"),
+                    names="district",
+                    link=("districts.detail", "district_id"),
+                ),
+                Id("district_code"),
+                Id("district_name_zh"),
+                Id("unit_id"),
+                Text("unit_name_zh", _l("Office")),
+                Count("signed_month", _l("Signed in the month")),
+                Yi("signed_month_agreed_cny_100m", _l("Signed in the month: agreed")),
+                Yi("signed_month_arrived_cny_100m", _l("Signed in the month: arrived"), more=True),
+                Count("signed_ytd", _l("Signed in the year")),
+                Yi("signed_ytd_agreed_cny_100m", _l("Signed in the year: agreed")),
+                Yi("signed_ytd_arrived_cny_100m", _l("Signed in the year: arrived"), more=True),
+                Count("started_month", _l("Started in the month")),
+                Yi("started_month_agreed_cny_100m", _l("Started in the month: agreed"), more=True),
+                Yi(
+                    "started_month_arrived_cny_100m", _l("Started in the month: arrived"), more=True
+                ),
+                Count("started_ytd", _l("Started in the year")),
+                Yi("started_ytd_agreed_cny_100m", _l("Started in the year: agreed"), more=True),
+                Yi("started_ytd_arrived_cny_100m", _l("Started in the year: arrived"), more=True),
+                Count("producing_month", _l("Producing since the month")),
+                Yi(
+                    "producing_month_agreed_cny_100m",
+                    _l("Producing since the month: agreed"),
+                    more=True,
+                ),
+                Yi(
+                    "producing_month_arrived_cny_100m",
+                    _l("Producing since the month: arrived"),
+                    more=True,
+                ),
+                Count("producing_ytd", _l("Producing since the year began")),
+                Yi("producing_ytd_agreed_cny_100m", _l("Producing in the year: agreed"), more=True),
+                Yi(
+                    "producing_ytd_arrived_cny_100m",
+                    _l("Producing in the year: arrived"),
+                    more=True,
+                ),
+            ),
+            filters=(DISTRICT,),
+            order_by=("-month", "district_code"),
         ),
     )
 }

@@ -39,6 +39,8 @@ READER_FUNCTIONS = (
     "segment_subtrees(bigint)",
     "chain_gaps(bigint, date)",
     "supply_totals(bigint)",
+    # 招商引资工作进度 for any month and threshold (report_monthly_progress is this year's).
+    "monthly_progress(date, numeric, boolean)",
 )
 
 ROLE_COMMENT = (

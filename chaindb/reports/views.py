@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -27,10 +28,11 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
-from wtforms import IntegerField, SelectField
+from wtforms import IntegerField, MonthField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
+from chaindb.access import acting_scope
 from chaindb.api import sheets
 from chaindb.chains.models import ChainRole, RoleKind, role_held_on
 from chaindb.chains.pickers import chain_options
@@ -39,10 +41,11 @@ from chaindb.districts.pickers import district_options
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, Invalid, NotFound
 from chaindb.reports import catalog, charts, listener
+from chaindb.reports import monthly as monthly_report
 from chaindb.reports.catalog import Col, Filter, Report
 from chaindb.reports.refresh import last_refresh, refresh_reports
 from chaindb.web import FILTERS
-from chaindb.web.forms import Form, RefSelectField
+from chaindb.web.forms import DecimalField, Form, RefSelectField
 from chaindb.web.pages import export_facts, filters_used
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -343,6 +346,86 @@ def cross_table(report: Report, values: Mapping[str, Any]) -> dict[str, Any] | N
 @bp.get("")
 def index():
     return render_template("reports/index.html", reports=list(catalog.REPORTS.values()))
+
+
+# --- 招商引资工作进度 ---------------------------------------------------------------------------
+
+
+class MonthlyForm(Form):
+    month = MonthField(_l("Month"), validators=[Optional()])
+    threshold = DecimalField(
+        _l("Agreed investment at least (亿元)"),
+        validators=[Optional(), NumberRange(min=0)],
+        description=_l("Only projects of at least this agreed investment, e.g. 5 for 5 亿元."),
+    )
+    figures = SelectField(
+        _l("Figures"),
+        choices=[
+            SelectChoice("approved", _l("approved (they count)")),
+            SelectChoice("reported", _l("as reported, reviewed or not")),
+        ],
+        default="approved",
+        validators=[Optional()],
+    )
+
+
+def _monthly_args() -> tuple[MonthlyForm, date, Decimal, bool]:
+    form = MonthlyForm(request.args, meta={"csrf": False})
+    if not form.validate():
+        field, errors = next(iter(form.errors.items()))
+        raise Invalid(
+            N_("The filter %(field)s is not valid: %(message)s"),
+            params={"field": str(form[field].label.text), "message": str(errors[0])},
+            field=field,
+        )
+    month = form.month.data or date.today().replace(day=1)
+    threshold = form.threshold.data or Decimal(0)
+    return form, month, threshold, form.figures.data != "reported"
+
+
+def _own_district() -> int | None:
+    """A district office reports its own planning unit; the others read every unit's row."""
+    scope = acting_scope()
+    return scope.district_id if scope is not None and not scope.everything else None
+
+
+@bp.get("/monthly-progress")
+def monthly():
+    """招商引资工作进度: the page, and with ?format=xlsx the office workbook."""
+    form, month, threshold, approved = _monthly_args()
+    lines, total = monthly_report.progress(
+        db.session, month=month, threshold=threshold, approved=approved,
+        district_id=_own_district(),
+    )  # fmt: skip
+    if request.args.get("format") == "xlsx":
+        scope = acting_scope()
+        body = monthly_report.workbook(
+            lines, total, month=month, threshold=threshold, approved=approved,
+            unit_name=scope.name if scope is not None and scope.name else "市投资促进局",
+            reported_on=date.today(),
+        )  # fmt: skip
+        name = f"monthly_progress_{month:%Y-%m}.xlsx"
+        return Response(
+            body,
+            mimetype=catalog.XLSX_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return render_template(
+        "reports/monthly.html",
+        form=form,
+        month=month,
+        threshold=threshold,
+        approved=approved,
+        lines=lines,
+        total=total,
+        stages=monthly_report.STAGES,
+        stage_titles=monthly_report.STAGE_TITLES,
+        periods=monthly_report.PERIODS,
+        measures=monthly_report.MEASURES,
+        export_args={
+            k: v for k, v in request.args.items() if k in ("month", "threshold", "figures")
+        },
+    )
 
 
 @bp.get("/<name>")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from chaindb.chains.pickers import chain_options
@@ -32,6 +32,13 @@ class UnitForm(RecordForm):
         default="city",
         validators=[Optional()],
         description=_l("The code of the office it reports to: city, the city bureau."),
+    )
+    reviews_chain_projects = BooleanField(
+        _l("Reviews its chains' projects"),
+        description=_l(
+            "Only for a chain office: it approves or returns its chains' projects, "
+            "beside the city bureau."
+        ),
     )
     sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional()])

@@ -1,6 +1,16 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chaindb.access import UnitKind
@@ -28,6 +38,10 @@ class Unit(Timestamped, Base):
         ),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
         CheckConstraint("reader_role ~ '^[a-z_][a-z0-9_]{0,62}$'", name="reader_role_format"),
+        CheckConstraint(
+            "NOT reviews_chain_projects OR kind = 'chain_office'",
+            name="only_chain_offices_review_their_chains",
+        ),
         Index(
             "uq_unit_one_city",
             text("(kind = 'city')"),
@@ -81,5 +95,11 @@ class Unit(Timestamped, Base):
     )
     sort_order: Mapped[int] = mapped_column(
         Integer, server_default=text("0"), comment="Display order in lists"
+    )
+    reviews_chain_projects: Mapped[bool] = mapped_column(
+        Boolean,
+        server_default=text("false"),
+        comment="A chain office that reviews (approves or returns) the projects of its chains, "
+        "beside the city bureau; set by the city bureau",
     )
     notes: Mapped[str | None] = mapped_column(Text, comment="Free text")

@@ -23,6 +23,11 @@ class UnitCreate(Schema):
     district_id: IdOrKey | None = Field(
         None, description="A district office's planning unit, by id or code"
     )
+    reviews_chain_projects: bool = Field(
+        False,
+        description="A chain office that reviews (approves or returns) its chains' projects, "
+        "beside the city bureau",
+    )
     sort_order: int = 0
     notes: LongText | None = None
 
@@ -38,5 +43,6 @@ class UnitRead(ReadSchema):
     reader_role: str | None = Field(
         description="The database login role of the unit's analysts (chaindb db grant-reader)"
     )
+    reviews_chain_projects: bool
     sort_order: int
     notes: str | None

@@ -24,9 +24,15 @@ def scope_of(session: Session, unit_id: int) -> Scope:
         .scalar_subquery()
     )
     row = session.execute(
-        select(Unit.id, Unit.code, Unit.name_zh, Unit.kind, Unit.district_id, chains).where(
-            Unit.id == unit_id
-        )
+        select(
+            Unit.id,
+            Unit.code,
+            Unit.name_zh,
+            Unit.kind,
+            Unit.district_id,
+            chains,
+            Unit.reviews_chain_projects,
+        ).where(Unit.id == unit_id)
     ).one()
     return Scope(
         unit_id=row.id,
@@ -35,6 +41,7 @@ def scope_of(session: Session, unit_id: int) -> Scope:
         kind=UnitKind(row.kind),
         district_id=row.district_id,
         chain_ids=frozenset(row[5] or ()),
+        reviews_chains=row.reviews_chain_projects,
     )
 
 

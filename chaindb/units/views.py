@@ -46,6 +46,7 @@ pages = Pages(
         Column("district_id", _l("Planning unit")),
         Column("parent_id", _l("Reports to")),
         Column("reader_role", _l("Analysts' database role")),
+        Column("reviews_chain_projects", _l("Reviews its chains' projects"), format="yes_no"),
         Column("sort_order", _l("Sort order")),
         Column("notes", _l("Notes")),
     ],

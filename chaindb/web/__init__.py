@@ -5,6 +5,7 @@ The pages call the same resources and services as the JSON API: one set of rules
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -161,6 +162,7 @@ NAV = [
     ("supply.masters", _l("Chain masters & suppliers"), Role.VIEWER),
     ("supply_links.list", _l("Supply links"), Role.VIEWER),
     ("projects.list", _l("Projects"), Role.VIEWER),
+    ("reviews.index", _l("Review"), Role.EDITOR),
     ("targets.list", _l("Targets"), Role.VIEWER),
     ("districts.list", _l("Districts"), Role.VIEWER),
     ("reports.index", _l("Reports"), Role.VIEWER),
@@ -178,6 +180,22 @@ ACTION_LABELS = {"insert": _l("created"), "update": _l("changed"), "delete": _l(
 VALUE_LABELS.update(ROLE_LABELS)
 
 
+NAV_COUNTS = "chaindb.web.nav_counts"
+
+
+def register_nav_count(app: Flask, endpoint: str, count: Callable[[], int | None]) -> None:
+    """A domain's count beside its entry in the navigation (the projects waiting for review):
+    asked for as a page is drawn, None or 0 shows nothing."""
+    app.extensions.setdefault(NAV_COUNTS, {})[endpoint] = count
+
+
+def nav_count(endpoint: str) -> int | None:
+    from flask import current_app
+
+    count = current_app.extensions.get(NAV_COUNTS, {}).get(endpoint)
+    return count() if count is not None else None
+
+
 def _template_globals() -> dict[str, Any]:
     from flask import current_app
 
@@ -190,6 +208,7 @@ def _template_globals() -> dict[str, Any]:
         "may": may,
         "current_user": current_user,
         "nav_items": nav,
+        "nav_count": nav_count,
         "role_labels": ROLE_LABELS,
         "action_labels": ACTION_LABELS,
         "now": datetime.now(UTC),  # the time a printed page says it was printed

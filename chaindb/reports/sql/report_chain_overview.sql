@@ -60,7 +60,17 @@ project_counts AS (
             FILTER (WHERE stage = 'in_production') AS agreed_in_production,
         sum(agreed_investment_cny_100m) FILTER (WHERE stage = 'at_capacity') AS agreed_at_capacity,
         sum(funds_arrived_cny_100m) FILTER (WHERE stage <> 'dropped') AS funds_arrived
+    FROM project_approved
+    GROUP BY chain_id
+),
+reported_counts AS (
+    -- What the units report, reviewed or not (project): beside the approved figures.
+    SELECT
+        chain_id,
+        count(*) AS projects,
+        sum(agreed_investment_cny_100m) AS agreed_investment
     FROM project
+    WHERE stage <> 'dropped'
     GROUP BY chain_id
 )
 SELECT
@@ -90,11 +100,14 @@ SELECT
     COALESCE(p.agreed_under_construction, 0) AS agreed_under_construction_cny_100m,
     COALESCE(p.agreed_in_production, 0) AS agreed_in_production_cny_100m,
     COALESCE(p.agreed_at_capacity, 0) AS agreed_at_capacity_cny_100m,
-    COALESCE(p.funds_arrived, 0) AS funds_arrived_cny_100m
+    COALESCE(p.funds_arrived, 0) AS funds_arrived_cny_100m,
+    COALESCE(rp.projects, 0) AS projects_reported,
+    COALESCE(rp.agreed_investment, 0) AS agreed_investment_reported_cny_100m
 FROM chain AS c
 LEFT JOIN role_counts AS r ON r.chain_id = c.id
 LEFT JOIN link_counts AS l ON l.chain_id = c.id
-LEFT JOIN project_counts AS p ON p.chain_id = c.id;
+LEFT JOIN project_counts AS p ON p.chain_id = c.id
+LEFT JOIN reported_counts AS rp ON rp.chain_id = c.id;
 
 CREATE UNIQUE INDEX uq_report_chain_overview_chain_id ON report_chain_overview (chain_id);
 
@@ -102,7 +115,10 @@ COMMENT ON MATERIALIZED VIEW report_chain_overview IS
     'One row per industrial chain (产业链): its enterprises, chain masters, suppliers (local and '
     'non-local), projects and agreed investment by stage, funds arrived. Roles count when live '
     'today; links when active; projects and amounts leave out dropped projects unless the column '
-    'names the stage dropped. Amounts in 亿元 (100 million CNY); 0 where nothing.';
+    'names the stage dropped. Projects count as approved (project_approved: the figures last '
+    'approved by the review), so nothing unreviewed enters the totals; projects_reported and '
+    'agreed_investment_reported_cny_100m beside them count what the units report, reviewed or '
+    'not. Amounts in 亿元 (100 million CNY); 0 where nothing.';
 COMMENT ON COLUMN report_chain_overview.chain_id IS 'The chain (chain.id)';
 COMMENT ON COLUMN report_chain_overview.chain_code IS 'Natural key of the chain, e.g. automotive';
 COMMENT ON COLUMN report_chain_overview.chain_name_zh IS 'Chinese name of the chain';
@@ -123,7 +139,12 @@ COMMENT ON COLUMN report_chain_overview.nonlocal_suppliers IS
 COMMENT ON COLUMN report_chain_overview.active_supply_links IS
     'Supply links of the chain with status active';
 COMMENT ON COLUMN report_chain_overview.projects IS
-    'Investment projects of the chain, all stages but dropped';
+    'Investment projects of the chain, all stages but dropped, as approved';
+COMMENT ON COLUMN report_chain_overview.projects_reported IS
+    'Investment projects of the chain, all stages but dropped, as the units report them '
+    '(approved or not: drafts, submitted, returned)';
+COMMENT ON COLUMN report_chain_overview.agreed_investment_reported_cny_100m IS
+    'Agreed investment (协议投资) of projects_reported, in 亿元';
 COMMENT ON COLUMN report_chain_overview.projects_lead IS 'Projects at stage lead (储备)';
 COMMENT ON COLUMN report_chain_overview.projects_negotiating IS
     'Projects at stage negotiating (在谈)';

@@ -1,6 +1,7 @@
--- One row per project and stage it has reached, with the day it got there when that is known:
--- the one definition of "reached" that the pipeline and the rates count from. The rows are kept
--- in the table project_milestone by a trigger on project (project_reached() computes them), so
+-- One row per approved project and stage it has reached, with the day it got there when that is
+-- known: the one definition of "reached" that the pipeline and the rates count from. The rows are
+-- kept in the table project_milestone by a trigger on project (project_reached() computes them)
+-- and copied, with the project, into project_approved_milestone when the project is approved:
 -- reading them costs no more than reading a table.
 CREATE OR REPLACE VIEW report_project_milestones AS
 SELECT
@@ -12,12 +13,13 @@ SELECT
     m.rank,
     m.reached_on,
     p.agreed_investment_cny_100m
-FROM project_milestone AS m
-JOIN project AS p ON p.id = m.project_id;
+FROM project_approved_milestone AS m
+JOIN project_approved AS p ON p.id = m.project_id;
 
 COMMENT ON VIEW report_project_milestones IS
-    'The stages each project has reached (one row per project and stage), with the day it got '
-    'there when known: the one definition the pipeline (report_project_pipeline) and the rates '
+    'The stages each approved project had reached when last approved (one row per project and '
+    'stage: project_approved_milestone; what units report, reviewed or not, is in '
+    'project_milestone), with the day it got there when known: the one definition the pipeline (report_project_pipeline) and the rates '
     '(report_project_rates) count from. A project that reached a later stage has passed the '
     'earlier milestones (签约, 开工, 投产, 达产) even when their dates were never recorded; lead '
     'and negotiation count only where the stage history records them. A stage''s day is that '
