@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, any_, literal, select, update
+from sqlalchemy import Connection, any_, insert, literal, select, update
 from sqlalchemy import text as sql_text
 
 from chaindb.chains.models import SegmentBasis
@@ -56,6 +56,7 @@ def load(conn: Connection, report: Report) -> None:
     load_roles(conn, report)
     load_projects(conn, report)
     load_fictional_suppliers(conn, report)
+    load_reviews(conn, report)
 
 
 def load_segments(conn: Connection, report: Report) -> None:
@@ -476,3 +477,50 @@ def load_fictional_suppliers(conn: Connection, report: Report) -> None:
                 report=report,
                 row=row,
             )
+
+
+# --- projects in review --------------------------------------------------------------------
+
+# Fictional projects a district office has reported, so that the review lists have something:
+# (name, chain, segment, district, signed on, agreed 亿元, [(action, opinion)]).
+IN_REVIEW = [
+    ("（演示）汽车电子线束配套项目", "automotive", "electronics.cockpit", "370112",
+     date(2026, 11, 10), "6.5", [("submit", None)]),
+    ("（演示）新能源汽车底盘部件项目", "automotive", "parts.chassis", "370102",
+     date(2026, 10, 20), "3.2",
+     [("submit", None), ("return", "请上传签约合同扫描件，并核实协议投资额。")]),
+]  # fmt: skip
+
+
+def load_reviews(conn: Connection, report: Report) -> None:
+    """The fictional projects in review: each created once, as a draft, then moved through its
+    review steps (the review trigger checks each one, as for the offices)."""
+    table = Project.__table__
+    chains = Lookup(conn, Chain.__table__, "code", "chain")
+    districts = Lookup(conn, District.__table__, "code", "planning unit")
+    conn.execute(sql_text("SELECT set_config('chaindb.actor', '演示数据', true)"))
+    segments = SegmentLookup(conn)
+    for name, chain, segment, district, signed_on, agreed, steps in IN_REVIEW:
+        if conn.execute(select(table.c.id).where(table.c.name == name)).first() is not None:
+            continue
+        project_id = conn.execute(
+            insert(table)
+            .values(
+                name=name, chain_id=(chain_id := chains(chain, None, "chain")),
+                segment_id=segments(chain_id, segment, None),
+                district_id=districts(district, None, "district"), investor_name="（演示）某投资方",
+                stage="signed", signed_on=signed_on, agreed_investment_cny_100m=Decimal(agreed),
+                review_status="draft", source="演示数据（虚构）",
+            )
+            .returning(table.c.id)
+        ).scalar_one()  # fmt: skip
+        report.add(table.name, "created")
+        for action, opinion in steps:
+            conn.execute(
+                sql_text(
+                    "INSERT INTO project_review (project_id, action, opinion) VALUES (:p, :a, :o)"
+                ),
+                {"p": project_id, "a": action, "o": opinion},
+            )
+            report.add("project_review", "created")
+    conn.execute(sql_text("SELECT set_config('chaindb.actor', '', true)"))

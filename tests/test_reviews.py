@@ -68,10 +68,30 @@ def _figures(conn: Connection, chain_id: int, month: date) -> dict[str, object]:
         text("SELECT count(*) FROM report_project_milestones WHERE chain_id = :c"),
         {"c": chain_id},
     ).scalar_one()
+    matrix = conn.execute(
+        text(
+            "SELECT sum(projects), sum(projects_reported) FROM report_district_chain_matrix "
+            "WHERE chain_id = :c"
+        ),
+        {"c": chain_id},
+    ).one()
+    rates = conn.execute(
+        text(
+            "SELECT COALESCE(sum(signed_projects), 0), COALESCE(sum(signed_projects_reported), 0) "
+            "FROM report_project_rates WHERE month = :m"
+        ),
+        {"m": month},
+    ).one()
+    monthly = conn.execute(
+        text("SELECT sum(signed_month) FROM monthly_progress(:m)"), {"m": month}
+    ).scalar_one()
     return {
         "overview": tuple(overview),
         "pipeline": tuple(pipeline),
         "milestones": milestones,
+        "matrix": tuple(matrix),
+        "rates": tuple(rates),
+        "monthly": monthly,
     }
 
 
@@ -132,6 +152,10 @@ def test_a_project_counts_only_once_approved_after_return_and_correction(client,
     assert after["overview"] == (1, 1, Decimal("9.0000"))
     assert after["pipeline"][0] == before["pipeline"][0] + 1
     assert after["milestones"] == 1
+    assert (before["matrix"], after["matrix"]) == ((0, 1), (1, 1))
+    assert after["rates"][0] == before["rates"][0] + 1
+    assert after["rates"][1] == before["rates"][1]  # reported all along
+    assert after["monthly"] == before["monthly"] + 1
     history = client.get(
         f"/api/v1/projects/{project}/reviews", headers=reviewers.headers("d1-editor")
     ).get_json()
@@ -417,6 +441,13 @@ def test_the_pages_submit_return_with_an_opinion_and_approve(app, reviewers, con
     page = district.text(f"/projects/{project}")
     assert 'value="submit"' in page and 'value="approve"' not in page
     assert district.post(f"/projects/{project}/review", {"action": "submit"}).status_code == 302
+
+    def approved_card(browser: Web) -> str:
+        page = browser.text("/?lang=en")
+        card = page.split('href="/projects?review_status=approved"')[1].split("</a>")[0]
+        return card.split('class="figure">')[1].split("<")[0]
+
+    counted = approved_card(city)
     # The reviewer's navigation counts it; the 待审核 list shows it.
     home = city.text("/")
     assert 'href="/reviews"' in home and 'class="badge"' in home
@@ -440,6 +471,7 @@ def test_the_pages_submit_return_with_an_opinion_and_approve(app, reviewers, con
     assert district.post(f"/projects/{project}/review", {"action": "submit"}).status_code == 302
     assert city.post(f"/projects/{project}/review", {"action": "approve"}).status_code == 302
     assert conn.execute(text(status), {"id": project}).scalar_one() == "approved"
+    assert int(approved_card(city).replace(",", "")) == int(counted.replace(",", "")) + 1
     # A district editor may not approve even by posting the form by hand.
     other = f.project(conn, ids["c2"], ids["d1"], review_status="submitted")
     forged = district.post(f"/projects/{other}/review", {"action": "approve"})
@@ -481,3 +513,46 @@ def test_the_monthly_report_page_and_its_workbook(app, reviewers, conn):
     assert f'data-district="{ids["d2"]}"' not in own
     bad = city.get("/reports/monthly-progress?threshold=-1")
     assert bad.status_code == 422
+
+
+def test_a_stage_move_is_reviewed_with_the_project(client, reviewers, conn):
+    ids = reviewers.ids
+    project = f.project(conn, ids["c2"], ids["d1"], stage="signed", signed_on=date(2026, 1, 5))
+    as_d1 = reviewers.headers("d1-editor")
+
+    def events() -> list[tuple[str, str]]:
+        got = client.get(f"/api/v1/projects/{project}/stage-events", headers=as_d1).get_json()
+        return [(e["to_stage"], e["review_status"]) for e in got]
+
+    def approved_stages() -> set[str]:
+        return set(
+            conn.execute(
+                text("SELECT stage FROM report_project_milestones WHERE project_id = :p"),
+                {"p": project},
+            ).scalars()
+        )
+
+    assert events() == [("signed", "approved")]
+    moved = client.post(
+        f"/api/v1/projects/{project}/stage",
+        json={"stage": "under_construction", "date": "2026-03-01"},
+        headers=as_d1,
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["review_status"] == "draft"
+    assert events() == [("signed", "approved"), ("under_construction", "draft")]
+    assert "under_construction" not in approved_stages()  # not before it is reviewed
+    _review(client, reviewers, "d1-editor", project, "submit")
+    assert events()[-1] == ("under_construction", "submitted")
+    locked = client.post(
+        f"/api/v1/projects/{project}/stage",
+        json={"stage": "in_production", "date": "2026-04-01"},
+        headers=as_d1,
+    )
+    assert locked.status_code == 409
+    history = _review(client, reviewers, "city-reviewer", project, "approve")
+    assert history.status_code == 200
+    assert events()[-1] == ("under_construction", "approved")
+    assert "under_construction" in approved_stages()
+    reviewed = client.get(f"/api/v1/projects/{project}/reviews", headers=as_d1).get_json()
+    assert reviewed[-1]["stage"] == "under_construction"

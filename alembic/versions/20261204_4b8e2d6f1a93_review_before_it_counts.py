@@ -122,7 +122,9 @@ BEGIN
     NULL::project_approved,
     to_jsonb(NEW) || jsonb_build_object(
       'approved_at', now(),
-      'approved_by', COALESCE(NULLIF(current_setting('chaindb.actor', true), ''), session_user)
+      'approved_by', COALESCE(NULLIF(current_setting('chaindb.actor', true), ''), session_user),
+      'last_stage_event_id',
+      (SELECT max(e.id) FROM project_stage_event AS e WHERE e.project_id = NEW.id)
     )
   );
   INSERT INTO project_approved_milestone (project_id, stage, rank, reached_on)
@@ -1102,6 +1104,13 @@ def upgrade() -> None:
             nullable=False,
             comment="Who approved it (the chaindb user, else the database user)",
         ),
+        sa.Column(
+            "last_stage_event_id",
+            sa.BigInteger(),
+            nullable=True,
+            comment="The last stage move (project_stage_event.id) the approval covered: the "
+            "moves after it wait for the next review",
+        ),
         sa.ForeignKeyConstraint(
             ["id"], ["project.id"], name=op.f("fk_project_approved_id_project"), ondelete="CASCADE"
         ),
@@ -1406,7 +1415,8 @@ def upgrade() -> None:
     op.execute(
         "INSERT INTO project_approved SELECT a.* FROM project AS p CROSS JOIN LATERAL "
         "jsonb_populate_record(NULL::project_approved, to_jsonb(p) || jsonb_build_object("
-        "'approved_at', now(), 'approved_by', 'migration 4b8e2d6f1a93')) AS a"
+        "'approved_at', now(), 'approved_by', 'migration 4b8e2d6f1a93', 'last_stage_event_id', "
+        "(SELECT max(e.id) FROM project_stage_event AS e WHERE e.project_id = p.id))) AS a"
     )
     op.execute(
         "INSERT INTO project_approved_milestone (project_id, stage, rank, reached_on) "

@@ -45,6 +45,7 @@ from chaindb.projects.service import (
     stage_events,
     stage_settings,
 )
+from chaindb.reviews.service import last_approval, stage_review_status
 
 CREATE_ONLY = ("stage_reason", "stage_note")
 STAGE_ENDPOINT = "POST /api/v1/projects/{id}/stage"
@@ -245,8 +246,17 @@ def _stage_blueprint() -> APIBlueprint:
         operation_id="list_project_stage_events",
     )
     def events(path: PathId):
-        project_id = projects.find_id(db.session, path.id)
-        rows = stage_events(session=db.session, project_id=project_id)
+        session = db.session
+        project_id = projects.find_id(session, path.id)
+        status = session.scalar(select(Project.review_status).where(Project.id == project_id))
+        approval = last_approval(session=session, project_id=project_id)
+        rows = [
+            {
+                **StageEventRead.model_validate(event).model_dump(),
+                "review_status": stage_review_status(event.id, status or "", approval),
+            }
+            for event in stage_events(session=session, project_id=project_id)
+        ]
         return Response(EVENTS.dump_json(EVENTS.validate_python(rows)), mimetype="application/json")
 
     return bp

@@ -189,6 +189,11 @@ class ProjectApproved(Base):
     approved_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), comment="When it was approved"
     )
+    last_stage_event_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        comment="The last stage move (project_stage_event.id) the approval covered: the moves "
+        "after it wait for the next review",
+    )
     approved_by: Mapped[str] = mapped_column(
         Text, comment="Who approved it (the chaindb user, else the database user)"
     )

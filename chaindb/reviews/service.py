@@ -69,14 +69,17 @@ def actions_for(principal: Principal | None, project: dict[str, Any]) -> list[Re
     if principal is None:
         return []
     status = ReviewStatus(project["review_status"])
+    reviewer = may_review(principal, project["chain_id"])
     allowed = []
     for action, (sources, _target) in TRANSITIONS.items():
         if status not in sources:
             continue
         if action in REVIEWER_ACTIONS:
-            if may_review(principal, project["chain_id"]):
+            if reviewer:
                 allowed.append(action)
-        elif principal.may(Role.EDITOR):
+        # The reviewer decides; withdrawing is the reporting unit's (the API still lets a
+        # reviewer with the project in its scope withdraw it).
+        elif principal.may(Role.EDITOR) and not (reviewer and action == ReviewAction.WITHDRAW):
             allowed.append(action)
     return allowed
 
@@ -131,21 +134,29 @@ def history(*, session: Session, project_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def approved_at(*, session: Session, project_id: int) -> datetime | None:
-    """When the project's figures were last approved; None when they never were."""
-    return session.scalar(
-        select(ProjectApproved.approved_at).where(ProjectApproved.id == project_id)
-    )
+@dataclass(frozen=True)
+class Approval:
+    """When the project's figures were last approved, and the last stage move it covered."""
+
+    at: datetime
+    last_stage_event_id: int | None
 
 
-def stage_review_status(
-    event_created_at: datetime, project_status: str, last_approved: datetime | None
-) -> str:
-    """A stage move's review status: approved with the first approval after it, else where the
-    project stands (the move is reviewed with the project's next submission)."""
-    if last_approved is not None and event_created_at <= last_approved:
-        return ReviewStatus.APPROVED.value
-    return project_status
+def last_approval(*, session: Session, project_id: int) -> Approval | None:
+    """The project's last approval; None when it was never approved."""
+    row = session.execute(
+        select(ProjectApproved.approved_at, ProjectApproved.last_stage_event_id).where(
+            ProjectApproved.id == project_id
+        )
+    ).first()
+    return Approval(*row) if row is not None else None
+
+
+def stage_review_status(event_id: int, project_status: str, approval: Approval | None) -> str:
+    """A stage move's review status: approved when an approval covered it, else where the
+    project stands (a move is reviewed with the project's next submission)."""
+    covered = approval is not None and (approval.last_stage_event_id or 0) >= event_id
+    return ReviewStatus.APPROVED.value if covered else project_status
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def panel(session: Session, row: dict[str, Any]) -> dict[str, Any]:
         "review_status_label": STATUS_LABELS.get(row["review_status"], row["review_status"]),
         "review_actions": service.actions_for(principal, row),
         "review_history": service.history(session=session, project_id=row["id"]),
-        "last_approved": service.approved_at(session=session, project_id=row["id"]),
+        "last_approval": service.last_approval(session=session, project_id=row["id"]),
         "evidence": service.evidence_of(session=session, project_id=row["id"]),
         "review_form": g.get("review_form") or ReviewForm(formdata=None),
         "upload_form": g.get("upload_form") or EvidenceUploadForm(formdata=None),

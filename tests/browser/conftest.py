@@ -79,13 +79,16 @@ class LiveServer:
         """A name no other test of this run uses."""
         return f"{prefix}-{next(self._serial)}-{secrets.token_hex(2)}"
 
-    def make_user(self, role: str, *, locale: str | None = None) -> str:
-        """A fresh user with `role` and the password PASSWORD; returns the user name."""
+    def make_user(self, role: str, *, locale: str | None = None, unit: str = "city") -> str:
+        """A fresh user with `role` in `unit` (a unit's code) and the password PASSWORD;
+        returns the user name."""
         from chaindb.auth.service import create_user
 
         username = self.unique(f"b-{role}")
         with Session(self.engine) as session:
-            user = create_user(session=session, username=username, role=role, password=PASSWORD)
+            user = create_user(
+                session=session, username=username, role=role, password=PASSWORD, unit=unit
+            )
             user.locale = locale
             session.commit()
         return username
@@ -268,15 +271,16 @@ def choose_language(page, lang: str) -> None:
 
 @pytest.fixture
 def signed_in_page(new_page, live_server: LiveServer) -> Callable[..., Any]:
-    """signed_in_page(role, lang=None): a page signed in as a fresh user with that role.
+    """signed_in_page(role, lang=None, unit="city"): a page signed in as a fresh user with that
+    role in that unit.
 
     A fresh user per call: the language choice is kept per user, so tests cannot leak it to
     each other. With `lang`, the page is switched to that language through the header form.
     """
 
-    def make(role: str = "editor", *, lang: str | None = None):
+    def make(role: str = "editor", *, lang: str | None = None, unit: str = "city"):
         page = new_page()
-        username = live_server.make_user(role)
+        username = live_server.make_user(role, unit=unit)
         sign_in(page, username)
         assert page.url.rstrip("/") == live_server.base_url, page.url
         if lang:
