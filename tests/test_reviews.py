@@ -472,10 +472,18 @@ def test_the_pages_submit_return_with_an_opinion_and_approve(app, reviewers, con
     assert city.post(f"/projects/{project}/review", {"action": "approve"}).status_code == 302
     assert conn.execute(text(status), {"id": project}).scalar_one() == "approved"
     assert int(approved_card(city).replace(",", "")) == int(counted.replace(",", "")) + 1
-    # A district editor may not approve even by posting the form by hand.
+    # A district editor may not approve even by posting the form by hand, nor touch another
+    # unit's project (not found in its scope), nor attach evidence to it.
     other = f.project(conn, ids["c2"], ids["d1"], review_status="submitted")
     forged = district.post(f"/projects/{other}/review", {"action": "approve"})
     assert forged.status_code == 403
+    theirs = f.project(conn, ids["c2"], ids["d2"], review_status="draft")
+    assert district.post(f"/projects/{theirs}/review", {"action": "submit"}).status_code == 404
+    assert district.post(f"/projects/{theirs}/evidence", {}).status_code == 404
+    assert (
+        conn.execute(text(status), {"id": theirs}).scalar_one(),
+        conn.execute(text(status), {"id": other}).scalar_one(),
+    ) == ("draft", "submitted")
 
 
 def test_the_monthly_report_page_and_its_workbook(app, reviewers, conn):
