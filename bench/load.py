@@ -64,8 +64,9 @@ from seeds.synthetic import ACTOR, SOURCE
 BIN = Path(sys.executable).parent
 CHAINDB = str(BIN / "chaindb")
 
-# Rows the database's triggers write: not copied by the baseline (its triggers write them).
-TRIGGER_WRITTEN = ("project_stage_event", "change_log")
+# Rows the database's triggers write: not copied by the baseline (its triggers write them;
+# project_approved is the copy of the approved projects).
+TRIGGER_WRITTEN = ("project_stage_event", "change_log", "project_approved")
 # Written by the report refresh after the load, not by the load (supplier_tier_stale is the
 # supplier tiers' queue of changed chain masters: the copy's triggers fill it, the loader's
 # refresh empties it).

@@ -488,6 +488,15 @@ CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str | Message]] = {
         415, "file", N_("the file is not a PDF, JPEG or PNG")),
     "ck_project_evidence_size_within_limit": (
         413, "file", N_("the file is empty or larger than 10 MiB")),
+    "ck_project_first_phase_within_total": (
+        422, "first_phase_investment_cny_100m",
+        N_("the first phase cannot exceed the total (agreed) investment")),
+    "ck_project_fixed_asset_within_total": (
+        422, "fixed_asset_investment_cny_100m",
+        N_("the fixed-asset investment cannot exceed the total (agreed) investment")),
+    "ck_project_foreign_capital_only_from_abroad": (
+        422, "foreign_capital_usd_10k",
+        N_("foreign capital (实际使用外资) is recorded only for capital from abroad (境外)")),
     "ck_project_agreed_start_after_signing": (
         422, "agreed_start_on", N_("the agreed start is before signing")),
     **{

@@ -492,6 +492,18 @@ IN_REVIEW = [
 ]  # fmt: skip
 
 
+# Where their capital comes from, and the parts of the investment (fictional too).
+TRADE: dict[str, dict[str, Any]] = {
+    "（演示）汽车电子线束配套项目": {
+        "capital_origin": "domestic", "first_phase_investment_cny_100m": Decimal("3.5"),
+        "fixed_asset_investment_cny_100m": Decimal("5"),
+    },
+    "（演示）新能源汽车底盘部件项目": {
+        "capital_origin": "foreign", "foreign_capital_usd_10k": Decimal("800"),
+    },
+}  # fmt: skip
+
+
 def load_reviews(conn: Connection, report: Report) -> None:
     """The fictional projects in review: each created once, as a draft, then moved through its
     review steps (the review trigger checks each one, as for the offices)."""
@@ -510,7 +522,7 @@ def load_reviews(conn: Connection, report: Report) -> None:
                 segment_id=segments(chain_id, segment, None),
                 district_id=districts(district, None, "district"), investor_name="（演示）某投资方",
                 stage="signed", signed_on=signed_on, agreed_investment_cny_100m=Decimal(agreed),
-                review_status="draft", source="演示数据（虚构）",
+                review_status="draft", source="演示数据（虚构）", **TRADE.get(name, {}),
             )
             .returning(table.c.id)
         ).scalar_one()  # fmt: skip

@@ -85,6 +85,13 @@ CONTRACT = {
             for measure in ("", "_agreed_cny_100m", "_arrived_cny_100m")
         ),
     ],
+    "report_project_classes": [
+        "chain_id", "chain_code", "chain_name_zh", "district_id", "district_code",
+        "district_name_zh", "size_class", "capital_origin", "projects",
+        "agreed_investment_cny_100m", "first_phase_investment_cny_100m",
+        "fixed_asset_investment_cny_100m", "funds_arrived_cny_100m", "foreign_capital_usd_10k",
+        "projects_reported",
+    ],
 }  # fmt: skip
 
 PAST = date(2020, 6, 30)  # a role or designation that ended then is not live today

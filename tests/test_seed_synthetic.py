@@ -23,7 +23,7 @@ ROWS_AT_0_001 = {
     "designation": (134, "009f67f725aec9fd973db78b83f9f1a8"),
     "chain_role": (607, "b4257055ff0932fc156aa3fbd3b22d7b"),
     "supply_link": (2000, "3ee3ef57b7515da34f66a9ec0a996729"),
-    "project": (100, "729ce6a873abc95f6ac6e6a0ecc82b91"),
+    "project": (100, "d005f45f4593d08a812cbc100fc3d1ab"),
 }
 
 

@@ -25,7 +25,13 @@ from chaindb.districts.pickers import district_options, own_district
 from chaindb.enterprises.pickers import PICKED_MAX_LENGTH, EnterpriseField, enterprise_label
 from chaindb.projects.models import Project
 from chaindb.projects.service import needs_reason
-from chaindb.projects.vocab import CHANNEL_LABELS, KIND_LABELS, REVIEW_STATUS_LABELS, STAGE_LABELS
+from chaindb.projects.vocab import (
+    CAPITAL_ORIGIN_LABELS,
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    REVIEW_STATUS_LABELS,
+    STAGE_LABELS,
+)
 from chaindb.web.forms import (
     YES_NO,
     DecimalField,
@@ -138,13 +144,13 @@ class ProjectField(StringField):
         return self.resolved
 
 
-def _amount(label: Any) -> DecimalField:
+def _amount(label: Any, hint: Any = None) -> DecimalField:
     return DecimalField(
         label,
         places=None,
         # Also a CHECK in the database; here too, so that it shows with the other mistakes.
         validators=[Optional(), NumberRange(min=0)],
-        description=AMOUNT_HINT,
+        description=hint or AMOUNT_HINT,
         render_kw={"min": "0", "step": "any"},
     )
 
@@ -200,6 +206,16 @@ class ProjectEditForm(RecordForm):
     is_key = BooleanField(_l("City key project"))
     agreed_investment_cny_100m = _amount(_l("Agreed investment (亿元)"))
     funds_arrived_cny_100m = _amount(_l("Funds arrived (亿元)"))
+    first_phase_investment_cny_100m = _amount(label_of(Project.first_phase_investment_cny_100m))
+    fixed_asset_investment_cny_100m = _amount(label_of(Project.fixed_asset_investment_cny_100m))
+    capital_origin = SelectField(
+        label_of(Project.capital_origin),
+        choices=choices_of(CAPITAL_ORIGIN_LABELS, blank=True),
+        validators=[Optional()],
+    )
+    foreign_capital_usd_10k = _amount(
+        label_of(Project.foreign_capital_usd_10k), _l("Only for capital from abroad (境外)")
+    )
     signed_on = _day(_l("Signed on"))
     agreed_start_on = _day(
         _l("Agreed construction start"), _l("The start of construction agreed at signing")
@@ -247,7 +263,16 @@ ADD_GROUPS = [
         ("name", "chain_id", "segment_id", "district_id", "investor_id", "chain_master_id"),
     ),
     (_l("Kind and channel"), ("kind", "parent_id", "channel", "is_key")),
-    (_l("Investment (亿元)"), ("agreed_investment_cny_100m", "funds_arrived_cny_100m")),
+    (
+        _l("Investment (亿元)"),
+        (
+            "agreed_investment_cny_100m",
+            "funds_arrived_cny_100m",
+            "first_phase_investment_cny_100m",
+            "fixed_asset_investment_cny_100m",
+        ),
+    ),
+    (_l("Capital"), ("capital_origin", "foreign_capital_usd_10k")),
     (
         _l("Stage and dates"),
         (

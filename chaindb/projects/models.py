@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     FetchedValue,
     ForeignKey,
@@ -57,6 +58,43 @@ class ReviewStatus(StrEnum):
     RETURNED = "returned"  # 退回: back to its unit with the reviewer's opinion
 
 
+class CapitalOrigin(StrEnum):
+    """Where a project's capital comes from (资金来源)."""
+
+    LOCAL = "local"  # 本地
+    PROVINCE = "province"  # 省内市外
+    DOMESTIC = "domestic"  # 省外
+    FOREIGN = "foreign"  # 境外
+
+
+class SizeClass(StrEnum):
+    """招大引强: the size class of a project by its agreed (total) investment."""
+
+    ONE_YI = "one_yi"  # 亿元以上
+    TEN_YI = "ten_yi"  # 10亿元以上
+    FIFTY_YI = "fifty_yi"  # 50亿元以上
+    HUNDRED_YI = "hundred_yi"  # 百亿级
+
+
+# The lower bound of each size class, in 亿元 (the largest class first).
+SIZE_CLASS_FLOORS = {
+    SizeClass.HUNDRED_YI: 100,
+    SizeClass.FIFTY_YI: 50,
+    SizeClass.TEN_YI: 10,
+    SizeClass.ONE_YI: 1,
+}
+
+
+def _size_class() -> str:
+    """The size class's expression, written as PostgreSQL prints it back (so that comparing the
+    models with the database finds them equal)."""
+    cases = " ".join(
+        f"WHEN (agreed_investment_cny_100m >= ({floor})::numeric) THEN '{size}'::text"
+        for size, floor in SIZE_CLASS_FLOORS.items()
+    )
+    return f"CASE {cases} ELSE NULL::text END"
+
+
 class ProjectKind(StrEnum):
     NEW = "new"
     EXPANSION = "expansion"  # 增资扩产 / 二期
@@ -95,6 +133,32 @@ class Project(Timestamped, Base):
         one_of("kind", ProjectKind, name="kind"),
         one_of("channel", Channel, name="channel"),
         one_of("review_status", ReviewStatus, name="review_status"),
+        one_of("capital_origin", CapitalOrigin, name="capital_origin"),
+        CheckConstraint(
+            "foreign_capital_usd_10k IS NULL OR capital_origin = 'foreign'",
+            name="foreign_capital_only_from_abroad",
+        ),
+        CheckConstraint(
+            "foreign_capital_usd_10k IS NULL OR foreign_capital_usd_10k >= 0",
+            name="foreign_capital_non_negative",
+        ),
+        CheckConstraint(
+            "first_phase_investment_cny_100m IS NULL OR first_phase_investment_cny_100m >= 0",
+            name="first_phase_investment_non_negative",
+        ),
+        CheckConstraint(
+            "fixed_asset_investment_cny_100m IS NULL OR fixed_asset_investment_cny_100m >= 0",
+            name="fixed_asset_investment_non_negative",
+        ),
+        # NULL compares as unknown, which a CHECK lets through: only known amounts are compared.
+        CheckConstraint(
+            "first_phase_investment_cny_100m <= agreed_investment_cny_100m",
+            name="first_phase_within_total",
+        ),
+        CheckConstraint(
+            "fixed_asset_investment_cny_100m <= agreed_investment_cny_100m",
+            name="fixed_asset_within_total",
+        ),
         CheckConstraint("btrim(name) <> ''", name="name_not_blank"),
         CheckConstraint("(kind = 'new') = (parent_id IS NULL)", name="follow_on_has_parent"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
@@ -232,6 +296,46 @@ class Project(Timestamped, Base):
         Text, **labelled(_l("Source of the facts"), "Where the facts come from")
     )
     notes: Mapped[str | None] = mapped_column(Text, **labelled(_l("Notes"), "Free text"))
+    capital_origin: Mapped[str | None] = mapped_column(
+        String(16),
+        **labelled(
+            _l("Capital origin"),
+            "Where the capital comes from (资金来源): local (本地), province (省内市外, elsewhere in "
+            "Shandong), domestic (省外, elsewhere in China) or foreign (境外)",
+        ),
+    )
+    foreign_capital_usd_10k: Mapped[Decimal | None] = mapped_column(
+        Numeric(14, 4),
+        **labelled(
+            _l("Foreign capital actually used (万美元)"),
+            "Foreign capital actually used (实际使用外资), in 万美元 (10,000 USD); only for "
+            "capital from abroad",
+        ),
+    )
+    first_phase_investment_cny_100m: Mapped[Decimal | None] = mapped_column(
+        Numeric(14, 4),
+        **labelled(
+            _l("First-phase investment (亿元)"),
+            "First-phase investment (一期投资), in 亿元; at most the agreed (total) investment",
+        ),
+    )
+    fixed_asset_investment_cny_100m: Mapped[Decimal | None] = mapped_column(
+        Numeric(14, 4),
+        **labelled(
+            _l("Fixed-asset investment (亿元)"),
+            "Fixed-asset investment (固定资产投资), in 亿元; at most the agreed (total) investment",
+        ),
+    )
+    size_class: Mapped[str | None] = mapped_column(
+        String(16),
+        Computed(_size_class(), persisted=True),
+        **labelled(
+            _l("Size class"),
+            "The size class (招大引强) by the agreed (total) investment, computed by the database: "
+            "one_yi (亿元以上), ten_yi (10亿元以上), fifty_yi (50亿元以上) or hundred_yi (百亿级); "
+            "NULL below 1 亿元 or when the amount is unknown",
+        ),
+    )
     review_status: Mapped[str] = mapped_column(
         String(16),
         server_default=text("'draft'"),

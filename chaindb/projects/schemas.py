@@ -23,7 +23,15 @@ from chaindb.api.schemas import (
     partial,
 )
 from chaindb.db import comment_of
-from chaindb.projects.models import Channel, Project, ProjectKind, ReviewStatus, Stage
+from chaindb.projects.models import (
+    CapitalOrigin,
+    Channel,
+    Project,
+    ProjectKind,
+    ReviewStatus,
+    SizeClass,
+    Stage,
+)
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
 
@@ -54,6 +62,18 @@ class ProjectFields(Schema):
     )
     funds_arrived_cny_100m: Amount | None = Field(
         None, description="Funds arrived to date (到位资金), 亿元"
+    )
+    capital_origin: CapitalOrigin | None = Field(
+        None, description=comment_of(Project.capital_origin)
+    )
+    foreign_capital_usd_10k: Amount | None = Field(
+        None, description=comment_of(Project.foreign_capital_usd_10k)
+    )
+    first_phase_investment_cny_100m: Amount | None = Field(
+        None, description=comment_of(Project.first_phase_investment_cny_100m)
+    )
+    fixed_asset_investment_cny_100m: Amount | None = Field(
+        None, description=comment_of(Project.fixed_asset_investment_cny_100m)
     )
     stage: Stage = Field(
         Stage.LEAD,
@@ -114,6 +134,7 @@ class ProjectRead(ReadSchema, ProjectFields):
     district_id: int
     investor_id: int | None
     chain_master_id: int | None
+    size_class: SizeClass | None = Field(description=comment_of(Project.size_class))
     review_status: ReviewStatus = Field(
         description="draft (已保存), submitted (审核中), approved (审核通过) or returned (退回): "
         "moved by POST /api/v1/projects/{id}/review; only approved figures count in the reports"

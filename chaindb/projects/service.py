@@ -39,6 +39,7 @@ from chaindb.errors import (
 from chaindb.projects.models import (
     STAGE_DATE_COLUMN,
     STAGE_ORDER,
+    CapitalOrigin,
     Project,
     ProjectKind,
     ProjectStageEvent,
@@ -146,6 +147,7 @@ def check_project(
     _check_chain_master(session, values, fault)
     _check_parent(session, values, current, fault)
     _check_stage_dates(values, current, fault)
+    _check_investment_parts(values, fault)
     if current is None and values["stage"] == Stage.DROPPED and _blank(stage_reason):
         fault("stage_reason", N_("a project entered as dropped needs the reason it was dropped"))
     if problems:
@@ -162,7 +164,37 @@ def check_project(
         _check_duplicates(session, values, current)
 
 
-AMOUNTS = ("agreed_investment_cny_100m", "funds_arrived_cny_100m")
+AMOUNTS = (
+    "agreed_investment_cny_100m",
+    "funds_arrived_cny_100m",
+    "first_phase_investment_cny_100m",
+    "fixed_asset_investment_cny_100m",
+)
+# Parts of the agreed (total) investment: never more than it (the CHECKs *_within_total).
+PARTS_OF_TOTAL = {
+    "first_phase_investment_cny_100m": N_("the first phase cannot exceed the total investment "
+                                          "(agreed investment, %(total)s 亿元)"),
+    "fixed_asset_investment_cny_100m": N_("the fixed-asset investment cannot exceed the total "
+                                          "investment (agreed investment, %(total)s 亿元)"),
+}  # fmt: skip
+
+
+def _check_investment_parts(values: dict[str, Any], fault) -> None:
+    total = values.get("agreed_investment_cny_100m")
+    for name, message in PARTS_OF_TOTAL.items():
+        part = values.get(name)
+        if part is not None and total is not None and part > total:
+            fault(name, message, total=total)
+    if values.get("foreign_capital_usd_10k") is not None and values.get("capital_origin") != (
+        CapitalOrigin.FOREIGN
+    ):
+        fault(
+            "foreign_capital_usd_10k",
+            N_("foreign capital (实际使用外资) is recorded only for capital from abroad (境外): "
+               "set the capital origin to foreign"),
+        )  # fmt: skip
+
+
 # The same project: the same name (case, width and spaces aside), planning unit and investor
 # (the same enterprise, or the same name written as the investor) as one that is not dropped.
 SAME_PROJECT = text(

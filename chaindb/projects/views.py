@@ -44,7 +44,13 @@ from chaindb.projects.forms import (
 )
 from chaindb.projects.models import Project, ProjectKind, Stage
 from chaindb.projects.service import move_stage, stage_events
-from chaindb.projects.vocab import CHANNEL_LABELS, KIND_LABELS, STAGE_LABELS
+from chaindb.projects.vocab import (
+    CAPITAL_ORIGIN_LABELS,
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    SIZE_CLASS_LABELS,
+    STAGE_LABELS,
+)
 from chaindb.reviews.views import panel as review_panel
 from chaindb.reviews.views import project_routes as review_routes
 from chaindb.reviews.vocab import STATUS_LABELS
@@ -126,6 +132,11 @@ DETAIL_COLUMNS = [
     Column("is_key", _l("City key project"), format="yes_no"),
     Column("agreed_investment_cny_100m", _l("Agreed investment"), format="yi"),
     Column("funds_arrived_cny_100m", _l("Funds arrived"), format="yi"),
+    Column("first_phase_investment_cny_100m", format="yi"),
+    Column("fixed_asset_investment_cny_100m", format="yi"),
+    Column("size_class", choices=SIZE_CLASS_LABELS),
+    Column("capital_origin", choices=CAPITAL_ORIGIN_LABELS),
+    Column("foreign_capital_usd_10k", format="number"),
     Column("signed_on", _l("Signed on"), format="day"),
     Column("agreed_start_on", _l("Agreed construction start"), format="day"),
     Column("construction_started_on", _l("Construction started on"), format="day"),

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from chaindb.projects.models import Channel, ProjectKind, ReviewStatus, Stage
+from chaindb.projects.models import (
+    CapitalOrigin,
+    Channel,
+    ProjectKind,
+    ReviewStatus,
+    SizeClass,
+    Stage,
+)
 from chaindb.vocab import vocabulary
 
 STAGE_LABELS = vocabulary(
@@ -49,5 +56,25 @@ REVIEW_STATUS_LABELS = vocabulary(
         "submitted": _l("submitted for review"),
         "approved": _l("approved"),
         "returned": _l("returned"),
+    },
+)
+
+CAPITAL_ORIGIN_LABELS = vocabulary(
+    CapitalOrigin,
+    {
+        "local": _l("local (本地)"),
+        "province": _l("elsewhere in the province (省内市外)"),
+        "domestic": _l("other provinces (省外)"),
+        "foreign": _l("abroad (境外)"),
+    },
+)
+
+SIZE_CLASS_LABELS = vocabulary(
+    SizeClass,
+    {
+        "one_yi": _l("1 亿元 and above (亿元以上)"),
+        "ten_yi": _l("10 亿元 and above (10亿元以上)"),
+        "fifty_yi": _l("50 亿元 and above (50亿元以上)"),
+        "hundred_yi": _l("100 亿元 and above (百亿级)"),
     },
 )

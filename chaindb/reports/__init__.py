@@ -26,6 +26,7 @@ VIEWS = [
     "report_target_progress",
     "report_designations",
     "report_monthly_progress",
+    "report_project_classes",
 ]
 
 # The views that answer from stored rows, in VIEWS' order, which is also their refresh order (a

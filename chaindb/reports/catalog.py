@@ -27,7 +27,7 @@ from sqlalchemy.sql.expression import TableClause
 from chaindb.chains.vocab import POSITION_LABELS, TIER_LABELS
 from chaindb.districts.vocab import KIND_LABELS as DISTRICT_KIND_LABELS
 from chaindb.enterprises.vocab import DESIGNATION_LEVEL_LABELS, DESIGNATION_TYPE_LABELS
-from chaindb.projects.vocab import STAGE_LABELS
+from chaindb.projects.vocab import CAPITAL_ORIGIN_LABELS, SIZE_CLASS_LABELS, STAGE_LABELS
 from chaindb.reports import MATERIALIZED
 from chaindb.targets.vocab import METRIC_LABELS, SCOPE_LABELS, UNIT_LABELS
 
@@ -722,6 +722,60 @@ REPORTS: dict[str, Report] = {
             ),
             filters=(DISTRICT,),
             order_by=("-month", "district_code"),
+        ),
+        Report(
+            name="project-classes",
+            view="report_project_classes",
+            title=_l("Projects by size class and capital origin (招大引强)"),
+            description=_l(
+                "Per chain and planning unit: the approved projects that are not dropped, by "
+                "size class (亿元以上, 10亿, 50亿, 百亿级) and by where the capital comes from, "
+                "with their agreed, first-phase and fixed-asset investment, funds arrived and "
+                "foreign capital used."
+            ),
+            columns=(
+                Id("chain_id"),
+                Id("chain_code"),
+                Text("chain_name_zh", _l("Chain"), link=CHAIN_LINK),
+                Col(
+                    "district_id",
+                    _l("Planning unit"),
+                    names="district",
+                    link=("districts.detail", "district_id"),
+                ),
+                Id("district_code"),
+                Id("district_name_zh"),
+                Text(
+                    "size_class",
+                    _l("Size class"),
+                    choices=SIZE_CLASS_LABELS,
+                    empty=_l("below 1 亿元 or unknown"),
+                ),
+                Text(
+                    "capital_origin",
+                    _l("Capital origin"),
+                    choices=CAPITAL_ORIGIN_LABELS,
+                    empty=_l("not recorded"),
+                ),
+                Count("projects", _l("Projects")),
+                Yi("agreed_investment_cny_100m", _l("Agreed investment")),
+                Yi("first_phase_investment_cny_100m", _l("First phase"), more=True),
+                Yi("fixed_asset_investment_cny_100m", _l("Fixed-asset investment"), more=True),
+                Yi("funds_arrived_cny_100m", _l("Funds arrived")),
+                Col(
+                    "foreign_capital_usd_10k", _l("Foreign capital used (万美元)"), format="number"
+                ),
+                Count("projects_reported", _l("Projects reported (reviewed or not)")),
+            ),
+            filters=(CHAIN, DISTRICT),
+            order_by=("@chain", "district_code", "size_class", "capital_origin"),
+            chart=Chart(
+                kind="bar",
+                category=("size_class",),
+                values=("projects",),
+                aggregate=True,
+                title=_l("Approved projects per size class"),
+            ),
         ),
     )
 }

@@ -186,6 +186,21 @@ class ProjectApproved(Base):
     )
     dropped_on: Mapped[date | None] = mapped_column(Date, comment="Date dropped (终止)")
     is_key: Mapped[bool] = mapped_column(Boolean, comment="City key project (市级重点项目)")
+    capital_origin: Mapped[str | None] = mapped_column(
+        String(16), comment="Capital origin (资金来源): local, province, domestic or foreign"
+    )
+    foreign_capital_usd_10k: Mapped[Decimal | None] = mapped_column(
+        Numeric(14, 4), comment="Foreign capital actually used (实际使用外资), in 万美元"
+    )
+    first_phase_investment_cny_100m: Mapped[Decimal | None] = mapped_column(
+        Numeric(14, 4), comment="First-phase investment (一期投资), in 亿元"
+    )
+    fixed_asset_investment_cny_100m: Mapped[Decimal | None] = mapped_column(
+        Numeric(14, 4), comment="Fixed-asset investment (固定资产投资), in 亿元"
+    )
+    size_class: Mapped[str | None] = mapped_column(
+        String(16), comment="Size class (one_yi, ten_yi, fifty_yi, hundred_yi), as approved"
+    )
     approved_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), comment="When it was approved"
     )
@@ -225,6 +240,12 @@ class ProjectApprovedMilestone(Base):
     )
     reached_on: Mapped[date | None] = mapped_column(
         Date, comment="The day it first got there; NULL when unknown"
+    )
+    # The project's, as approved: row-level security reads them on the row itself (a lookup of
+    # the project per milestone made the monthly report ten times slower for a unit).
+    chain_id: Mapped[int] = mapped_column(BigInteger, comment="The project's chain, as approved")
+    district_id: Mapped[int] = mapped_column(
+        BigInteger, comment="The project's planning unit, as approved"
     )
 
 

@@ -1,0 +1,192 @@
+"""Project fields of the trade: capital origin, foreign capital in 万美元 (only from abroad), the
+first phase and the fixed-asset part of the investment (each at most the total), and the size
+class the database derives from the agreed investment; in the API, the forms, the export and
+import, and report_project_classes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from tests import factories_sql as f
+from tests.conftest import refused
+
+
+@pytest.fixture
+def place(conn):
+    return {"chain": f.chain(conn), "district": f.district(conn)}
+
+
+def _body(place, **more):
+    return {
+        "name": "外资测试项目",
+        "chain_id": place["chain"],
+        "district_id": place["district"],
+        "investor_name": "某外资企业",
+        **more,
+    }
+
+
+@pytest.mark.parametrize(
+    ("amount", "size_class"),
+    [(None, None), ("0.99", None), ("1", "one_yi"), ("9.9999", "one_yi"), ("10", "ten_yi"),
+     ("49.5", "ten_yi"), ("50", "fifty_yi"), ("99.99", "fifty_yi"), ("100", "hundred_yi"),
+     ("1500", "hundred_yi")],
+)  # fmt: skip
+def test_the_size_class_follows_the_agreed_investment(api, place, amount, size_class):
+    body = _body(place, agreed_investment_cny_100m=amount, confirm=["large_amount"])
+    made = api.post("/api/v1/projects", body)
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["size_class"] == size_class
+
+
+def test_the_trade_fields_are_kept_and_checked_per_field(api, place, conn):
+    made = api.post(
+        "/api/v1/projects",
+        _body(
+            place, agreed_investment_cny_100m=20, first_phase_investment_cny_100m=8,
+            fixed_asset_investment_cny_100m=15, capital_origin="foreign",
+            foreign_capital_usd_10k=3000,
+        ),
+    )  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    row = made.get_json()
+    assert (row["capital_origin"], row["foreign_capital_usd_10k"], row["size_class"]) == (
+        "foreign", "3000.0000", "ten_yi"
+    )  # fmt: skip
+    before = conn.execute(text("SELECT count(*) FROM project")).scalar_one()
+    wrong = api.post(
+        "/api/v1/projects",
+        _body(
+            place, agreed_investment_cny_100m=5, first_phase_investment_cny_100m=6,
+            fixed_asset_investment_cny_100m=7, capital_origin="local",
+            foreign_capital_usd_10k=10,
+        ),
+    )  # fmt: skip
+    assert wrong.status_code == 422
+    fields = {d["field"] for d in wrong.get_json()["error"]["details"]}
+    assert fields == {
+        "first_phase_investment_cny_100m",
+        "fixed_asset_investment_cny_100m",
+        "foreign_capital_usd_10k",
+    }
+    assert conn.execute(text("SELECT count(*) FROM project")).scalar_one() == before
+    # A change that lowers the total below the first phase is refused too.
+    lowered = api.patch(f"/api/v1/projects/{row['id']}", {"agreed_investment_cny_100m": 7})
+    assert lowered.status_code == 422
+    assert lowered.get_json()["error"]["details"][0]["field"] == "first_phase_investment_cny_100m"
+    bad_origin = api.post("/api/v1/projects", _body(place, capital_origin="mars"))
+    assert bad_origin.status_code == 422
+
+
+def test_the_database_keeps_the_rules_itself(conn, place):
+    project = f.project(conn, place["chain"], place["district"], agreed_investment_cny_100m=10)
+    update = "UPDATE project SET {} WHERE id = :id"
+    with refused(conn, "ck_project_first_phase_within_total"):
+        conn.execute(text(update.format("first_phase_investment_cny_100m = 11")), {"id": project})
+    with refused(conn, "ck_project_fixed_asset_within_total"):
+        conn.execute(text(update.format("fixed_asset_investment_cny_100m = 11")), {"id": project})
+    with refused(conn, "ck_project_foreign_capital_only_from_abroad"):
+        conn.execute(
+            text(update.format("capital_origin = 'domestic', foreign_capital_usd_10k = 1")),
+            {"id": project},
+        )
+    with refused(conn):
+        conn.execute(text(update.format("size_class = 'one_yi'")), {"id": project})
+
+
+def test_the_classes_report_counts_approved_projects(conn, place):
+    chain, district = place["chain"], place["district"]
+    f.project(conn, chain, district, agreed_investment_cny_100m=120, capital_origin="foreign",
+              foreign_capital_usd_10k=500, first_phase_investment_cny_100m=40)  # fmt: skip
+    f.project(conn, chain, district, agreed_investment_cny_100m=150, capital_origin="foreign")
+    f.project(conn, chain, district, agreed_investment_cny_100m=12, capital_origin="local")
+    f.project(conn, chain, district, agreed_investment_cny_100m=200, capital_origin="foreign",
+              review_status="submitted")  # fmt: skip
+    rows = {
+        (r.size_class, r.capital_origin): r
+        for r in conn.execute(
+            text("SELECT * FROM report_project_classes WHERE chain_id = :c"), {"c": chain}
+        )
+    }
+    big = rows[("hundred_yi", "foreign")]
+    assert (big.projects, big.agreed_investment_cny_100m, big.projects_reported) == (
+        2, Decimal("270.0000"), 3
+    )  # fmt: skip
+    assert big.foreign_capital_usd_10k == Decimal("500.0000")
+    assert big.first_phase_investment_cny_100m == Decimal("40.0000")
+    assert rows[("ten_yi", "local")].projects == 1
+
+
+def test_the_add_form_takes_the_trade_fields(web, conn, place):
+    page = web.text("/projects/add")
+    assert 'name="capital_origin"' in page and 'name="foreign_capital_usd_10k"' in page
+    response = web.submit(
+        "/projects/add",
+        {
+            "name": "表单外资项目", "chain_id": str(place["chain"]),
+            "district_id": str(place["district"]), "investor_id": "某港资企业",
+            "agreed_investment_cny_100m": "12", "first_phase_investment_cny_100m": "20",
+            "capital_origin": "local", "foreign_capital_usd_10k": "100",
+        },
+    )  # fmt: skip
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert body.count('class="field has-error"') >= 2
+    fixed = web.submit(
+        "/projects/add",
+        {
+            "name": "表单外资项目", "chain_id": str(place["chain"]),
+            "district_id": str(place["district"]), "investor_id": "某港资企业",
+            "agreed_investment_cny_100m": "12", "first_phase_investment_cny_100m": "5",
+            "capital_origin": "foreign", "foreign_capital_usd_10k": "100",
+        },
+    )  # fmt: skip
+    assert fixed.status_code == 302, fixed.get_data(as_text=True)[:2000]
+    stored = conn.execute(
+        text(
+            "SELECT capital_origin, foreign_capital_usd_10k, size_class FROM project "
+            "WHERE name = '表单外资项目'"
+        )
+    ).one()
+    assert tuple(stored) == ("foreign", Decimal("100.0000"), "ten_yi")
+
+
+def test_a_write_that_changes_nothing_changes_no_review_status(api, conn, place):
+    """A BEFORE trigger sees the generated size_class as NULL: the review guard must not take
+    that for a change (a submitted project's export imports back unchanged; an approved
+    project written with its own values stays approved)."""
+    chain, district = place["chain"], place["district"]
+    submitted = f.project(conn, chain, district, review_status="submitted",
+                          agreed_investment_cny_100m=6.5, first_phase_investment_cny_100m=3.5,
+                          capital_origin="domestic")  # fmt: skip
+    approved = f.project(conn, chain, district, agreed_investment_cny_100m=20)
+    exported = api.get(f"/api/v1/projects?format=csv&chain_id={chain}", role="editor")
+    assert exported.status_code == 200
+    back = api.client.post(
+        "/api/v1/projects/import",
+        data=exported.data,
+        headers={**api.headers("editor"), "Content-Type": "text/csv"},
+    ).get_json()
+    assert {r["action"] for r in back["results"]} == {"unchanged"}, back
+    conn.execute(
+        text(
+            "SELECT set_config('role', 'chaindb_app', true), set_config('chaindb.unit_id', "
+            "(SELECT id FROM unit WHERE kind = 'city')::text, true)"
+        )
+    )
+    written = conn.execute(
+        text("UPDATE project SET notes = notes WHERE id IN (:a, :b)"),
+        {"a": submitted, "b": approved},
+    )
+    assert written.rowcount == 2
+    conn.execute(text("SELECT set_config('role', 'none', true)"))
+    statuses = dict(
+        conn.execute(
+            text("SELECT id, review_status FROM project WHERE id IN (:a, :b)"),
+            {"a": submitted, "b": approved},
+        ).all()
+    )
+    assert statuses == {submitted: "submitted", approved: "approved"}
