@@ -7,7 +7,12 @@ from chaindb.chains.models import Chain, ChainRole, ChainSegment
 from chaindb.changelog import Change
 from chaindb.db import Base, text_limit
 from chaindb.districts.models import District
-from chaindb.enterprises.models import Designation, Enterprise, EnterpriseMerge
+from chaindb.enterprises.models import (
+    Designation,
+    Enterprise,
+    EnterpriseMerge,
+    InvestorAttribute,
+)
 from chaindb.projects.models import Project, ProjectStageEvent
 from chaindb.reports.models import ReportRefresh
 from chaindb.reviews.models import (
@@ -31,6 +36,7 @@ __all__ = [
     "District",
     "Enterprise",
     "EnterpriseMerge",
+    "InvestorAttribute",
     "LoginAttempt",
     "Project",
     "ProjectApproved",

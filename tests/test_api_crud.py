@@ -158,6 +158,14 @@ SAMPLES: dict[str, Callable[[Client], tuple[dict[str, Any], dict[str, Any]]]] = 
         },
         {"year": 2025},
     ),
+    "investor-attributes": lambda api: (
+        {
+            "attribute": "fortune_global_500",
+            "year": 2025,
+            "enterprise_id": _enterprise(api)["uscc"],
+        },
+        {"list_rank": 42},
+    ),
     "supply-links": lambda api: (
         {"supplier_id": _enterprise(api)["uscc"], **_chain_master(api)},
         {"notes": "核实"},

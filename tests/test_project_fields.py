@@ -190,3 +190,72 @@ def test_a_write_that_changes_nothing_changes_no_review_status(api, conn, place)
         ).all()
     )
     assert statuses == {submitted: "submitted", approved: "approved"}
+
+
+# --- investor attributes ---------------------------------------------------------------------
+
+
+def test_investor_attributes_count_in_the_classes_and_show_on_the_pages(api, conn, place, web):
+    chain, district = place["chain"], place["district"]
+    investor = f.enterprise(conn, name_zh="某世界五百强集团")
+    made = api.post(
+        "/api/v1/investor-attributes",
+        {"enterprise_id": investor, "attribute": "fortune_global_500", "year": 2025,
+         "list_rank": 120},
+    )  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    again = api.post(
+        "/api/v1/investor-attributes",
+        {"enterprise_id": investor, "attribute": "fortune_global_500", "year": 2025},
+    )
+    assert again.status_code == 409
+    api.post("/api/v1/investor-attributes",
+             {"enterprise_id": investor, "attribute": "listed", "year": 2020})  # fmt: skip
+    project = f.project(conn, chain, district, investor_id=investor, investor_name=None,
+                        agreed_investment_cny_100m=30)  # fmt: skip
+    f.project(conn, chain, district, agreed_investment_cny_100m=12)
+    row = conn.execute(
+        text(
+            "SELECT projects, projects_fortune_global_500, projects_listed, projects_china_500 "
+            "FROM report_project_classes WHERE chain_id = :c AND size_class = 'ten_yi'"
+        ),
+        {"c": chain},
+    ).one()
+    assert tuple(row) == (2, 1, 1, 0)
+    page = web.text(f"/projects/{project}?lang=en")
+    assert "Fortune Global 500" in page and "2025" in page
+    enterprise_page = web.text(f"/enterprises/{investor}?lang=en")
+    assert 'id="investor-attributes"' in enterprise_page
+    assert "listed company" in enterprise_page
+
+
+def test_a_merge_moves_investor_attributes_and_drops_the_same_fact_twice(conn, session):
+    from chaindb.enterprises.merge import merge
+
+    keep = f.enterprise(conn, name_zh="某上市集团")
+    duplicate = f.enterprise(conn, name_zh="某上市集团（重复录入）", uscc=None)
+    for enterprise, attribute in ((keep, "listed"), (duplicate, "listed"),
+                                  (duplicate, "central_soe")):  # fmt: skip
+        f.insert(conn, "investor_attribute", enterprise_id=enterprise, attribute=attribute,
+                 year=2024)  # fmt: skip
+    summary = merge(session, keep=keep, duplicate=duplicate)
+    assert summary["dropped"]["investor_attribute"] == 1
+    assert summary["moved"]["investor_attribute"] == 1
+    held = conn.execute(
+        text("SELECT attribute FROM investor_attribute WHERE enterprise_id = :e ORDER BY 1"),
+        {"e": keep},
+    ).scalars()
+    assert list(held) == ["central_soe", "listed"]
+
+
+def test_projects_are_filtered_by_size_class_and_capital_origin(api, conn, place, web):
+    chain, district = place["chain"], place["district"]
+    big = f.project(conn, chain, district, agreed_investment_cny_100m=150, capital_origin="foreign")
+    f.project(conn, chain, district, agreed_investment_cny_100m=15, capital_origin="local")
+    listed = api.get(f"/api/v1/projects?chain_id={chain}&size_class=hundred_yi").get_json()
+    assert [r["id"] for r in listed["results"]] == [big]
+    listed = api.get(f"/api/v1/projects?chain_id={chain}&capital_origin=foreign").get_json()
+    assert [r["id"] for r in listed["results"]] == [big]
+    assert api.get("/api/v1/projects?size_class=huge").status_code == 422
+    page = web.text(f"/projects?chain_id={chain}&size_class=hundred_yi")
+    assert f'href="/projects/{big}"' in page

@@ -90,7 +90,8 @@ CONTRACT = {
         "district_name_zh", "size_class", "capital_origin", "projects",
         "agreed_investment_cny_100m", "first_phase_investment_cny_100m",
         "fixed_asset_investment_cny_100m", "funds_arrived_cny_100m", "foreign_capital_usd_10k",
-        "projects_reported",
+        "projects_reported", "projects_fortune_global_500", "projects_china_500",
+        "projects_private_500", "projects_central_soe", "projects_listed",
     ],
 }  # fmt: skip
 

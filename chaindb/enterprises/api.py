@@ -37,6 +37,8 @@ from chaindb.enterprises.models import (
     DesignationType,
     Enterprise,
     EnterpriseSize,
+    InvestorAttribute,
+    InvestorAttributeKind,
     Ownership,
     is_local,
 )
@@ -45,6 +47,8 @@ from chaindb.enterprises.schemas import (
     DesignationRead,
     EnterpriseCreate,
     EnterpriseRead,
+    InvestorAttributeCreate,
+    InvestorAttributeRead,
     MergeRequest,
     MergeResult,
 )
@@ -287,6 +291,33 @@ designations = DesignationResource(
 )  # fmt: skip
 
 
+investor_attributes = DesignationResource(
+    changes=lambda: by_unit(
+        N_("%(unit)s changes the investor attributes of the enterprises it answers for only: a "
+           "district office those located in its planning unit, a chain office those located "
+           "elsewhere"),
+        district=lambda district: InvestorAttribute.enterprise_id.in_(
+            select(Enterprise.id).where(Enterprise.district_id == district)
+        ),
+        chains=lambda chains: InvestorAttribute.enterprise_id.in_(
+            select(Enterprise.id).where(~is_local())
+        ),
+    ),
+    name="investor-attributes",
+    messages=(N_("no investor attribute %(key)r"),
+              N_("investor attribute %(id)s is still referenced by %(referrers)s")),
+    model=InvestorAttribute,
+    read=InvestorAttributeRead,
+    create=InvestorAttributeCreate,
+    description="Investor attributes of enterprises (世界500强, 中国企业500强, 民营企业500强, 央企, "
+    "上市公司), each for a year: what 招大引强 counts a project's investor by",
+    refs=[Ref("enterprise_id", Enterprise, "uscc", "enterprise")],
+    filters={"attribute": InvestorAttributeKind, "year": int, "enterprise_id": int},
+    ordering=("id", "year", "attribute", "enterprise_id", "list_rank"),
+    default_ordering=("-year", "id"),
+)  # fmt: skip
+
+
 class DesignationList(RootModel[list[DesignationRead]]):
     """The designations of one enterprise, newest first."""
 
@@ -377,4 +408,5 @@ def _relations_blueprint() -> APIBlueprint:
 def register(app: OpenAPI) -> None:
     app.register_api(enterprises.blueprint())
     app.register_api(designations.blueprint())
+    app.register_api(investor_attributes.blueprint())
     app.register_api(_relations_blueprint())

@@ -34,6 +34,7 @@ from chaindb.enterprises.pickers import EnterpriseField
 from chaindb.enterprises.vocab import (
     DESIGNATION_LEVEL_LABELS,
     DESIGNATION_TYPE_LABELS,
+    INVESTOR_ATTRIBUTE_LABELS,
     OWNERSHIP_LABELS,
     SIZE_LABELS,
 )
@@ -185,6 +186,42 @@ class DesignationFilters(Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Links from an enterprise's page filter by ?enterprise_id=: show whose list it is.
+        given = request.args.get("enterprise_id", "")
+        if not self.enterprise.data and is_id(given):
+            self.enterprise.process_data(int(given))
+
+
+class InvestorAttributeForm(RecordForm):
+    enterprise_id = EnterpriseField(_l("Enterprise"), validators=[DataRequired()])
+    attribute = SelectField(
+        _l("Attribute"),
+        choices=choices_of(INVESTOR_ATTRIBUTE_LABELS, blank=True),
+        validators=[DataRequired()],
+    )
+    year = IntegerField(
+        _l("Year of the list"), validators=[InputRequired(), NumberRange(min=1980, max=2100)]
+    )
+    list_rank = IntegerField(_l("Place on the list"), validators=[Optional(), NumberRange(min=1)])
+    source = StringField(_l("Source"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "Add an investor attribute" on an enterprise's page opens this form with it.
+        given = request.args.get("enterprise_id", "")
+        if is_id(given) and not self.is_submitted() and not self.enterprise_id.data:
+            self.enterprise_id.process_data(int(given))
+
+
+class InvestorAttributeFilters(Form):
+    enterprise = EnterpriseField(_l("Enterprise"))
+    attribute = SelectField(
+        _l("Attribute"), choices=any_of(INVESTOR_ATTRIBUTE_LABELS), validators=[Optional()]
+    )
+    year = StringField(_l("Year of the list"), validators=[Optional()], render_kw={"size": 6})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         given = request.args.get("enterprise_id", "")
         if not self.enterprise.data and is_id(given):
             self.enterprise.process_data(int(given))

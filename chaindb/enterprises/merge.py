@@ -173,6 +173,20 @@ def _move(session: Session, kept: dict[str, Any], dup: dict[str, Any]) -> dict[s
     moved["designation"] = _run(
         session, "UPDATE designation SET enterprise_id = :a WHERE enterprise_id = :b", a=a, b=b
     )
+    dropped["investor_attribute"] = _run(
+        session,
+        "DELETE FROM investor_attribute AS d USING investor_attribute AS mine "
+        "WHERE d.enterprise_id = :b AND mine.enterprise_id = :a AND (d.attribute, d.year) "
+        "= (mine.attribute, mine.year)",
+        a=a,
+        b=b,
+    )
+    moved["investor_attribute"] = _run(
+        session,
+        "UPDATE investor_attribute SET enterprise_id = :a WHERE enterprise_id = :b",
+        a=a,
+        b=b,
+    )
     moved["enterprise_merge"] = _run(
         session, "UPDATE enterprise_merge SET into_id = :a WHERE into_id = :b", a=a, b=b
     )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     Text,
@@ -207,6 +208,53 @@ class Designation(Timestamped, Base):
         Date, comment="Last day it is valid; NULL when open-ended or unknown"
     )
     issuer: Mapped[str | None] = mapped_column(Text, comment="Granting authority")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Free text")
+
+
+class InvestorAttributeKind(StrEnum):
+    """What an investor is known as, which 招大引强 counts (with the year of the list)."""
+
+    FORTUNE_GLOBAL_500 = "fortune_global_500"  # 世界500强
+    CHINA_500 = "china_500"  # 中国企业500强
+    PRIVATE_500 = "private_500"  # 中国民营企业500强
+    CENTRAL_SOE = "central_soe"  # 央企
+    LISTED = "listed"  # 上市公司
+
+
+class InvestorAttribute(Timestamped, Base):
+    """An investor's attribute for a year: on the 世界500强 list of 2025, a listed company ..."""
+
+    __tablename__ = "investor_attribute"
+    __table_args__ = (
+        one_of("attribute", InvestorAttributeKind, name="attribute"),
+        UniqueConstraint("enterprise_id", "attribute", "year"),
+        CheckConstraint("year BETWEEN 1980 AND 2100", name="year_range"),
+        CheckConstraint("list_rank IS NULL OR list_rank >= 1", name="list_rank_positive"),
+        {
+            "comment": "Investor attributes of enterprises (世界500强, 中国500强, 民营500强, 央企, "
+            "上市公司), each for a year: what 招大引强 counts a project's investor by"
+        },
+    )
+
+    id: Mapped[int] = id_column()
+    enterprise_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("enterprise.id", ondelete="CASCADE"),
+        index=True,
+        comment="The enterprise (the investor, or its group)",
+    )
+    attribute: Mapped[str] = mapped_column(
+        String(20),
+        comment="fortune_global_500 (世界500强), china_500 (中国企业500强), private_500 (中国民营"
+        "企业500强), central_soe (央企) or listed (上市公司)",
+    )
+    year: Mapped[int] = mapped_column(
+        SmallInteger, comment="The year of the list (for 央企 and 上市公司: the year it was so)"
+    )
+    list_rank: Mapped[int | None] = mapped_column(
+        Integer, comment="Its place on the list that year, when known"
+    )
+    source: Mapped[str | None] = mapped_column(Text, comment="Where the fact comes from")
     notes: Mapped[str | None] = mapped_column(Text, comment="Free text")
 
 

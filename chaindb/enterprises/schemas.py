@@ -6,7 +6,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
 
 from chaindb.api.schemas import Confirmable, IdOrKey, LongText, ReadSchema, Schema, ShortText
-from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
+from chaindb.enterprises.models import (
+    DesignationLevel,
+    DesignationType,
+    EnterpriseSize,
+    InvestorAttributeKind,
+    Ownership,
+)
 
 
 def _date_as_written(value: Any) -> Any:
@@ -89,6 +95,27 @@ class DesignationCreate(DesignationFields):
 
 
 class DesignationRead(ReadSchema, DesignationFields):
+    enterprise_id: int
+
+
+class InvestorAttributeFields(Schema):
+    attribute: InvestorAttributeKind = Field(
+        description="fortune_global_500 (世界500强), china_500 (中国企业500强), private_500 "
+        "(民营企业500强), central_soe (央企) or listed (上市公司)"
+    )
+    year: StrictInt = Field(
+        ge=1980, le=2100, description="The year of the list (央企, 上市公司: the year it was so)"
+    )
+    list_rank: StrictInt | None = Field(None, ge=1, description="Its place on the list, if known")
+    source: LongText | None = Field(None, description="Where the fact comes from")
+    notes: LongText | None = None
+
+
+class InvestorAttributeCreate(InvestorAttributeFields):
+    enterprise_id: IdOrKey = Field(description="The enterprise (id or credit code)")
+
+
+class InvestorAttributeRead(ReadSchema, InvestorAttributeFields):
     enterprise_id: int
 
 

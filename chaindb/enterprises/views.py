@@ -16,20 +16,23 @@ from chaindb.chains.models import Chain, ChainRole, ChainSegment, RoleKind, role
 from chaindb.chains.vocab import ROLE_LABELS
 from chaindb.db import db
 from chaindb.districts.models import District
-from chaindb.enterprises.api import designations, enterprises
+from chaindb.enterprises.api import designations, enterprises, investor_attributes
 from chaindb.enterprises.forms import (
     DesignationFilters,
     DesignationForm,
     EnterpriseFilters,
     EnterpriseForm,
+    InvestorAttributeFilters,
+    InvestorAttributeForm,
     MergeForm,
 )
 from chaindb.enterprises.merge import merge
-from chaindb.enterprises.models import Designation, Enterprise, is_local
+from chaindb.enterprises.models import Designation, Enterprise, InvestorAttribute, is_local
 from chaindb.enterprises.pickers import typed_enterprise_ids
 from chaindb.enterprises.vocab import (
     DESIGNATION_LEVEL_LABELS,
     DESIGNATION_TYPE_LABELS,
+    INVESTOR_ATTRIBUTE_LABELS,
     OWNERSHIP_LABELS,
     SIZE_LABELS,
 )
@@ -182,6 +185,7 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
             {r["chain_id"] for r in roles if r["live"] and r["role"] == RoleKind.CHAIN_MASTER}
         ),
         "designations": _designations(session, eid),
+        "investor_attributes": investor_attributes_of(session, eid),
         "designation_count": _count(session, Designation, Designation.enterprise_id == eid),
         "buyers": _links(session, eid, as_supplier=True),
         "buyer_count": _count(session, SupplyLink, SupplyLink.supplier_id == eid),
@@ -366,5 +370,64 @@ designation_pages = DesignationPages(
 )
 
 
+def _investor_attribute_label(row: dict[str, Any]) -> str:
+    kind = INVESTOR_ATTRIBUTE_LABELS.get(row["attribute"], row["attribute"])
+    return f"{kind} · {row['year']}"
+
+
+investor_attribute_pages = DesignationPages(
+    resource=investor_attributes,
+    title=_l("Investor attributes"),
+    singular=_l("investor attribute"),
+    help=_l(
+        "What an investor is known as, for a year: 世界500强, 中国企业500强, 民营企业500强, 央企, "
+        "上市公司. 招大引强 counts a project's investor by them."
+    ),
+    columns=[
+        Column("attribute", _l("Attribute"), choices=INVESTOR_ATTRIBUTE_LABELS),
+        Column(
+            "enterprise_id",
+            _l("Enterprise"),
+            link=Link(Enterprise, "enterprises.detail"),
+            sortable=False,
+        ),
+        Column("year", _l("Year of the list")),
+        Column("list_rank", _l("Place on the list")),
+    ],
+    detail_columns=[
+        Column("enterprise_id", _l("Enterprise"), link=Link(Enterprise, "enterprises.detail")),
+        Column("attribute", _l("Attribute"), choices=INVESTOR_ATTRIBUTE_LABELS),
+        Column("year", _l("Year of the list")),
+        Column("list_rank", _l("Place on the list")),
+        Column("source", _l("Source")),
+        Column("notes", _l("Notes")),
+    ],
+    label=_investor_attribute_label,
+    form=InvestorAttributeForm,
+    filters=InvestorAttributeFilters,
+)
+
+
+def investor_attributes_of(session: Session, enterprise_id: int | None) -> list[dict[str, Any]]:
+    """The enterprise's investor attributes, the latest year of each first."""
+    if enterprise_id is None:
+        return []
+    rows = session.execute(
+        select(
+            InvestorAttribute.id,
+            InvestorAttribute.attribute,
+            InvestorAttribute.year,
+            InvestorAttribute.list_rank,
+        )
+        .where(InvestorAttribute.enterprise_id == enterprise_id)
+        .order_by(InvestorAttribute.year.desc(), InvestorAttribute.attribute)
+        .limit(RELATED_LIMIT)
+    ).mappings()
+    return [
+        {**row, "label": INVESTOR_ATTRIBUTE_LABELS.get(row["attribute"], row["attribute"])}
+        for row in rows
+    ]
+
+
 def register(app: Flask) -> None:
-    register_pages(app, enterprise_pages, designation_pages)
+    register_pages(app, enterprise_pages, designation_pages, investor_attribute_pages)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from chaindb.enterprises.models import DesignationLevel, DesignationType, EnterpriseSize, Ownership
+from chaindb.enterprises.models import (
+    DesignationLevel,
+    DesignationType,
+    EnterpriseSize,
+    InvestorAttributeKind,
+    Ownership,
+)
 from chaindb.vocab import vocabulary
 
 SIZE_LABELS = vocabulary(
@@ -50,5 +56,16 @@ DESIGNATION_LEVEL_LABELS = vocabulary(
         "national": _l("national (国家级)"),
         "provincial": _l("provincial (省级)"),
         "city": _l("city (市级)"),
+    },
+)
+
+INVESTOR_ATTRIBUTE_LABELS = vocabulary(
+    InvestorAttributeKind,
+    {
+        "fortune_global_500": _l("Fortune Global 500 (世界500强)"),
+        "china_500": _l("China top 500 (中国企业500强)"),
+        "private_500": _l("China private top 500 (民营企业500强)"),
+        "central_soe": _l("central state-owned (央企)"),
+        "listed": _l("listed company (上市公司)"),
     },
 )

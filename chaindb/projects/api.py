@@ -30,7 +30,15 @@ from chaindb.db import db
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, Invalid
-from chaindb.projects.models import Channel, Project, ProjectKind, ReviewStatus, Stage
+from chaindb.projects.models import (
+    CapitalOrigin,
+    Channel,
+    Project,
+    ProjectKind,
+    ReviewStatus,
+    SizeClass,
+    Stage,
+)
 from chaindb.projects.schemas import (
     ProjectCreate,
     ProjectRead,
@@ -149,6 +157,8 @@ projects = ProjectResource(
         "channel": Channel,
         "stage": Stage,
         "review_status": ReviewStatus,
+        "capital_origin": CapitalOrigin,
+        "size_class": SizeClass,
         "is_key": bool,
         "name": str,
         "investor_name": str,

@@ -30,6 +30,7 @@ from chaindb.projects.vocab import (
     CHANNEL_LABELS,
     KIND_LABELS,
     REVIEW_STATUS_LABELS,
+    SIZE_CLASS_LABELS,
     STAGE_LABELS,
 )
 from chaindb.web.forms import (
@@ -333,6 +334,16 @@ class ProjectFilters(Form):
     )
     review_status = SelectField(
         _l("Review"), choices=choices_of(REVIEW_STATUS_LABELS, blank=True), validators=[Optional()]
+    )
+    size_class = SelectField(
+        label_of(Project.size_class),
+        choices=choices_of(SIZE_CLASS_LABELS, blank=True),
+        validators=[Optional()],
+    )
+    capital_origin = SelectField(
+        label_of(Project.capital_origin),
+        choices=choices_of(CAPITAL_ORIGIN_LABELS, blank=True),
+        validators=[Optional()],
     )
     kind = SelectField(
         _l("Kind"), choices=choices_of(KIND_LABELS, blank=True), validators=[Optional()]

@@ -33,6 +33,7 @@ from chaindb.chains.models import Chain, ChainSegment
 from chaindb.db import db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
+from chaindb.enterprises.views import investor_attributes_of
 from chaindb.errors import DomainError
 from chaindb.projects.api import projects
 from chaindb.projects.forms import (
@@ -97,6 +98,7 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     form = g.get("stage_form") or StageForm(formdata=None)
     return {
         **review_panel(session, row),
+        "investor_attributes": investor_attributes_of(session, row["investor_id"]),
         "events": stage_events(session=session, project_id=row["id"]),
         "stage_form": form.for_stage(row["stage"]),
         "follow_ons": follow_ons,

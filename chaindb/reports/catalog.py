@@ -766,6 +766,11 @@ REPORTS: dict[str, Report] = {
                     "foreign_capital_usd_10k", _l("Foreign capital used (万美元)"), format="number"
                 ),
                 Count("projects_reported", _l("Projects reported (reviewed or not)")),
+                Count("projects_fortune_global_500", _l("Of which 世界500强"), more=True),
+                Count("projects_china_500", _l("Of which 中国500强"), more=True),
+                Count("projects_private_500", _l("Of which 民营500强"), more=True),
+                Count("projects_central_soe", _l("Of which 央企"), more=True),
+                Count("projects_listed", _l("Of which 上市公司"), more=True),
             ),
             filters=(CHAIN, DISTRICT),
             order_by=("@chain", "district_code", "size_class", "capital_origin"),

@@ -4,18 +4,30 @@
 CREATE OR REPLACE VIEW report_project_classes AS
 WITH counted AS (
     SELECT
-        true AS approved, p.chain_id, p.district_id, p.size_class, p.capital_origin,
+        true AS approved, p.investor_id, p.chain_id, p.district_id, p.size_class, p.capital_origin,
         p.agreed_investment_cny_100m, p.first_phase_investment_cny_100m,
         p.fixed_asset_investment_cny_100m, p.funds_arrived_cny_100m, p.foreign_capital_usd_10k
     FROM project_approved AS p
     WHERE p.stage <> 'dropped'
     UNION ALL
     SELECT
-        false, p.chain_id, p.district_id, p.size_class, p.capital_origin,
+        false, p.investor_id, p.chain_id, p.district_id, p.size_class, p.capital_origin,
         p.agreed_investment_cny_100m, p.first_phase_investment_cny_100m,
         p.fixed_asset_investment_cny_100m, p.funds_arrived_cny_100m, p.foreign_capital_usd_10k
     FROM project AS p
     WHERE p.stage <> 'dropped'
+),
+investor AS (
+    -- What each investor is known as, in any year of the lists.
+    SELECT
+        a.enterprise_id,
+        bool_or(a.attribute = 'fortune_global_500') AS fortune_global_500,
+        bool_or(a.attribute = 'china_500') AS china_500,
+        bool_or(a.attribute = 'private_500') AS private_500,
+        bool_or(a.attribute = 'central_soe') AS central_soe,
+        bool_or(a.attribute = 'listed') AS listed
+    FROM investor_attribute AS a
+    GROUP BY a.enterprise_id
 )
 SELECT
     c.chain_id,
@@ -37,8 +49,14 @@ SELECT
         AS funds_arrived_cny_100m,
     COALESCE(sum(c.foreign_capital_usd_10k) FILTER (WHERE c.approved), 0)
         AS foreign_capital_usd_10k,
-    count(*) FILTER (WHERE NOT c.approved) AS projects_reported
+    count(*) FILTER (WHERE NOT c.approved) AS projects_reported,
+    count(*) FILTER (WHERE c.approved AND i.fortune_global_500) AS projects_fortune_global_500,
+    count(*) FILTER (WHERE c.approved AND i.china_500) AS projects_china_500,
+    count(*) FILTER (WHERE c.approved AND i.private_500) AS projects_private_500,
+    count(*) FILTER (WHERE c.approved AND i.central_soe) AS projects_central_soe,
+    count(*) FILTER (WHERE c.approved AND i.listed) AS projects_listed
 FROM counted AS c
+LEFT JOIN investor AS i ON i.enterprise_id = c.investor_id
 JOIN chain AS ch ON ch.id = c.chain_id
 JOIN district AS d ON d.id = c.district_id
 GROUP BY c.chain_id, ch.code, ch.name_zh, c.district_id, d.code, d.name_zh, c.size_class,
@@ -75,3 +93,13 @@ COMMENT ON COLUMN report_project_classes.foreign_capital_usd_10k IS
     'Their foreign capital actually used (实际使用外资), in 万美元';
 COMMENT ON COLUMN report_project_classes.projects_reported IS
     'Projects not dropped as the units report them, reviewed or not';
+COMMENT ON COLUMN report_project_classes.projects_fortune_global_500 IS
+    'Of projects: those whose investor is on the 世界500强 list (any year, investor_attribute)';
+COMMENT ON COLUMN report_project_classes.projects_china_500 IS
+    'Of projects: those whose investor is on the 中国企业500强 list (any year)';
+COMMENT ON COLUMN report_project_classes.projects_private_500 IS
+    'Of projects: those whose investor is on the 民营企业500强 list (any year)';
+COMMENT ON COLUMN report_project_classes.projects_central_soe IS
+    'Of projects: those whose investor is a central state-owned enterprise (央企)';
+COMMENT ON COLUMN report_project_classes.projects_listed IS
+    'Of projects: those whose investor is a listed company (上市公司)';
