@@ -259,3 +259,57 @@ def test_projects_are_filtered_by_size_class_and_capital_origin(api, conn, place
     assert api.get("/api/v1/projects?size_class=huge").status_code == 422
     page = web.text(f"/projects?chain_id={chain}&size_class=hundred_yi")
     assert f'href="/projects/{big}"' in page
+
+
+# --- the multiplier (带动配套) ---------------------------------------------------------------
+
+
+def test_the_multiplier_counts_the_local_suppliers_linked_after_the_signing(conn, place, web):
+    from datetime import date
+
+    chain, district = place["chain"], place["district"]
+    master = f.chain_master(conn, chain)
+    signed = date(2024, 6, 1)
+    project = f.project(conn, chain, district, chain_master_id=master, stage="signed",
+                        signed_on=signed)  # fmt: skip
+    links = [
+        # (local?, since, status, value 万元)
+        (True, date(2024, 6, 1), "active", 500),  # the day of the signing: counts
+        (True, date(2025, 1, 1), "active", None),  # value unknown: counted, not summed
+        (True, date(2023, 1, 1), "active", 900),  # before the signing
+        (True, None, "active", 100),  # start unknown
+        (True, date(2025, 3, 1), "ended", 300),  # no longer supplying
+        (False, date(2025, 2, 1), "active", 700),  # not local
+    ]
+    for local, since, status, value in links:
+        supplier = f.enterprise(conn, district_id=district if local else None)
+        extra = {"until": date(2025, 12, 31)} if status == "ended" else {}
+        f.supply_link(conn, supplier, master, chain, since=since, status=status,
+                      annual_value_cny_10k=value, **extra)  # fmt: skip
+    counted = [
+        link for link in links
+        if link[2] == "active" and link[1] is not None and link[1] >= signed
+    ]  # fmt: skip
+    local = [link for link in counted if link[0]]
+    row = conn.execute(
+        text("SELECT * FROM report_project_multiplier WHERE project_id = :p"), {"p": project}
+    ).one()
+    assert row.local_suppliers == len(local) == 2
+    assert row.local_value_cny_10k == sum(v or 0 for *_, v in local) == 500
+    assert row.suppliers == len(counted) == 3
+    assert row.value_cny_10k == 1200
+    # Not approved (a draft): not counted.
+    draft = f.project(conn, chain, district, chain_master_id=master, stage="signed",
+                      signed_on=signed, review_status="draft")  # fmt: skip
+    assert (
+        conn.execute(
+            text("SELECT count(*) FROM report_project_multiplier WHERE project_id = :p"),
+            {"p": draft},
+        ).scalar_one()
+        == 0
+    )
+    # On the project's page and the chain master's.
+    page = web.text(f"/projects/{project}?lang=en")
+    assert 'class="multiplier"' in page and "2 local suppliers" in page
+    master_page = web.text(f"/chain-masters/{master}?lang=en")
+    assert 'id="multiplier"' in master_page and f'href="/projects/{project}"' in master_page

@@ -93,6 +93,11 @@ CONTRACT = {
         "projects_reported", "projects_fortune_global_500", "projects_china_500",
         "projects_private_500", "projects_central_soe", "projects_listed",
     ],
+    "report_project_multiplier": [
+        "project_id", "project_name", "chain_id", "chain_code", "chain_name_zh", "district_id",
+        "chain_master_id", "chain_master_name_zh", "signed_on", "local_suppliers", "local_links",
+        "local_value_cny_10k", "suppliers", "value_cny_10k",
+    ],
 }  # fmt: skip
 
 PAST = date(2020, 6, 30)  # a role or designation that ended then is not live today

@@ -52,6 +52,7 @@ from chaindb.projects.vocab import (
     SIZE_CLASS_LABELS,
     STAGE_LABELS,
 )
+from chaindb.reports import multiplier
 from chaindb.reviews.views import panel as review_panel
 from chaindb.reviews.views import project_routes as review_routes
 from chaindb.reviews.vocab import STATUS_LABELS
@@ -99,6 +100,9 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     return {
         **review_panel(session, row),
         "investor_attributes": investor_attributes_of(session, row["investor_id"]),
+        "multiplier": (
+            multiplier.of_project(session, row["id"]) if row["chain_master_id"] else None
+        ),
         "events": stage_events(session=session, project_id=row["id"]),
         "stage_form": form.for_stage(row["stage"]),
         "follow_ons": follow_ons,

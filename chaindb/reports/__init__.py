@@ -27,6 +27,7 @@ VIEWS = [
     "report_designations",
     "report_monthly_progress",
     "report_project_classes",
+    "report_project_multiplier",
 ]
 
 # The views that answer from stored rows, in VIEWS' order, which is also their refresh order (a

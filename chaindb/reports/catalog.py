@@ -782,6 +782,43 @@ REPORTS: dict[str, Report] = {
                 title=_l("Approved projects per size class"),
             ),
         ),
+        Report(
+            name="project-multiplier",
+            view="report_project_multiplier",
+            title=_l("Multiplier of chain-master projects (带动配套)"),
+            description=_l(
+                "Each approved project that serves a chain master: the suppliers whose active "
+                "links to that chain master began after the project was signed, the local ones "
+                "apart, and their annual value."
+            ),
+            columns=(
+                Id("project_id"),
+                Text("project_name", _l("Project"), link=("projects.detail", "project_id")),
+                Id("chain_id"),
+                Id("chain_code"),
+                Text("chain_name_zh", _l("Chain"), link=CHAIN_LINK),
+                Col(
+                    "district_id",
+                    _l("Planning unit"),
+                    names="district",
+                    link=("districts.detail", "district_id"),
+                ),
+                Id("chain_master_id"),
+                Text(
+                    "chain_master_name_zh",
+                    _l("Chain master"),
+                    link=("supply.master", "chain_master_id"),
+                ),
+                Col("signed_on", _l("Signed on"), format="day"),
+                Count("local_suppliers", _l("Local suppliers since")),
+                Count("local_links", _l("Their links"), more=True),
+                Col("local_value_cny_10k", _l("Their annual value"), format="wan"),
+                Count("suppliers", _l("All suppliers since")),
+                Col("value_cny_10k", _l("Annual value, all"), format="wan", more=True),
+            ),
+            filters=(CHAIN, DISTRICT),
+            order_by=("-local_suppliers", "project_name"),
+        ),
     )
 }
 

@@ -33,6 +33,7 @@ from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise, is_local
 from chaindb.enterprises.pickers import typed_enterprise_ids
 from chaindb.errors import N_, DomainError, Forbidden
+from chaindb.reports import multiplier
 from chaindb.supply import service
 from chaindb.supply.api import supply_links
 from chaindb.supply.forms import (
@@ -365,6 +366,7 @@ def master(id: str):
     filtered = bool(only and (only.q or only.district or only.status or only.chain_id))
     return render_template(
         "supply/master.html",
+        multiplier=multiplier.of_chain_master(session, buyer["id"]),
         buyer=buyer,
         buyer_district=buyer_district,
         chains=chains,
