@@ -6,7 +6,7 @@ from chaindb.auth.models import ApiToken, LoginAttempt, User, UserSession
 from chaindb.chains.models import Chain, ChainRole, ChainSegment
 from chaindb.changelog import Change
 from chaindb.db import Base, text_limit
-from chaindb.districts.models import District
+from chaindb.districts.models import District, LeadingChain
 from chaindb.enterprises.models import (
     Designation,
     Enterprise,
@@ -37,6 +37,7 @@ __all__ = [
     "Enterprise",
     "EnterpriseMerge",
     "InvestorAttribute",
+    "LeadingChain",
     "LoginAttempt",
     "Project",
     "ProjectApproved",

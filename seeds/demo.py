@@ -24,6 +24,7 @@ from chaindb.models import (
     Designation,
     District,
     Enterprise,
+    LeadingChain,
     Project,
     SupplyLink,
 )
@@ -57,6 +58,7 @@ def load(conn: Connection, report: Report) -> None:
     load_projects(conn, report)
     load_fictional_suppliers(conn, report)
     load_reviews(conn, report)
+    load_leading_chains(conn, report)
 
 
 def load_segments(conn: Connection, report: Report) -> None:
@@ -536,3 +538,24 @@ def load_reviews(conn: Connection, report: Report) -> None:
             )
             report.add("project_review", "created")
     conn.execute(sql_text("SELECT set_config('chaindb.actor', '', true)"))
+
+
+# --- leading chains (一区一主业) ----------------------------------------------------------------
+
+# Illustrative only: the sources name no official list of each unit's leading chains. The demo
+# gives two units some, so that the flag and the comparison show on the pages.
+DEMO_LEADING = [("QBQ", "automotive"), ("370112", "high-end-software"), ("370112", "automotive")]
+DEMO_LEADING_SOURCE = "演示数据（示意，非官方认定）"
+
+
+def load_leading_chains(conn: Connection, report: Report) -> None:
+    table = LeadingChain.__table__
+    chains = Lookup(conn, Chain.__table__, "code", "chain")
+    districts = Lookup(conn, District.__table__, "code", "planning unit")
+    for district, chain in DEMO_LEADING:
+        upsert(
+            conn, table,
+            {"district_id": districts(district, None, "district"),
+             "chain_id": chains(chain, None, "chain"), "since": None},
+            {"source": DEMO_LEADING_SOURCE}, report=report,
+        )  # fmt: skip

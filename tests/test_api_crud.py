@@ -158,6 +158,14 @@ SAMPLES: dict[str, Callable[[Client], tuple[dict[str, Any], dict[str, Any]]]] = 
         },
         {"year": 2025},
     ),
+    "leading-chains": lambda api: (
+        {
+            "district_id": _district(api)["code"],
+            "chain_id": _chain(api)["code"],
+            "since": "2024-01-01",
+        },
+        {"notes": "核实"},
+    ),
     "investor-attributes": lambda api: (
         {
             "attribute": "fortune_global_500",

@@ -313,3 +313,46 @@ def test_the_multiplier_counts_the_local_suppliers_linked_after_the_signing(conn
     assert 'class="multiplier"' in page and "2 local suppliers" in page
     master_page = web.text(f"/chain-masters/{master}?lang=en")
     assert 'id="multiplier"' in master_page and f'href="/projects/{project}"' in master_page
+
+
+# --- district specialisation (一区一主业) ------------------------------------------------------
+
+
+def test_a_project_outside_its_unit_s_leading_chains_is_flagged_not_refused(api, conn, web):
+    from datetime import date
+
+    lixia, other = f.district(conn), f.district(conn)
+    iconic, elsewhere = f.chain(conn, name_zh="领先产业链"), f.chain(conn, name_zh="别的产业链")
+    key = f.key_chain(conn, parent_id=iconic)
+    made = api.post("/api/v1/leading-chains",
+                    {"district_id": lixia, "chain_id": iconic, "since": "2024-01-01"},
+                    role="admin")  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    f.insert(conn, "leading_chain", district_id=other, chain_id=iconic)
+    f.insert(
+        conn, "leading_chain", district_id=lixia, chain_id=elsewhere, until=date(2020, 12, 31)
+    )  # fmt: skip  (ended: not a leading chain today)
+    inside = f.project(conn, key, lixia)  # a key chain counts with its iconic parent
+    outside = f.project(conn, elsewhere, lixia, agreed_investment_cny_100m=8)
+    unflagged = f.project(conn, elsewhere, f.district(conn))  # a unit without leading chains
+
+    def leads(district: int, chain: int) -> bool:
+        return conn.execute(
+            text("SELECT leads_chain(:d, :c, current_date)"), {"d": district, "c": chain}
+        ).scalar_one()
+
+    assert (leads(lixia, iconic), leads(lixia, key), leads(lixia, elsewhere)) == (
+        True, True, False
+    )  # fmt: skip
+    assert 'class="flag outside-leading"' in web.text(f"/projects/{outside}?lang=en")
+    assert "领先产业链" in web.text(f"/projects/{outside}?lang=en")
+    for project in (inside, unflagged):
+        assert "outside-leading" not in web.text(f"/projects/{project}")
+    rows = {
+        (r.district_id, r.chain_id): r
+        for r in conn.execute(text("SELECT * FROM report_district_specialisation"))
+    }
+    assert rows[(lixia, iconic)].leading and rows[(lixia, iconic)].units_leading_chain == 2
+    flagged = rows[(lixia, elsewhere)]
+    assert (flagged.leading, flagged.projects, flagged.outside_leading_chains) == (False, 1, True)
+    assert flagged.agreed_investment_cny_100m == 8

@@ -98,6 +98,11 @@ CONTRACT = {
         "chain_master_id", "chain_master_name_zh", "signed_on", "local_suppliers", "local_links",
         "local_value_cny_10k", "suppliers", "value_cny_10k",
     ],
+    "report_district_specialisation": [
+        "district_id", "district_code", "district_name_zh", "chain_id", "chain_code",
+        "chain_name_zh", "leading", "projects", "agreed_investment_cny_100m",
+        "outside_leading_chains", "units_leading_chain",
+    ],
 }  # fmt: skip
 
 PAST = date(2020, 6, 30)  # a role or designation that ended then is not live today

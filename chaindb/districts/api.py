@@ -1,13 +1,21 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_openapi3 import OpenAPI
 from sqlalchemy import or_
 
 from chaindb.api.resource import CITY_ONLY, Resource, by_unit
-from chaindb.districts.models import District, DistrictKind
-from chaindb.districts.schemas import DistrictCreate, DistrictRead
+from chaindb.api.writes import Ref
+from chaindb.chains.models import Chain
+from chaindb.districts.models import District, DistrictKind, LeadingChain
+from chaindb.districts.schemas import (
+    DistrictCreate,
+    DistrictRead,
+    LeadingChainCreate,
+    LeadingChainRead,
+)
 from chaindb.errors import N_
 
 # A district or a development zone, as a target or an enterprise names it (both are planning units).
@@ -47,5 +55,28 @@ resource = Resource(
 )
 
 
+leading_chains = Resource(
+    changes=lambda: by_unit(CITY_ONLY),
+    name="leading-chains",
+    messages=(
+        N_("no leading chain %(key)r"),
+        N_("leading chain %(id)s is still referenced by %(referrers)s"),
+    ),
+    model=LeadingChain,
+    read=LeadingChainRead,
+    create=LeadingChainCreate,
+    description="The leading chains (主导产业, 一区一主业) of each planning unit, with their "
+    "period: a project in another chain is flagged, not refused",
+    refs=[
+        Ref("district_id", District, "code", "district"),
+        Ref("chain_id", Chain, "code", "chain"),
+    ],
+    filters={"district_id": int, "chain_id": int, "since": date, "until": date},
+    ordering=("id", "district_id", "chain_id", "since"),
+    default_ordering=("district_id", "chain_id", "id"),
+)
+
+
 def register(app: OpenAPI) -> None:
     app.register_api(resource.blueprint())
+    app.register_api(leading_chains.blueprint())

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
+from chaindb.chains.pickers import chain_options
+from chaindb.districts.pickers import district_options
 from chaindb.districts.vocab import KIND_LABELS
-from chaindb.web.forms import Form, RecordForm, choices_of
+from chaindb.web.forms import Form, RecordForm, RefSelectField, choices_of
 
 
 class DistrictForm(RecordForm):
@@ -27,3 +36,17 @@ class DistrictFilters(Form):
     kind = SelectField(
         _l("Kind"), choices=choices_of(KIND_LABELS, blank=True), validators=[Optional()]
     )
+
+
+class LeadingChainForm(RecordForm):
+    district_id = RefSelectField(_l("Planning unit"), [DataRequired()], options=district_options)
+    chain_id = RefSelectField(_l("Chain"), [DataRequired()], options=chain_options)
+    since = DateField(_l("Since"), validators=[Optional()])
+    until = DateField(_l("Until"), validators=[Optional()])
+    source = StringField(_l("Source"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+
+
+class LeadingChainFilters(Form):
+    district_id = RefSelectField(_l("Planning unit"), [Optional()], options=district_options)
+    chain_id = RefSelectField(_l("Chain"), [Optional()], options=chain_options)

@@ -1,8 +1,21 @@
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ARRAY, Boolean, CheckConstraint, Integer, String, Text, text
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chaindb.db import Base, Timestamped, id_column, one_of
@@ -60,3 +73,36 @@ class District(Timestamped, Base):
         Integer, server_default=text("0"), comment="Display order in lists and reports"
     )
     notes: Mapped[str | None] = mapped_column(Text, comment="Free text: sources, caveats")
+
+
+class LeadingChain(Timestamped, Base):
+    """A chain a planning unit leads on (主导产业, 一区一主业), for a period."""
+
+    __tablename__ = "leading_chain"
+    __table_args__ = (
+        UniqueConstraint("district_id", "chain_id", "since"),
+        CheckConstraint("until IS NULL OR since IS NULL OR until >= since", name="period_order"),
+        {
+            "comment": "The leading chains (主导产业) of each planning unit, with their period: a "
+            "project in another chain is flagged (not refused), and units are compared by them "
+            "(一区一主业); set by the city bureau"
+        },
+    )
+
+    id: Mapped[int] = id_column()
+    district_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("district.id", ondelete="CASCADE"),
+        index=True,
+        comment="The planning unit",
+    )
+    chain_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("chain.id", ondelete="CASCADE"),
+        index=True,
+        comment="The chain it leads on (a key chain under an iconic one counts with it)",
+    )
+    since: Mapped[date | None] = mapped_column(Date, comment="First day, when known")
+    until: Mapped[date | None] = mapped_column(Date, comment="Last day; NULL while it lasts")
+    source: Mapped[str | None] = mapped_column(Text, comment="Where the designation comes from")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Free text")

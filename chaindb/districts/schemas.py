@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import Field
 
-from chaindb.api.schemas import LongText, ReadSchema, Schema, ShortText
+from chaindb.api.schemas import IdOrKey, LongText, ReadSchema, Schema, ShortText
 from chaindb.districts.models import DistrictKind
 
 
@@ -25,3 +27,20 @@ class DistrictCreate(Schema):
 
 class DistrictRead(ReadSchema, DistrictCreate):
     pass
+
+
+class LeadingChainFields(Schema):
+    since: dt.date | None = Field(None, description="First day, when known")
+    until: dt.date | None = Field(None, description="Last day; empty while it lasts")
+    source: LongText | None = Field(None, description="Where the designation comes from")
+    notes: LongText | None = None
+
+
+class LeadingChainCreate(LeadingChainFields):
+    district_id: IdOrKey = Field(description="The planning unit (id or code)")
+    chain_id: IdOrKey = Field(description="The chain (id or code)")
+
+
+class LeadingChainRead(ReadSchema, LeadingChainFields):
+    district_id: int
+    chain_id: int

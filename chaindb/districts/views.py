@@ -9,12 +9,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chaindb.districts.api import resource
-from chaindb.districts.forms import DistrictFilters, DistrictForm
+from chaindb.chains.models import Chain
+from chaindb.districts.api import leading_chains, resource
+from chaindb.districts.forms import (
+    DistrictFilters,
+    DistrictForm,
+    LeadingChainFilters,
+    LeadingChainForm,
+)
+from chaindb.districts.models import District
 from chaindb.districts.vocab import KIND_LABELS
 from chaindb.enterprises.models import Enterprise
 from chaindb.projects.models import Project
-from chaindb.web.pages import Column, Pages
+from chaindb.web.pages import Column, Link, Pages
 from chaindb.web.pages import register as register_pages
 
 
@@ -58,5 +65,33 @@ pages = Pages(
 )
 
 
+leading_chain_pages = Pages(
+    resource=leading_chains,
+    title=_l("Leading chains"),
+    singular=_l("leading chain"),
+    help=_l(
+        "The leading chains (主导产业) of each planning unit, with their period: 一区一主业. A "
+        "project in another chain is flagged on its page and in review, not refused."
+    ),
+    columns=[
+        Column("district_id", _l("Planning unit"), link=Link(District, "districts.detail")),
+        Column("chain_id", _l("Chain"), link=Link(Chain, "chains.detail")),
+        Column("since", _l("Since"), format="day"),
+        Column("until", _l("Until"), format="day"),
+    ],
+    detail_columns=[
+        Column("district_id", _l("Planning unit"), link=Link(District, "districts.detail")),
+        Column("chain_id", _l("Chain"), link=Link(Chain, "chains.detail")),
+        Column("since", _l("Since"), format="day"),
+        Column("until", _l("Until"), format="day"),
+        Column("source", _l("Source")),
+        Column("notes", _l("Notes")),
+    ],
+    label=lambda row: f"#{row['id']}",
+    form=LeadingChainForm,
+    filters=LeadingChainFilters,
+)
+
+
 def register(app: Flask) -> None:
-    register_pages(app, pages)
+    register_pages(app, pages, leading_chain_pages)

@@ -26,7 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
 from chaindb.chains.models import Chain, ChainSegment
@@ -83,6 +83,28 @@ class ProjectPages(Pages):
         return redirect(url_with(url_for("projects.add"), request.args), code=307)
 
 
+def _outside_leading_chains(session: Session, row: dict[str, Any]) -> list[str] | None:
+    """一区一主业: the leading chains of the project's planning unit today when the project's
+    chain is not one of them (flagged, not refused); None when it is, or the unit has none."""
+    outside = session.scalar(
+        text(
+            "SELECT has_leading_chains(:d, current_date) AND NOT leads_chain(:d, :c, current_date)"
+        ),
+        {"d": row["district_id"], "c": row["chain_id"]},
+    )
+    if not outside:
+        return None
+    return list(
+        session.scalars(
+            text(
+                "SELECT c.name_zh FROM chain AS c WHERE leads_chain(:d, c.id, current_date) "
+                "AND c.parent_id IS NULL ORDER BY c.sort_order, c.id"
+            ),
+            {"d": row["district_id"]},
+        )
+    )
+
+
 def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     follow_ons = session.execute(
         select(
@@ -100,6 +122,7 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     return {
         **review_panel(session, row),
         "investor_attributes": investor_attributes_of(session, row["investor_id"]),
+        "outside_leading": _outside_leading_chains(session, row),
         "multiplier": (
             multiplier.of_project(session, row["id"]) if row["chain_master_id"] else None
         ),

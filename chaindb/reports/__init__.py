@@ -28,6 +28,7 @@ VIEWS = [
     "report_monthly_progress",
     "report_project_classes",
     "report_project_multiplier",
+    "report_district_specialisation",
 ]
 
 # The views that answer from stored rows, in VIEWS' order, which is also their refresh order (a

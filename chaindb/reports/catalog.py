@@ -819,6 +819,36 @@ REPORTS: dict[str, Report] = {
             filters=(CHAIN, DISTRICT),
             order_by=("-local_suppliers", "project_name"),
         ),
+        Report(
+            name="district-specialisation",
+            view="report_district_specialisation",
+            title=_l("Leading chains of the planning units (一区一主业)"),
+            description=_l(
+                "Per planning unit and chain: whether the unit leads on the chain today, its "
+                "approved projects in it, the projects landing outside the unit's leading chains, "
+                "and how many units lead on the same chain (overlap)."
+            ),
+            columns=(
+                Col(
+                    "district_id",
+                    _l("Planning unit"),
+                    names="district",
+                    link=("districts.detail", "district_id"),
+                ),
+                Id("district_code"),
+                Id("district_name_zh"),
+                Id("chain_id"),
+                Id("chain_code"),
+                Text("chain_name_zh", _l("Chain"), link=CHAIN_LINK),
+                Col("leading", _l("Leading chain"), format="yes_no"),
+                Count("projects", _l("Projects")),
+                Yi("agreed_investment_cny_100m", _l("Agreed investment")),
+                Col("outside_leading_chains", _l("Outside its leading chains"), format="yes_no"),
+                Count("units_leading_chain", _l("Units leading on the chain")),
+            ),
+            filters=(CHAIN, DISTRICT),
+            order_by=("district_code", "@chain"),
+        ),
     )
 }
 

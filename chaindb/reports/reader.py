@@ -41,6 +41,9 @@ READER_FUNCTIONS = (
     "supply_totals(bigint)",
     # 招商引资工作进度 for any month and threshold (report_monthly_progress is this year's).
     "monthly_progress(date, numeric, boolean)",
+    # 一区一主业: whether a planning unit leads on a chain on a day.
+    "leads_chain(bigint, bigint, date)",
+    "has_leading_chains(bigint, date)",
 )
 
 ROLE_COMMENT = (
