@@ -352,7 +352,10 @@ def test_a_project_outside_its_unit_s_leading_chains_is_flagged_not_refused(api,
         (r.district_id, r.chain_id): r
         for r in conn.execute(text("SELECT * FROM report_district_specialisation"))
     }
-    assert rows[(lixia, iconic)].leading and rows[(lixia, iconic)].units_leading_chain == 2
+    assert rows[(lixia, iconic)].is_leading and rows[(lixia, iconic)].units_leading_chain == 2
     flagged = rows[(lixia, elsewhere)]
-    assert (flagged.leading, flagged.projects, flagged.outside_leading_chains) == (False, 1, True)
+    assert (flagged.is_leading, flagged.projects, flagged.outside_leading_chains) == (
+        False, 1, True
+    )  # fmt: skip
+    assert flagged.units_with_projects == 2  # lixia's and the unit without leading chains
     assert flagged.agreed_investment_cny_100m == 8

@@ -100,8 +100,9 @@ CONTRACT = {
     ],
     "report_district_specialisation": [
         "district_id", "district_code", "district_name_zh", "chain_id", "chain_code",
-        "chain_name_zh", "leading", "projects", "agreed_investment_cny_100m",
-        "outside_leading_chains", "units_leading_chain",
+        "chain_name_zh", "is_leading", "projects", "agreed_investment_cny_100m",
+        "outside_leading_chains", "units_leading_chain", "enterprises", "active_supply_links",
+        "units_with_projects",
     ],
 }  # fmt: skip
 
