@@ -318,6 +318,14 @@ def test_evidence_is_checked_by_content_and_size_and_read_by_whoever_reads_the_p
     assert row["media_type"] == "application/pdf"
     assert row["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert row["size_bytes"] == len(PDF)
+    # A name with control characters and a folder: kept printable, downloadable.
+    odd = _upload(client, reviewers, "d1-editor", project, "scans/扫描/合同\t\x1b[31m\x7f.pdf", PDF)
+    assert odd.status_code == 201, odd.get_json()
+    assert odd.get_json()["file_name"] == "合同[31m.pdf"
+    fetched = client.get(f"/api/v1/projects/{project}/evidence/{odd.get_json()['id']}",
+                         headers=reviewers.headers("d1-editor"))  # fmt: skip
+    assert fetched.status_code == 200
+    assert fetched.headers["Content-Disposition"].endswith("%E5%90%88%E5%90%8C%5B31m.pdf")
     # A PNG named .jpg is a PNG.
     png = _upload(client, reviewers, "d1-editor", project, "现场.jpg", PNG, kind="photo")
     assert png.get_json()["media_type"] == "image/png"
@@ -350,7 +358,7 @@ def test_evidence_is_checked_by_content_and_size_and_read_by_whoever_reads_the_p
     assert kept.status_code == 409
     listed = client.get(f"/api/v1/projects/{project}/evidence",
                         headers=reviewers.headers("city-reviewer")).get_json()  # fmt: skip
-    assert {e["file_name"] for e in listed} == {"签约合同.pdf", "现场.jpg"}
+    assert {e["file_name"] for e in listed} == {"签约合同.pdf", "现场.jpg", "合同[31m.pdf"}
 
 
 def test_evidence_refused_by_the_database_itself(conn, reviewers):

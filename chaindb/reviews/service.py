@@ -308,7 +308,10 @@ def attach(
             field="file",
         )
     media = media_type_of(content)
-    name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "evidence"
+    # The name as shown and sent back in Content-Disposition: no folders, no control characters
+    # (a line break in a header would break the download).
+    base = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in base if ch.isprintable()).strip() or "evidence"
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 200 - len(ext) - 1] + dot + ext) if dot else name[:200]
