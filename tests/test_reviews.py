@@ -211,6 +211,42 @@ def test_an_approved_project_changed_counts_as_approved_until_approved_again(
     ).scalar_one() == Decimal("50.0000")
 
 
+def test_what_was_reviewed_stays_and_a_stale_page_approves_nothing(client, reviewers, conn, app):
+    ids = reviewers.ids
+    as_d1 = reviewers.headers("d1-editor")
+    approved = f.project(conn, ids["c2"], ids["d1"])
+    # Edited (now a draft), it still has approved figures: its unit cannot delete it.
+    edited = client.patch(f"/api/v1/projects/{approved}", json={"notes": "改"}, headers=as_d1)
+    assert edited.get_json()["review_status"] == "draft"
+    kept = client.delete(f"/api/v1/projects/{approved}", headers=as_d1)
+    assert kept.status_code == 409
+    # Submitted then withdrawn: its review history keeps it too.
+    reported = f.project(conn, ids["c2"], ids["d1"], review_status="draft")
+    _review(client, reviewers, "d1-editor", reported, "submit")
+    _review(client, reviewers, "d1-editor", reported, "withdraw")
+    assert client.delete(f"/api/v1/projects/{reported}", headers=as_d1).status_code == 409
+    # A draft never reported is its unit's to delete.
+    fresh = f.project(conn, ids["c2"], ids["d1"], review_status="draft")
+    assert client.delete(f"/api/v1/projects/{fresh}", headers=as_d1).status_code == 204
+    # Evidence goes with a draft or a returned project, never onto an approved one.
+    onto_approved = f.project(conn, ids["c2"], ids["d1"])
+    late = _upload(client, reviewers, "d1-editor", onto_approved, "合同.pdf", PDF)
+    assert late.status_code == 409
+    # The reviewer's page was opened before the unit withdrew, changed and submitted again.
+    city = _signed_in(app, "city-reviewer")
+    _review(client, reviewers, "d1-editor", reported, "submit")
+    page = city.text(f"/projects/{reported}")
+    seen = page.split('name="seen" value="')[1].split('"')[0]
+    _review(client, reviewers, "d1-editor", reported, "withdraw")
+    _review(client, reviewers, "d1-editor", reported, "submit")
+    stale = city.post(f"/projects/{reported}/review", {"action": "approve", "seen": seen})
+    assert stale.status_code == 409
+    status = conn.execute(
+        text("SELECT review_status FROM project WHERE id = :id"), {"id": reported}
+    ).scalar_one()
+    assert status == "submitted"
+
+
 def test_a_chain_office_reviews_its_chain_only_where_the_setting_says(client, reviewers, conn):
     ids = reviewers.ids
     project = f.project(conn, ids["c1"], ids["d2"], review_status="submitted")
@@ -527,8 +563,10 @@ def test_the_monthly_report_page_and_its_workbook(app, reviewers, conn):
     own = district.text(f"/reports/monthly-progress?month={month:%Y-%m}")
     assert f'data-district="{ids["d1"]}"' in own
     assert f'data-district="{ids["d2"]}"' not in own
-    bad = city.get("/reports/monthly-progress?threshold=-1")
-    assert bad.status_code == 422
+    for threshold in ("-1", "sNaN", "NaN", "Infinity", "abc"):
+        bad = city.get(f"/reports/monthly-progress?threshold={threshold}")
+        assert bad.status_code == 422, threshold
+    assert city.get("/reports/monthly-progress?month=2026-13").status_code == 422
 
 
 def test_a_stage_move_is_reviewed_with_the_project(client, reviewers, conn):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
@@ -20,6 +20,8 @@ class ReviewForm(Form):
         choices=[SelectChoice(a.value, a.value) for a in ReviewAction],
         validators=[DataRequired()],
     )
+    # The last review step the page showed: a review made since refuses the action.
+    seen = HiddenField()
     opinion = TextAreaField(
         _l("Opinion"),
         validators=[Optional()],

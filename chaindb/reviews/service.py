@@ -91,10 +91,21 @@ def review(
     project: dict[str, Any],
     action: ReviewAction,
     opinion: str | None,
+    seen: int | None = None,
 ) -> dict[str, Any]:
     """Submit, withdraw, approve or return `project` (its row as read, in scope and locked): the
-    review row written, the project moved by the database."""
+    review row written, the project moved by the database. `seen`: the last review step the
+    person saw (0 for none); another since refuses, so that nobody approves a version they did
+    not see."""
     opinion = (opinion or "").strip() or None
+    if seen is not None and seen != last_review_id(session=session, project_id=project["id"]):
+        raise Conflict(
+            N_(
+                "the project's review moved on since this page was opened (submitted again, "
+                "withdrawn or reviewed): look at it again"
+            ),
+            field="action",
+        )
     status = ReviewStatus(project["review_status"])
     sources, _target = TRANSITIONS[action]
     if status not in sources:
@@ -115,6 +126,16 @@ def review(
         .returning(*ProjectReview.__table__.columns),
     )
     return row
+
+
+def last_review_id(*, session: Session, project_id: int) -> int:
+    """The id of the project's last review step; 0 when it has none."""
+    return (
+        session.scalar(
+            select(func.max(ProjectReview.id)).where(ProjectReview.project_id == project_id)
+        )
+        or 0
+    )
 
 
 def history(*, session: Session, project_id: int) -> list[dict[str, Any]]:
@@ -296,11 +317,13 @@ def attach(
     uploaded_by: str,
 ) -> dict[str, Any]:
     """Attach an evidence file to the project (in scope, locked): checked by size and content."""
-    if project["review_status"] == ReviewStatus.SUBMITTED:
+    if project["review_status"] not in (ReviewStatus.DRAFT, ReviewStatus.RETURNED):
         raise Conflict(
-            N_("the project is submitted for review: its evidence changes after the review"),
+            N_("the project is %(status)s: evidence is added to a draft or a returned project, "
+               "and reviewed with it"),
+            params={"status": project["review_status"]},
             field="file",
-        )
+        )  # fmt: skip
     if len(content) > EVIDENCE_MAX_BYTES:
         raise TooLarge(
             N_("the file is larger than %(mib)s MiB"),
@@ -314,7 +337,8 @@ def attach(
     name = "".join(ch for ch in base if ch.isprintable()).strip() or "evidence"
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: 200 - len(ext) - 1] + dot + ext) if dot else name[:200]
+        keep_ext = dot and len(ext) <= 16
+        name = (stem[: 200 - len(ext) - 1] + dot + ext) if keep_ext else name[:200]
     (row,) = write_rows(
         session,
         insert(ProjectEvidence)

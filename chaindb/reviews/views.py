@@ -45,6 +45,7 @@ def panel(session: Session, row: dict[str, Any]) -> dict[str, Any]:
         "review_status_label": STATUS_LABELS.get(row["review_status"], row["review_status"]),
         "review_actions": service.actions_for(principal, row),
         "review_history": service.history(session=session, project_id=row["id"]),
+        "review_seen": service.last_review_id(session=session, project_id=row["id"]),
         "last_approval": service.last_approval(session=session, project_id=row["id"]),
         "evidence": service.evidence_of(session=session, project_id=row["id"]),
         "review_form": g.get("review_form") or ReviewForm(formdata=None),
@@ -76,6 +77,7 @@ def project_routes(bp: Blueprint, pages: Any) -> None:
                     project=project,
                     action=ReviewAction(form.action.data),
                     opinion=form.opinion.data,
+                    seen=int(form.seen.data) if (form.seen.data or "").isdigit() else None,
                 )
             except DomainError as exc:
                 session.rollback()
