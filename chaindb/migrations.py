@@ -40,6 +40,41 @@ def head_revision() -> str | None:
 
 # --- helpers for a migration's upgrade() and downgrade() ------------------------------------------
 
+
+def released(revision_id: str):
+    """A released migration's module, for the SQL it ran (which is never copied: it must not
+    change), e.g. the view a downgrade creates again."""
+    revision = ScriptDirectory.from_config(alembic_config()).get_revision(revision_id)
+    assert revision is not None, revision_id
+    return revision.module
+
+
+def grant_select_like_reports(view: str) -> None:
+    """Whoever reads the reports (PUBLIC, the reader roles) reads `view` too: the SELECT grants
+    of report_chain_overview, given on a view a migration creates."""
+    from alembic import op
+
+    op.execute(
+        f"""
+        DO $$
+        DECLARE
+          grantee text;
+        BEGIN
+          FOR grantee IN
+            SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                 ELSE quote_ident(pg_get_userbyid(a.grantee)) END
+            FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
+            WHERE c.oid = 'report_chain_overview'::regclass
+              AND a.grantee <> c.relowner AND a.privilege_type = 'SELECT'
+          LOOP
+            EXECUTE format('GRANT SELECT ON {view} TO %s', grantee);
+          END LOOP;
+        END
+        $$
+        """
+    )
+
+
 # The tables that are not audited, and why (tests/test_schema_rules.py holds every other table to
 # the audit: its updated_at kept by the database, each insert, update and delete in the change log).
 NOT_AUDITED = {

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from chaindb.migrations import grant_select_like_reports
+
 revision: str = "2e8b6d4a9c31"
 down_revision: str | Sequence[str] | None = "9a3c5e7f2b18"
 branch_labels: str | Sequence[str] | None = None
@@ -81,29 +83,11 @@ COMMENT ON COLUMN report_project_multiplier.value_cny_10k IS
     'Annual value of all those links where known, in 万元';
 """,
 }
-# Whoever reads the reports (the reader roles) reads the new one too.
-GRANT_AS_OVERVIEW = f"""
-DO $$
-DECLARE
-  grantee text;
-BEGIN
-  FOR grantee IN
-    SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
-                         ELSE quote_ident(pg_get_userbyid(a.grantee)) END
-    FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
-    WHERE c.oid = 'report_chain_overview'::regclass
-      AND a.grantee <> c.relowner AND a.privilege_type = 'SELECT'
-  LOOP
-    EXECUTE format('GRANT SELECT ON {VIEW} TO %s', grantee);
-  END LOOP;
-END
-$$
-"""
 
 
 def upgrade() -> None:
     op.execute(VIEW_SQL[VIEW])
-    op.execute(GRANT_AS_OVERVIEW)
+    grant_select_like_reports(VIEW)
 
 
 def downgrade() -> None:

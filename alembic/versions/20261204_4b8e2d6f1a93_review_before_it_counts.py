@@ -36,12 +36,12 @@ Revises: c7e1d9a3f5b8
 Create Date: 2026-12-04 09:00:00.000000+00:00
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
+
+from chaindb.migrations import released
 
 revision: str = "4b8e2d6f1a93"
 down_revision: str | Sequence[str] | None = "c7e1d9a3f5b8"
@@ -985,16 +985,6 @@ MATERIALIZED = (
 NEW_VIEW = "report_monthly_progress"
 
 
-def _released(revision_id: str):
-    """A released migration's module, for its SQL (never copied: it must not change)."""
-    (path,) = Path(__file__).parent.glob(f"*_{revision_id}_*.py")
-    spec = importlib.util.spec_from_file_location(f"_chaindb_revision_{revision_id}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _drop_views() -> None:
     """Drop the views of VIEW_SQL, readers first."""
     for name in reversed(VIEW_SQL):
@@ -1434,7 +1424,7 @@ def upgrade() -> None:
                 clauses += f" WITH CHECK ({check})"
             op.execute(f"CREATE POLICY {name} ON {table} {clauses}")
 
-    gap = _released("f0d0aa0340fa")
+    gap = released("f0d0aa0340fa")
     gap._keep_grants([name for name in VIEW_SQL if name != NEW_VIEW])
     _drop_views()
     for name in VIEW_SQL:
@@ -1467,12 +1457,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    gap = _released("f0d0aa0340fa")
+    gap = released("f0d0aa0340fa")
     gap._keep_grants([name for name in VIEW_SQL if name != NEW_VIEW])
     _drop_views()
     op.execute("DROP FUNCTION IF EXISTS monthly_progress(date, numeric, boolean)")
-    previous = _released("8d4f6a2c1e73").VIEW_SQL
-    earlier = _released("7c21d5e8a4f0").VIEW_SQL
+    previous = released("8d4f6a2c1e73").VIEW_SQL
+    earlier = released("7c21d5e8a4f0").VIEW_SQL
     for name in VIEW_SQL:
         if name != NEW_VIEW:
             op.execute(previous.get(name) or earlier[name])

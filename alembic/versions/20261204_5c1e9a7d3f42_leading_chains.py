@@ -17,6 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from chaindb.migrations import grant_select_like_reports
+
 revision: str = "5c1e9a7d3f42"
 down_revision: str | Sequence[str] | None = "2e8b6d4a9c31"
 branch_labels: str | Sequence[str] | None = None
@@ -124,23 +126,6 @@ COMMENT ON COLUMN report_district_specialisation.units_leading_chain IS
     'How many planning units lead on this chain today: more than one is overlap (同质化)';
 """,
 }
-GRANT_AS_OVERVIEW = f"""
-DO $$
-DECLARE
-  grantee text;
-BEGIN
-  FOR grantee IN
-    SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
-                         ELSE quote_ident(pg_get_userbyid(a.grantee)) END
-    FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
-    WHERE c.oid = 'report_chain_overview'::regclass
-      AND a.grantee <> c.relowner AND a.privilege_type = 'SELECT'
-  LOOP
-    EXECUTE format('GRANT SELECT ON {VIEW} TO %s', grantee);
-  END LOOP;
-END
-$$
-"""
 
 
 def upgrade() -> None:
@@ -232,7 +217,7 @@ def upgrade() -> None:
         comment = COMMENTS[signature].replace("'", "''")
         op.execute(f"COMMENT ON FUNCTION {signature} IS '{comment}'")
     op.execute(VIEW_SQL[VIEW])
-    op.execute(GRANT_AS_OVERVIEW)
+    grant_select_like_reports(VIEW)
 
 
 def downgrade() -> None:

@@ -23,12 +23,12 @@ Revises: 4b8e2d6f1a93
 Create Date: 2026-12-04 10:00:00.000000+00:00
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
+
+from chaindb.migrations import grant_select_like_reports, released
 
 revision: str = "6d2f8b4e1c57"
 down_revision: str | Sequence[str] | None = "4b8e2d6f1a93"
@@ -180,16 +180,6 @@ COMMENT ON COLUMN report_project_classes.projects_reported IS
 }
 
 
-def _released(revision_id: str):
-    """A released migration's module, for its SQL (never copied: it must not change)."""
-    (path,) = Path(__file__).parent.glob(f"*_{revision_id}_*.py")
-    spec = importlib.util.spec_from_file_location(f"_chaindb_revision_{revision_id}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.add_column(
         "project",
@@ -303,7 +293,7 @@ def upgrade() -> None:
     op.execute(TAKE_APPROVED)
     # A BEFORE trigger sees a generated column as NULL in NEW (it is computed afterwards): the
     # guard compares the rows without size_class, or every write would look like a change.
-    guard = _released("4b8e2d6f1a93").FUNCTIONS["project_review_guard()"]
+    guard = released("4b8e2d6f1a93").FUNCTIONS["project_review_guard()"]
     assert GUARD_COMPARED_BEFORE in guard
     op.execute(
         guard.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).replace(
@@ -317,26 +307,7 @@ def upgrade() -> None:
     )
     op.execute(f"UPDATE project_approved SET size_class = {SIZE_CLASS}")
     op.execute(VIEW_SQL[VIEW])
-    # Whoever reads the reports (the reader roles) reads the new one too.
-    op.execute(
-        f"""
-        DO $$
-        DECLARE
-          grantee text;
-        BEGIN
-          FOR grantee IN
-            SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
-                                 ELSE quote_ident(pg_get_userbyid(a.grantee)) END
-            FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
-            WHERE c.oid = 'report_chain_overview'::regclass
-              AND a.grantee <> c.relowner AND a.privilege_type = 'SELECT'
-          LOOP
-            EXECUTE format('GRANT SELECT ON {VIEW} TO %s', grantee);
-          END LOOP;
-        END
-        $$
-        """
-    )
+    grant_select_like_reports(VIEW)
 
 
 def downgrade() -> None:
@@ -347,7 +318,7 @@ def downgrade() -> None:
         f"FOR SELECT USING ({MILESTONE_POLICY_BEFORE})"
     )
     for function in ("project_review_guard()", "project_take_approved()"):
-        previous = _released("4b8e2d6f1a93").FUNCTIONS[function]
+        previous = released("4b8e2d6f1a93").FUNCTIONS[function]
         op.execute(previous.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
     op.drop_column("project_approved_milestone", "district_id")
     op.drop_column("project_approved_milestone", "chain_id")

@@ -7,11 +7,11 @@ Revises: 5c1e9a7d3f42
 Create Date: 2026-12-04 14:00:00.000000+00:00
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 from alembic import op
+
+from chaindb.migrations import grant_select_like_reports, released
 
 revision: str = "8b4d2f6e0a19"
 down_revision: str | Sequence[str] | None = "5c1e9a7d3f42"
@@ -120,16 +120,6 @@ COMMENT ON COLUMN report_district_specialisation.units_with_projects IS
 }
 
 
-def _released(revision_id: str):
-    """A released migration's module, for its SQL (never copied: it must not change)."""
-    (path,) = Path(__file__).parent.glob(f"*_{revision_id}_*.py")
-    spec = importlib.util.spec_from_file_location(f"_chaindb_revision_{revision_id}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     # Renamed in place (the grants stay); the new columns come after the existing ones.
     op.execute(f'ALTER VIEW {VIEW} RENAME COLUMN "leading" TO is_leading')
@@ -139,14 +129,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(f'ALTER VIEW {VIEW} RENAME COLUMN is_leading TO "leading"')
     # The columns added here cannot be dropped by CREATE OR REPLACE: drop the view and create the
-    # previous one, granting it again as the other reports are granted.
-    grants = """
-        DO $$ DECLARE g text; BEGIN FOR g IN SELECT DISTINCT CASE WHEN a.grantee = 0 THEN
-        'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END FROM pg_class AS c CROSS JOIN
-        LATERAL aclexplode(c.relacl) AS a WHERE c.oid = 'report_chain_overview'::regclass AND
-        a.grantee <> c.relowner AND a.privilege_type = 'SELECT' LOOP
-        EXECUTE format('GRANT SELECT ON report_district_specialisation TO %s', g); END LOOP; END $$
-    """
+    # previous one, granted again as the other reports are.
     op.execute(f"DROP VIEW {VIEW}")
-    op.execute(_released("5c1e9a7d3f42").VIEW_SQL[VIEW])
-    op.execute(grants)
+    op.execute(released("5c1e9a7d3f42").VIEW_SQL[VIEW])
+    grant_select_like_reports(VIEW)

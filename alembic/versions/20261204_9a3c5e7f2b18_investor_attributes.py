@@ -13,12 +13,12 @@ Revises: 6d2f8b4e1c57
 Create Date: 2026-12-04 11:00:00.000000+00:00
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
+
+from chaindb.migrations import grant_select_like_reports, released
 
 revision: str = "9a3c5e7f2b18"
 down_revision: str | Sequence[str] | None = "6d2f8b4e1c57"
@@ -144,16 +144,6 @@ COMMENT ON COLUMN report_project_classes.projects_listed IS
 }
 
 
-def _released(revision_id: str):
-    """A released migration's module, for its SQL (never copied: it must not change)."""
-    (path,) = Path(__file__).parent.glob(f"*_{revision_id}_*.py")
-    spec = importlib.util.spec_from_file_location(f"_chaindb_revision_{revision_id}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.create_table(
         "investor_attribute",
@@ -263,15 +253,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    previous = _released("6d2f8b4e1c57").VIEW_SQL[VIEW]
+    previous = released("6d2f8b4e1c57").VIEW_SQL[VIEW]
     op.execute(f"DROP VIEW {VIEW}")
     op.execute(previous)
-    op.execute(
-        "DO $$ DECLARE g text; BEGIN FOR g IN SELECT DISTINCT CASE WHEN a.grantee = 0 THEN "
-        "'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END FROM pg_class AS c "
-        "CROSS JOIN LATERAL aclexplode(c.relacl) AS a WHERE c.oid = "
-        "'report_chain_overview'::regclass AND a.grantee <> c.relowner AND a.privilege_type = "
-        f"'SELECT' LOOP EXECUTE format('GRANT SELECT ON {VIEW} TO %s', g); END LOOP; END $$"
-    )
+    grant_select_like_reports(VIEW)
     op.drop_index(op.f("ix_investor_attribute_enterprise_id"), table_name="investor_attribute")
     op.drop_table("investor_attribute")

@@ -13,11 +13,11 @@ Revises: 8b4d2f6e0a19
 Create Date: 2026-12-04 15:00:00.000000+00:00
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 from alembic import op
+
+from chaindb.migrations import released
 
 revision: str = "d3a7f1c9e5b2"
 down_revision: str | Sequence[str] | None = "8b4d2f6e0a19"
@@ -40,20 +40,10 @@ EVIDENCE_NOW = (
 )
 
 
-def _released(revision_id: str):
-    """A released migration's module, for its SQL (never copied: it must not change)."""
-    (path,) = Path(__file__).parent.glob(f"*_{revision_id}_*.py")
-    spec = importlib.util.spec_from_file_location(f"_chaindb_revision_{revision_id}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _guard_at_6d2f() -> str:
     """project_review_guard() as 6d2f8b4e1c57 left it."""
-    later = _released("6d2f8b4e1c57")
-    guard = _released("4b8e2d6f1a93").FUNCTIONS["project_review_guard()"]
+    later = released("6d2f8b4e1c57")
+    guard = released("4b8e2d6f1a93").FUNCTIONS["project_review_guard()"]
     return guard.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).replace(
         later.GUARD_COMPARED_BEFORE, later.GUARD_COMPARED
     )
