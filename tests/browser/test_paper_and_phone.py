@@ -120,6 +120,8 @@ def _pages(live_server) -> list[str]:
         "/targets",
         "/changes",
         "/reports",
+        "/reports/monthly-progress",
+        "/reviews",
         *reports,
     ]
 
