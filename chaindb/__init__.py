@@ -161,11 +161,11 @@ def register_extensions(app: Flask) -> None:
 
 
 # Domains with pages, in the order of the navigation.
-PAGES = ("home", "auth", "chains", "enterprises", "supply", "projects", "reviews", "targets",
-         "districts", "units", "changes", "reports")  # fmt: skip
+PAGES = ("home", "auth", "chains", "enterprises", "supply", "projects", "reviews", "promotion",
+         "targets", "districts", "units", "changes", "reports")  # fmt: skip
 # Domains with API resources, in the order of the OpenAPI document.
-RESOURCES = ("districts", "chains", "enterprises", "supply", "projects", "reviews", "targets",
-             "units", "changes", "auth", "reports")  # fmt: skip
+RESOURCES = ("districts", "chains", "enterprises", "supply", "projects", "reviews", "promotion",
+             "targets", "units", "changes", "auth", "reports")  # fmt: skip
 
 
 def register_blueprints(app: Flask) -> None:

@@ -70,7 +70,21 @@ SHORT_TEXT = 200  # a name, a person, a unit, a product, an issuer: one line
 LONG_TEXT = 10_000  # free text: notes, descriptions, sources, reasons
 # A column or field whose name ends in one of these words holds prose (stage_reason,
 # uscc_override_reason, stage_note ...).
-PROSE_WORDS = frozenset({"notes", "note", "description", "source", "reason", "opinion"})
+PROSE_WORDS = frozenset(
+    {
+        "notes",
+        "note",
+        "description",
+        "source",
+        "reason",
+        "opinion",
+        # A negotiation's record: what was said, what came of it, who took part, what is next.
+        "content",
+        "outcome",
+        "participants",
+        "step",
+    }
+)
 
 
 def text_limit(column_name: str) -> int:

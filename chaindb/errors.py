@@ -509,6 +509,40 @@ CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str | Message]] = {
     },
     "ck_district_division_has_official_code": (
         422, "is_official_code", N_("a district or county needs its official code")),
+    "ck_lead_names_its_enterprise": (
+        422, "enterprise_id",
+        N_("name the enterprise: one in chaindb (enterprise_id) or its name (enterprise_name)")),
+    "ck_trip_visit_names_its_enterprise": (
+        422, "enterprise_id",
+        N_("name the enterprise: one in chaindb (enterprise_id) or its name (enterprise_name)")),
+    "ck_lead_dropped_with_a_reason": (
+        422, "dropped_reason", N_("a dropped lead needs the reason it was dropped")),
+    "ck_lead_signed_by_a_project": (
+        422, "status",
+        N_("a lead is signed by converting it into a project (the project names the lead)")),
+    "ck_lead_stays_signed": (
+        409, "status",
+        N_("the lead is signed by a project: it stays signed while the project names it")),
+    "ck_project_lead_is_open": (
+        409, "lead_id",
+        N_("only an open lead (new, contacted or negotiating) becomes a project")),
+    "uq_project_lead_id": (409, "lead_id", N_("the lead has already become a project")),
+    "project_lead_of_the_unit": (
+        403, "lead_id", N_("the lead is another unit's: only its unit converts it into a project")),
+    "uq_lead_open_unit_id_enterprise_id_chain_id": (
+        409, "enterprise_id",
+        N_("the unit already pursues this enterprise for this chain (an open lead)")),
+    "fk_lead_segment_same_chain": (
+        422, "segment_id", N_("the segment belongs to another chain")),
+    "ck_negotiation_of_a_lead_or_a_project": (
+        422, "lead_id", N_("a negotiation entry is about one lead or one project")),
+    "ck_negotiation_follow_up_after_meeting": (
+        422, "next_follow_up_on", N_("the follow-up date is before the meeting")),
+    "ck_trip_ends_after_start": (422, "ends_on", N_("the last day is before the first")),
+    "ck_negotiation_file_content_matches_type": (
+        415, "file", N_("the file is not a PDF, JPEG or PNG")),
+    "ck_negotiation_file_size_within_limit": (
+        413, "file", N_("the file is empty or larger than 10 MiB")),
 }  # fmt: skip
 
 _KEY_DETAIL = re.compile(r"Key \((?P<cols>[^)]*)\)=\((?P<vals>.*)\) (?P<rest>.*)")
@@ -588,7 +622,13 @@ def from_database_error(exc: DBAPIError) -> DomainError:
         return Invalid(N_("a value cannot be stored: it is out of range"), field="body")
     if constraint in CONSTRAINT_MESSAGES:
         status, field, message = CONSTRAINT_MESSAGES[constraint]
-        cls = {409: Conflict, 413: TooLarge, 415: UnsupportedMediaType, 422: Invalid}[status]
+        cls = {
+            403: Forbidden,
+            409: Conflict,
+            413: TooLarge,
+            415: UnsupportedMediaType,
+            422: Invalid,
+        }[status]
         return cls(message, field=field)
     if isinstance(orig, pg.UniqueViolation):
         match = _KEY_DETAIL.match(detail)

@@ -92,6 +92,8 @@ NOT_AUDITED = {
     "project_approved_milestone": "a copy of project_milestone, written by the approval trigger",
     "project_evidence": "files with their uploader and time (insert and delete only); their "
     "content would fill the change log",
+    "negotiation_file": "files with their uploader and time (insert and delete only), as "
+    "project_evidence",
 }
 
 

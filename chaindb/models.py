@@ -14,6 +14,7 @@ from chaindb.enterprises.models import (
     InvestorAttribute,
 )
 from chaindb.projects.models import Project, ProjectStageEvent
+from chaindb.promotion.models import Lead, Negotiation, NegotiationFile, Trip, TripVisit
 from chaindb.reports.models import ReportRefresh
 from chaindb.reviews.models import (
     ProjectApproved,
@@ -22,13 +23,14 @@ from chaindb.reviews.models import (
     ProjectReview,
 )
 from chaindb.supply.models import SupplyLink
-from chaindb.targets.models import Target
+from chaindb.targets.models import ChainRevenue, Target
 from chaindb.units.models import Unit
 
 __all__ = [
     "ApiToken",
     "Base",
     "Chain",
+    "ChainRevenue",
     "ChainRole",
     "ChainSegment",
     "Change",
@@ -37,8 +39,11 @@ __all__ = [
     "Enterprise",
     "EnterpriseMerge",
     "InvestorAttribute",
+    "Lead",
     "LeadingChain",
     "LoginAttempt",
+    "Negotiation",
+    "NegotiationFile",
     "Project",
     "ProjectApproved",
     "ProjectApprovedMilestone",
@@ -48,6 +53,8 @@ __all__ = [
     "ReportRefresh",
     "SupplyLink",
     "Target",
+    "Trip",
+    "TripVisit",
     "Unit",
     "User",
     "UserSession",
@@ -87,6 +94,7 @@ UNLIMITED_TEXT = {
     "project_approved.investor_name": "a copy of project.investor_name, limited there",
     "project_approved.approved_by": "written by the approval trigger (the chaindb user)",
     "project_evidence.uploaded_by": "the signed-in user, written by the upload",
+    "negotiation_file.uploaded_by": "the signed-in user, written by the upload",
 }
 
 

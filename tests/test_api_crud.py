@@ -197,6 +197,38 @@ SAMPLES: dict[str, Callable[[Client], tuple[dict[str, Any], dict[str, Any]]]] = 
         },
         {"notes": "核实"},
     ),
+    "leads": lambda api: (
+        {"chain_id": _chain(api)["code"], "source": "referral", "enterprise_name": "线索企业"},
+        {"status": "contacted", "next_follow_up_on": "2026-12-31"},
+    ),
+    "negotiations": lambda api: (
+        {
+            "lead_id": api.made(
+                "/api/v1/leads",
+                {"chain_id": _chain(api)["code"], "source": "fund", "enterprise_name": "洽谈企业"},
+            )["id"],
+            "held_on": "2026-11-20",
+            "content": "初次洽谈",
+        },
+        {"outcome": "对方有意向"},
+    ),
+    "trips": lambda api: (
+        {"title": f"招商之旅{_n()}", "starts_on": "2026-10-12"},
+        {"ends_on": "2026-10-15"},
+    ),
+    "trip-visits": lambda api: (
+        {
+            "trip_id": api.made("/api/v1/trips", {"title": "推介会", "starts_on": "2026-09-01"})[
+                "id"
+            ],
+            "enterprise_name": "拜访企业",
+        },
+        {"notes": "交换名片"},
+    ),
+    "chain-revenues": lambda api: (
+        {"chain_id": _chain(api)["code"], "year": 2025, "revenue_cny_100m": "1234.5"},
+        {"source": "链长办报送"},
+    ),
     "units": lambda api: (
         {
             "code": f"unit-{_n()}",

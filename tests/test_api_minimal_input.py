@@ -25,6 +25,10 @@ def _code(conn: Connection, table: str, column: str, row_id: int) -> Any:
     return conn.execute(sql, {"id": row_id}).scalar_one()
 
 
+def _city(conn: Connection) -> int:
+    return conn.execute(text("SELECT id FROM unit WHERE kind = 'city'")).scalar_one()
+
+
 def _link_world(conn: Connection) -> dict[str, Any]:
     chain_id = f.chain(conn)
     return {
@@ -87,10 +91,34 @@ CASES: dict[str, tuple[str, Make, tuple[str, ...], Any]] = {
         # A planning unit has one office: the copy is another unit's.
         lambda conn: {"code": "unit-api2", "name_zh": "接口招商部门二",
                       "district_id": f.district(conn)}),
+    "leads": ("lead",
+        lambda conn: {"chain_id": f.chain(conn), "source": "referral",
+                      "enterprise_name": "接口线索企业"},
+        ("enterprise_id", "region", "industry", "segment_id", "district_id", "source_detail",
+         "trip_id", "next_follow_up_on", "dropped_reason", "expected_investment_cny_100m",
+         "contact_name", "contact_phone", "notes"),
+        {"enterprise_name": "接口线索企业二"}),
+    "negotiations": ("negotiation",
+        lambda conn: {"project_id": f.project(conn, f.chain(conn), f.district(conn)),
+                      "held_on": "2026-01-05", "content": "接口洽谈"},
+        ("lead_id", "place", "our_participants", "their_participants", "outcome", "next_step",
+         "next_follow_up_on"),
+        {"content": "接口洽谈（副本）"}),
+    "trips": ("trip", lambda conn: {"title": "接口招商之旅", "starts_on": "2026-03-01"},
+        ("destination", "leader", "participants", "notes"), {"title": "接口招商之旅（二）"}),
+    "trip-visits": ("trip_visit",
+        lambda conn: {"trip_id": f.insert(conn, "trip", unit_id=_city(conn), title="接口推介会",
+                                          starts_on="2026-03-01", ends_on="2026-03-01"),
+                      "enterprise_name": "接口拜访企业"},
+        ("enterprise_id", "visited_on", "lead_id", "notes"), {"notes": "副本"}),
+    "chain-revenues": ("chain_revenue",
+        lambda conn: {"chain_id": f.chain(conn), "year": 2025, "revenue_cny_100m": "1200"},
+        ("source", "notes"), {"year": 2026}),
     "targets": ("target",
         lambda conn: {"scope": "city", "year": 2031, "metric": "industrial_revenue",
                       "unit": "cny_100m", "target_value": 12000},
-        ("actual_value", "chain_id", "district_id", "source", "notes"), {"year": 2032}),
+        ("actual_value", "chain_id", "district_id", "unit_id", "source", "notes"),
+        {"year": 2032}),
 }  # fmt: skip
 
 

@@ -268,6 +268,7 @@ def test_the_migration_keeps_grants_and_its_downgrade_restores_the_views(scratch
             "report_project_classes",
             "report_project_multiplier",
             "report_district_specialisation",
+            "report_lead_conversion",
         }
         assert {kind for kind, _, _ in (before[v] for v in older)} == {"v"}
         assert all(readable for _, _, readable in (before[v] for v in older))

@@ -71,6 +71,8 @@ CONTRACT = {
         "target_id", "scope", "chain_id", "chain_code", "chain_name_zh", "district_id",
         "district_code", "district_name_zh", "year", "metric", "unit", "target_value",
         "actual_value", "progress", "remaining_value", "actual_year", "actual_metric", "origin",
+        "unit_id", "unit_code", "unit_name_zh", "actual_source", "reported_value",
+        "chains_reporting",
     ],
     "report_designations": [
         "scope", "chain_id", "chain_code", "district_id", "district_code", "designation_type",
@@ -103,6 +105,11 @@ CONTRACT = {
         "chain_name_zh", "is_leading", "projects", "agreed_investment_cny_100m",
         "outside_leading_chains", "units_leading_chain", "enterprises", "active_supply_links",
         "units_with_projects",
+    ],
+    "report_lead_conversion": [
+        "unit_id", "unit_code", "unit_name_zh", "source", "leads", "open_leads", "signed",
+        "dropped", "conversion_rate", "closed_conversion_rate", "overdue_follow_ups",
+        "projects_approved", "agreed_investment_cny_100m",
     ],
 }  # fmt: skip
 

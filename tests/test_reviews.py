@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from chaindb.reports.refresh import refresh_reports
 from tests import factories_sql as f
-from tests.conftest import Web, _password_hash, count_rows
-from tests.test_units_scopes import Offices, _project, offices  # noqa: F401 (fixture)
+from tests.conftest import Offices, Web, _password_hash, count_rows
+from tests.test_units_scopes import _project
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\0" * 40
@@ -27,7 +27,7 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\0" * 48
 
 
 @pytest.fixture
-def reviewers(offices: Offices, session: Session) -> Offices:  # noqa: F811
+def reviewers(offices: Offices, session: Session) -> Offices:
     """The offices, with a reviewer in the city bureau and one in the first chain's office."""
     from chaindb.auth.service import create_token, create_user
 

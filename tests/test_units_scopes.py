@@ -4,73 +4,13 @@ the application is not asked at all."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.orm import Session
 
-from tests import factories_sql as f
-from tests.conftest import PASSWORD, Web, _password_hash, count_rows
-
-
-@dataclass
-class Offices:
-    ids: dict[str, int]
-    tokens: dict[str, str]  # user name -> API token
-
-    def headers(self, user: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[user]}"}
-
-
-def _unit(conn: Connection, code: str, kind: str, **charge: int) -> int:
-    city = conn.execute(text("SELECT id FROM unit WHERE kind = 'city'")).scalar_one()
-    columns = ", ".join(charge)
-    values = ", ".join(f":{name}" for name in charge)
-    return conn.execute(
-        text(
-            f"INSERT INTO unit (code, kind, name_zh, parent_id, {columns}) "
-            f"VALUES (:code, :kind, :name, :city, {values}) RETURNING id"
-        ),
-        {"code": code, "kind": kind, "name": f"{code}办公室", "city": city, **charge},
-    ).scalar_one()
-
-
-@pytest.fixture
-def offices(conn: Connection, session: Session) -> Offices:
-    """Two planning units and two iconic chains (the first with a key chain under it); the
-    office of the first planning unit and of the first chain; an editor in each, an admin in
-    the district office; a project and an enterprise in every corner."""
-    from chaindb.auth.service import create_token, create_user
-
-    ids: dict[str, int] = {}
-    ids["d1"], ids["d2"] = f.district(conn), f.district(conn)
-    ids["c1"], ids["c2"] = f.chain(conn), f.chain(conn)
-    ids["c1k"] = f.key_chain(conn, parent_id=ids["c1"])
-    ids["u_d1"] = _unit(conn, "district-test-1", "district_office", district_id=ids["d1"])
-    ids["u_c1"] = _unit(conn, "chain-test-1", "chain_office", chain_id=ids["c1"])
-    for chain in ("c1", "c1k", "c2"):
-        for district in ("d1", "d2"):
-            ids[f"p_{chain}_{district}"] = f.project(conn, ids[chain], ids[district])
-    ids["e_d1"] = f.enterprise(conn, district_id=ids["d1"])
-    ids["e_d2"] = f.enterprise(conn, district_id=ids["d2"])
-    ids["e_far"] = f.enterprise(conn, district_id=None, region_code="440300")
-    ids["s_c1"], ids["s_c2"] = f.segment(conn, ids["c1"]), f.segment(conn, ids["c2"])
-    tokens = {}
-    ids["u_city"] = conn.execute(text("SELECT id FROM unit WHERE kind = 'city'")).scalar_one()
-    for name, unit, role in (
-        ("d1-editor", "u_d1", "editor"),
-        ("d1-admin", "u_d1", "admin"),
-        ("c1-editor", "u_c1", "editor"),
-        ("city-admin", "u_city", "admin"),
-    ):
-        user = create_user(session=session, username=name, role=role, password=None, unit=ids[unit])
-        user.password_hash = _password_hash()
-        tokens[name] = create_token(session=session, user=user, name="tests")[1]
-    session.commit()
-    return Offices(ids, tokens)
+from tests.conftest import PASSWORD, Offices, Web, count_rows
 
 
 def _ids(response) -> set[int]:

@@ -94,9 +94,9 @@ def test_the_overview_reads_its_figures_in_few_queries(web, conn):
     finally:
         event.remove(conn, "before_cursor_execute", count)
     # The user and their unit's scope; the cards, the stages, the chains; the recent changes
-    # and their records ... and the city's goal against its latest actual; the count beside
-    # Review in the navigation (an editor's returned projects).
-    assert len(statements) == 9, statements
+    # and their records ... and the city's goal against its latest actual; the counts beside
+    # Review (an editor's returned projects) and Follow-ups (those due) in the navigation.
+    assert len(statements) == 10, statements
 
 
 def test_recent_changes_link_to_the_records(web, conn):

@@ -187,6 +187,32 @@ def _move(session: Session, kept: dict[str, Any], dup: dict[str, Any]) -> dict[s
         a=a,
         b=b,
     )
+    # The promotion work follows the enterprise: its leads and the visits to it. Where a unit
+    # pursued both for the same chain, the duplicate's open lead is dropped, naming the other.
+    # Its negotiations and visits go to the lead kept, so the officers' record stays whole.
+    dropped["lead"] = _run(
+        session,
+        "WITH pair AS (SELECT d.id AS dup, mine.id AS kept FROM lead AS d JOIN lead AS mine "
+        "ON d.unit_id = mine.unit_id AND d.chain_id = mine.chain_id "
+        "WHERE d.enterprise_id = :b AND mine.enterprise_id = :a "
+        "AND d.status IN ('new', 'contacted', 'negotiating') "
+        "AND mine.status IN ('new', 'contacted', 'negotiating')), "
+        "talks AS (UPDATE negotiation AS n SET lead_id = pair.kept FROM pair "
+        "WHERE n.lead_id = pair.dup), "
+        "visits AS (UPDATE trip_visit AS v SET lead_id = pair.kept FROM pair "
+        "WHERE v.lead_id = pair.dup) "
+        "UPDATE lead AS d SET status = 'dropped', next_follow_up_on = NULL, dropped_reason = "
+        "'duplicate of lead ' || pair.kept || ' (the enterprises were merged)' FROM pair "
+        "WHERE d.id = pair.dup",
+        a=a,
+        b=b,
+    )
+    moved["lead"] = _run(
+        session, "UPDATE lead SET enterprise_id = :a WHERE enterprise_id = :b", a=a, b=b
+    )
+    moved["trip_visit"] = _run(
+        session, "UPDATE trip_visit SET enterprise_id = :a WHERE enterprise_id = :b", a=a, b=b
+    )
     moved["enterprise_merge"] = _run(
         session, "UPDATE enterprise_merge SET into_id = :a WHERE into_id = :b", a=a, b=b
     )

@@ -139,7 +139,10 @@ def _goal() -> dict[str, Any] | None:
         db.session.execute(
             text(
                 "SELECT year, metric, unit, target_value, actual_value, actual_year, "
-                "actual_metric, progress FROM report_target_progress WHERE scope = 'city' "
+                "actual_metric, progress, chains_reporting, reported_value, "
+                "(SELECT count(*) FROM chain "
+                "WHERE tier = 'iconic') AS iconic_chains FROM report_target_progress "
+                "WHERE scope = 'city' "
                 "ORDER BY year < extract(year FROM current_date) - 1, "
                 "abs(year - extract(year FROM current_date)), metric LIMIT 1"
             )
@@ -152,7 +155,7 @@ def _goal() -> dict[str, Any] | None:
     goal = dict(row)
     goal["metric_label"] = METRIC_LABELS.get(row["metric"], row["metric"])
     goal["actual_metric_label"] = METRIC_LABELS.get(row["actual_metric"], row["actual_metric"])
-    goal["href"] = href("reports.show", name="target-progress")
+    goal["href"] = href("progress.progress_page", year=row["year"])
     goal["bar"] = min(100.0, round(float(row["progress"] or 0) * 100, 1))
     return goal
 

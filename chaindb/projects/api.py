@@ -53,6 +53,7 @@ from chaindb.projects.service import (
     stage_events,
     stage_settings,
 )
+from chaindb.promotion.service import check_convertible
 from chaindb.reviews.service import last_approval, stage_review_status
 
 CREATE_ONLY = ("stage_reason", "stage_note")
@@ -71,6 +72,9 @@ class ProjectResource(Resource):
         self, session: Session, values: dict[str, Any], current: dict[str, Any] | None
     ) -> dict[str, Any]:
         confirmed = set(values.pop("confirm", None) or ())
+        lead = values.get("lead_id")
+        if lead is not None and (current is None or current.get("lead_id") != lead):
+            check_convertible(session, lead)
         if current is None:
             # The reason and note of the first stage go with the insert (insert_row).
             reason = clean_text(values.pop("stage_reason", None))
@@ -154,6 +158,7 @@ projects = ProjectResource(
         "chain_master_id": int,
         "kind": ProjectKind,
         "parent_id": int,
+        "lead_id": int,
         "channel": Channel,
         "stage": Stage,
         "review_status": ReviewStatus,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     SelectField,
     StringField,
     TextAreaField,
@@ -255,6 +256,8 @@ class ProjectAddForm(ProjectEditForm):
         description=_l("Needed when the project is entered as dropped"),
     )
     stage_note = StringField(_l("Note on the stage"), validators=[Optional()])
+    # The lead it is converted from (a lead's "Convert into a project" fills it in).
+    lead_id = HiddenField(filters=[_int_or_none])
 
 
 # The add form in groups, as the page shows it.

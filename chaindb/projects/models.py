@@ -346,6 +346,16 @@ class Project(Timestamped, Base):
         "changed only by a review (project_review); an approved project that its unit edits "
         "becomes a draft again, while project_approved keeps the figures last approved",
     )
+    lead_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        ForeignKey("lead.id", ondelete="RESTRICT"),
+        unique=True,
+        **labelled(
+            _l("From lead"),
+            "The lead (招商线索) it was converted from: the lead is signed by it, and counts in "
+            "the conversion rates of its unit and source",
+        ),
+    )
 
 
 class ProjectStageEvent(Timestamped, Base):

@@ -52,6 +52,11 @@ class ProjectFields(Schema):
     parent_id: int | None = Field(
         None, description="For an expansion or capital increase: the original project's id"
     )
+    lead_id: int | None = Field(
+        None,
+        description="The lead (招商线索) it is converted from: an open lead, which it signs; the "
+        "link counts in the conversion rates",
+    )
     channel: Channel | None = Field(
         None,
         description="Attraction channel: chain_master (链主招商), business_referral (以商招商), "

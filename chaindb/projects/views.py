@@ -52,6 +52,8 @@ from chaindb.projects.vocab import (
     SIZE_CLASS_LABELS,
     STAGE_LABELS,
 )
+from chaindb.promotion import service as promotion
+from chaindb.promotion.views import negotiation_panel
 from chaindb.reports import multiplier
 from chaindb.reviews.views import panel as review_panel
 from chaindb.reviews.views import project_routes as review_routes
@@ -121,6 +123,7 @@ def _related(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     form = g.get("stage_form") or StageForm(formdata=None)
     return {
         **review_panel(session, row),
+        **negotiation_panel(session, project_id=row["id"]),
         "investor_attributes": investor_attributes_of(session, row["investor_id"]),
         "outside_leading": _outside_leading_chains(session, row),
         "multiplier": (
@@ -185,8 +188,23 @@ DETAIL_COLUMNS = [
 # --- 新增项目 -------------------------------------------------------------------------------------
 
 
+def _lead_of_add() -> dict[str, Any] | None:
+    """The lead being converted into the new project (?lead= on the page, lead_id once sent)."""
+    raw = request.args.get("lead", "") or request.form.get("lead_id", "")
+    if not is_id(raw):
+        return None
+    try:
+        return promotion.lead_row(db.session, int(raw))
+    except DomainError:
+        return None
+
+
 def _add_defaults() -> dict[str, Any]:
-    """A follow-on started from its original's page: ?parent_id= fills in what they share."""
+    """A follow-on started from its original's page: ?parent_id= fills in what they share; a
+    lead converted from its page: ?lead= fills in what the lead knows."""
+    lead = _lead_of_add()
+    if lead is not None:
+        return promotion.project_defaults(db.session, lead)
     raw = request.args.get("parent_id", "")
     if not is_id(raw):
         return {}
@@ -226,9 +244,16 @@ def _add_routes(bp: Blueprint, pages: Pages) -> None:
                 return redirect(url_for("projects.detail", id=row["id"]))
         elif request.method == "POST":
             status = 422
+        lead = _lead_of_add()
         return render_template(
             "projects/add.html",
-            **pages.context(form=form, groups=ADD_GROUPS, title=_("New project")),
+            **pages.context(
+                form=form,
+                groups=ADD_GROUPS,
+                title=_("New project"),
+                lead=lead,
+                lead_name=promotion.lead_name(session, lead) if lead else None,
+            ),
         ), status
 
     def stage(id: str):

@@ -29,6 +29,7 @@ VIEWS = [
     "report_project_classes",
     "report_project_multiplier",
     "report_district_specialisation",
+    "report_lead_conversion",
 ]
 
 # The views that answer from stored rows, in VIEWS' order, which is also their refresh order (a

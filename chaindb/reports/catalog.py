@@ -28,6 +28,7 @@ from chaindb.chains.vocab import POSITION_LABELS, TIER_LABELS
 from chaindb.districts.vocab import KIND_LABELS as DISTRICT_KIND_LABELS
 from chaindb.enterprises.vocab import DESIGNATION_LEVEL_LABELS, DESIGNATION_TYPE_LABELS
 from chaindb.projects.vocab import CAPITAL_ORIGIN_LABELS, SIZE_CLASS_LABELS, STAGE_LABELS
+from chaindb.promotion.vocab import SOURCE_LABELS as LEAD_SOURCE_LABELS
 from chaindb.reports import MATERIALIZED
 from chaindb.targets.vocab import METRIC_LABELS, SCOPE_LABELS, UNIT_LABELS
 
@@ -166,6 +167,17 @@ class Cross:
 
 
 @dataclass(frozen=True)
+class RowAction:
+    """A POST form on each row of a report's table: `fields` names the form's fields and the
+    row's columns they take their values from."""
+
+    endpoint: str
+    label: Any
+    fields: tuple[tuple[str, str], ...]
+    role: str = "editor"
+
+
+@dataclass(frozen=True)
 class Report:
     name: str  # the address: /reports/<name>, `chaindb report <name>`
     view: str
@@ -177,6 +189,9 @@ class Report:
     chart: Chart | None = None
     note: Any = None
     cross: Cross | None = None
+    # A button on each row that acts on it (POST): the endpoint, its label, and the form's
+    # fields taken from the row's columns, e.g. a gap candidate that becomes a lead.
+    row_action: RowAction | None = None
     by_name: dict[str, Col] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -222,6 +237,15 @@ def _designation_scope(values: Mapping[str, Any]) -> Mapping[str, Any]:
 
 CHAIN_LINK = ("chains.detail", "chain_id")
 LOCAL_LABELS = {True: _l("local"), False: _l("non-local")}
+
+# Where a target's actual comes from (report_target_progress.actual_source).
+ACTUAL_SOURCE_LABELS = {
+    "entered": _l("entered"),
+    "projects": _l("approved projects"),
+    "chain_revenue": _l("chains' revenue"),
+    "earlier": _l("an earlier year's"),
+}
+
 
 REPORTS: dict[str, Report] = {
     r.name: r
@@ -393,6 +417,11 @@ REPORTS: dict[str, Report] = {
                 "segment_name_zh",
                 "-chain_masters_supplied",
                 "supplier_name_zh",
+            ),
+            row_action=RowAction(
+                "leads.from_gap",
+                _l("Pursue as a lead"),
+                (("segment_id", "segment_id"), ("supplier_id", "supplier_id")),
             ),
         ),
         Report(
@@ -613,6 +642,12 @@ REPORTS: dict[str, Report] = {
                 Text("actual_year", _l("Actual of year")),
                 Text("actual_metric", _l("Actual of metric"), choices=METRIC_LABELS, more=True),
                 Id("origin"),
+                Id("unit_id"),
+                Id("unit_code"),
+                Text("unit_name_zh", _l("Office"), link=("units.detail", "unit_id")),
+                Text("actual_source", _l("Measured by"), choices=ACTUAL_SOURCE_LABELS),
+                Count("reported_value", _l("Reported, not yet approved included"), more=True),
+                Count("chains_reporting", _l("Iconic chains reporting"), more=True),
             ),
             filters=(CHAIN, DISTRICT, YEAR, SCOPE),
             order_by=("-year", "scope", "@chain", "district_code", "metric"),
@@ -851,6 +886,33 @@ REPORTS: dict[str, Report] = {
             ),
             filters=(CHAIN, DISTRICT),
             order_by=("district_code", "@chain"),
+        ),
+        Report(
+            name="lead-conversion",
+            view="report_lead_conversion",
+            title=_l("Leads converted into projects"),
+            description=_l(
+                "Per unit and source of the leads (招商线索): how many were opened, are still "
+                "worked, were signed as projects or dropped; the share signed, the follow-ups "
+                "overdue, and the approved projects signed from them. The row without a source "
+                "is the unit's total."
+            ),
+            columns=(
+                Id("unit_id"),
+                Id("unit_code"),
+                Text("unit_name_zh", _l("Unit"), link=("units.detail", "unit_id")),
+                Text("source", _l("Source"), choices=LEAD_SOURCE_LABELS),
+                Count("leads", _l("Investment leads")),
+                Count("open_leads", _l("Being worked")),
+                Count("signed", _l("Signed")),
+                Count("dropped", _l("Dropped")),
+                Rate("conversion_rate", _l("Share signed")),
+                Rate("closed_conversion_rate", _l("Share of decided won"), more=True),
+                Count("overdue_follow_ups", _l("Follow-ups overdue")),
+                Count("projects_approved", _l("Projects approved"), more=True),
+                Yi("agreed_investment_cny_100m", _l("Their agreed investment")),
+            ),
+            order_by=("unit_code", "source"),
         ),
     )
 }

@@ -275,7 +275,8 @@ SIGNATURES = {
 }
 
 
-def _content_matches_type() -> str:
+def content_matches_type() -> str:
+    """The CHECK that a file's first bytes are those of its declared media type."""
     cases = " ".join(
         f"WHEN '{media}' THEN substring(content FROM 1 FOR {len(magic) // 2}) "
         f"= decode('{magic}', 'hex')"
@@ -295,7 +296,7 @@ class ProjectEvidence(Base):
         CheckConstraint(
             f"octet_length(content) BETWEEN 1 AND {EVIDENCE_MAX_BYTES}", name="size_within_limit"
         ),
-        CheckConstraint(_content_matches_type(), name="content_matches_type"),
+        CheckConstraint(content_matches_type(), name="content_matches_type"),
         CheckConstraint("btrim(file_name) <> ''", name="file_name_not_blank"),
         Index("ix_project_evidence_project_id_stage", "project_id", "stage"),
         {

@@ -305,6 +305,19 @@ def media_type_of(content: bytes) -> MediaType:
     )
 
 
+def clean_file_name(file_name: str | None, *, default: str) -> str:
+    """A file's name as shown and sent back in Content-Disposition: no folders, no control
+    characters (a line break in a header would break the download), at most 200 characters
+    with its extension kept."""
+    base = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in base if ch.isprintable()).strip() or default
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        keep_ext = dot and len(ext) <= 16
+        name = (stem[: 200 - len(ext) - 1] + dot + ext) if keep_ext else name[:200]
+    return name
+
+
 def attach(
     *,
     session: Session,
@@ -331,14 +344,7 @@ def attach(
             field="file",
         )
     media = media_type_of(content)
-    # The name as shown and sent back in Content-Disposition: no folders, no control characters
-    # (a line break in a header would break the download).
-    base = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in base if ch.isprintable()).strip() or "evidence"
-    if len(name) > 200:
-        stem, dot, ext = name.rpartition(".")
-        keep_ext = dot and len(ext) <= 16
-        name = (stem[: 200 - len(ext) - 1] + dot + ext) if keep_ext else name[:200]
+    name = clean_file_name(file_name, default="evidence")
     (row,) = write_rows(
         session,
         insert(ProjectEvidence)

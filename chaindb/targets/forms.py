@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from chaindb.chains.pickers import chain_options
 from chaindb.districts.pickers import district_options
 from chaindb.targets.vocab import METRIC_LABELS, SCOPE_LABELS, UNIT_LABELS
+from chaindb.units.pickers import unit_options
 from chaindb.web.forms import DecimalField, Form, RecordForm, RefSelectField, choices_of
 
 YEARS = NumberRange(min=2000, max=2100)
@@ -30,10 +31,18 @@ class TargetForm(RecordForm):
         _l("For"),
         choices=choices_of(SCOPE_LABELS),
         validators=[DataRequired()],
-        description=_l("The city as a whole, one chain, or one planning unit."),
+        description=_l(
+            "The city as a whole, one chain, one planning unit, or one office (in one chain, "
+            "when a chain is chosen too)."
+        ),
+    )
+    unit_id = RefSelectField(
+        _l("Office"), options=unit_options, description=_l("Only for an office's target.")
     )
     chain_id = RefSelectField(
-        _l("Chain"), options=chain_options, description=_l("Only for a chain's target.")
+        _l("Chain"),
+        options=chain_options,
+        description=_l("For a chain's target, or an office's target in that chain."),
     )
     district_id = RefSelectField(
         _l("Planning unit"),
@@ -65,7 +74,21 @@ class TargetFilters(Form):
     district_id = RefSelectField(
         _l("Planning unit"), options=district_options, validators=[Optional()]
     )
+    unit_id = RefSelectField(_l("Office"), options=unit_options, validators=[Optional()])
     year = IntegerField(_l("Year"), validators=[Optional(), YEARS])
     metric = SelectField(
         _l("Metric"), choices=choices_of(METRIC_LABELS, blank=True), validators=[Optional()]
     )
+
+
+class ChainRevenueForm(RecordForm):
+    chain_id = RefSelectField(_l("Chain"), [DataRequired()], options=chain_options)
+    year = IntegerField(_l("Year"), validators=[InputRequired(), YEARS])
+    revenue_cny_100m = ValueField(_l("Revenue (亿元)"), validators=[InputRequired()])
+    source = StringField(_l("Source"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+
+
+class ChainRevenueFilters(Form):
+    chain_id = RefSelectField(_l("Chain"), options=chain_options, validators=[Optional()])
+    year = IntegerField(_l("Year"), validators=[Optional(), YEARS])

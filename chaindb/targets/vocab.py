@@ -10,7 +10,12 @@ from chaindb.vocab import vocabulary
 
 SCOPE_LABELS = vocabulary(
     Scope,
-    {"city": _l("the city"), "chain": _l("a chain"), "district": _l("a planning unit")},
+    {
+        "city": _l("the city"),
+        "chain": _l("a chain"),
+        "district": _l("a planning unit"),
+        "unit": _l("an office"),
+    },
 )
 
 METRIC_LABELS = vocabulary(
@@ -22,9 +27,18 @@ METRIC_LABELS = vocabulary(
         "industrial_profit": _l("industrial profit (规上工业利润)"),
         "projects_signed": _l("projects signed (签约项目数)"),
         "investment_signed": _l("investment signed (签约投资额)"),
+        "projects_started": _l("projects started (开工项目数)"),
+        "funds_arrived": _l("funds arrived (到位资金)"),
+        "foreign_capital_used": _l("foreign capital used (实际使用外资)"),
     },
 )
 
 UNIT_LABELS = vocabulary(
-    Unit, {"cny_100m": _l("亿元"), "count": _l("count"), "percent": _l("percent (%)")}
+    Unit,
+    {
+        "cny_100m": _l("亿元"),
+        "usd_10k": _l("万美元"),
+        "count": _l("count"),
+        "percent": _l("percent (%)"),
+    },
 )

@@ -631,7 +631,12 @@ def show_errors(form: FlaskForm, exc: DomainError, *, default: str | None = None
         target = (
             target or form._fields.get(name) or (form._fields.get(default) if default else None)
         )
-        if target is not None and target.name not in ("csrf_token", "version"):
+        # A hidden field shows no message beside it: its refusal is said above the form.
+        if (
+            target is not None
+            and target.name not in ("csrf_token", "version")
+            and target.type != "HiddenField"
+        ):
             target.errors = [*(target.errors or []), detail["message"]]
         else:
             general.append(detail["message"])

@@ -1,10 +1,14 @@
--- Actual against target, per scope (city, chain, planning unit), year and metric: every target
--- the data holds (the target table's, and the chains' 2030 targets kept on the chain itself).
+-- Actual against target, per scope (city, chain, planning unit, office), year and metric: every
+-- target the data holds (the target table's, and the chains' 2030 targets kept on the chain).
+-- The actual is, in this order: the one entered on the target row; what the data measures
+-- itself (the approved projects for 签约, 开工, 到位资金 and 实际使用外资; the chains' entered
+-- revenue for a chain's revenue and, summed over the iconic chains, for the city's goal of the
+-- 13 chains); else the latest earlier actual of the same scope, place and unit.
 CREATE OR REPLACE VIEW report_target_progress AS
 WITH goal AS (
     SELECT
         t.id AS target_id, t.scope, t.chain_id, t.district_id, t.year, t.metric, t.unit,
-        t.target_value, t.actual_value, 'target'::text AS origin
+        t.target_value, t.actual_value, 'target'::text AS origin, t.unit_id
     FROM target AS t
     WHERE t.target_value IS NOT NULL
     UNION ALL
@@ -13,7 +17,7 @@ WITH goal AS (
     SELECT
         NULL, 'chain'::character varying(8), c.id, NULL, 2030::smallint,
         'chain_revenue'::character varying(32), 'cny_100m'::character varying(10),
-        c.target_2030_cny_100m::numeric(16, 4), NULL::numeric(16, 4), 'chain'
+        c.target_2030_cny_100m::numeric(16, 4), NULL::numeric(16, 4), 'chain', NULL::bigint
     FROM chain AS c
     WHERE c.target_2030_cny_100m IS NOT NULL
       AND NOT EXISTS (
@@ -23,72 +27,220 @@ WITH goal AS (
               AND t.metric = 'chain_revenue' AND t.target_value IS NOT NULL
         )
 ),
-measured AS (
-    -- Each goal with the actual it is measured by: its own when known, else the latest earlier
-    -- actual of the same scope and place in the same unit, of the same metric or, for a
-    -- revenue target, of any revenue metric (the city's 2025 goal for the 13 chains against the
-    -- industrial revenue of 2024).
+placed AS (
+    -- Which projects a goal counts: those of its chains (a chain and the key chains under it)
+    -- and of its planning unit; NULL: any. An office counts what it answers for (the city
+    -- bureau everything, a chain office its chains, a district office its planning unit),
+    -- within the goal's chain when it names one.
     SELECT
         g.*,
+        CASE
+            WHEN g.chain_id IS NOT NULL THEN ARRAY(
+                SELECT c.id FROM chain AS c WHERE c.id = g.chain_id OR c.parent_id = g.chain_id)
+            WHEN u.kind = 'chain_office' THEN ARRAY(
+                SELECT c.id FROM chain AS c WHERE c.id = u.chain_id OR c.parent_id = u.chain_id)
+        END AS chain_ids,
+        CASE
+            WHEN g.scope = 'district' THEN g.district_id
+            WHEN u.kind = 'district_office' THEN u.district_id
+        END AS in_district
+    FROM goal AS g
+    LEFT JOIN unit AS u ON u.id = g.unit_id
+),
+tally AS MATERIALIZED (
+    -- The projects' figures per chain, planning unit and year, approved (project_approved) and
+    -- as reported (project), dropped ones left out, in the years of the goals: each goal sums
+    -- the few rows of its chains and planning unit.
+    SELECT
+        s.approved, s.chain_id, s.district_id, s.year,
+        count(*) FILTER (WHERE s.signed) AS signed,
+        COALESCE(sum(s.agreed_investment_cny_100m) FILTER (WHERE s.signed), 0) AS agreed,
+        COALESCE(sum(s.funds_arrived_cny_100m) FILTER (WHERE s.signed), 0) AS arrived,
+        COALESCE(sum(s.foreign_capital_usd_10k) FILTER (WHERE s.signed), 0) AS foreign_capital,
+        count(*) FILTER (WHERE NOT s.signed) AS started
+    FROM (
+        SELECT true AS approved, a.chain_id, a.district_id, true AS signed,
+               extract(year FROM a.signed_on)::integer AS year, a.agreed_investment_cny_100m,
+               a.funds_arrived_cny_100m, a.foreign_capital_usd_10k
+        FROM project_approved AS a
+        WHERE a.stage <> 'dropped' AND a.signed_on IS NOT NULL
+        UNION ALL
+        SELECT true, a.chain_id, a.district_id, false,
+               extract(year FROM a.construction_started_on)::integer, NULL, NULL, NULL
+        FROM project_approved AS a
+        WHERE a.stage <> 'dropped' AND a.construction_started_on IS NOT NULL
+        UNION ALL
+        SELECT false, r.chain_id, r.district_id, true,
+               extract(year FROM r.signed_on)::integer, r.agreed_investment_cny_100m,
+               r.funds_arrived_cny_100m, r.foreign_capital_usd_10k
+        FROM project AS r
+        WHERE r.stage <> 'dropped' AND r.signed_on IS NOT NULL
+        UNION ALL
+        SELECT false, r.chain_id, r.district_id, false,
+               extract(year FROM r.construction_started_on)::integer, NULL, NULL, NULL
+        FROM project AS r
+        WHERE r.stage <> 'dropped' AND r.construction_started_on IS NOT NULL
+    ) AS s
+    WHERE s.year IN (SELECT g.year FROM goal AS g)
+    GROUP BY s.approved, s.chain_id, s.district_id, s.year
+),
+counted AS (
+    -- What the data measures itself, approved and as reported; NULL where it measures nothing.
+    SELECT
+        p.*,
+        CASE
+            WHEN p.metric IN ('projects_signed', 'investment_signed', 'projects_started',
+                              'funds_arrived', 'foreign_capital_used')
+                THEN m.approved
+            WHEN p.metric = 'chain_revenue' AND p.scope = 'chain'
+                THEN (SELECT r.revenue_cny_100m FROM chain_revenue AS r
+                      WHERE r.chain_id = p.chain_id AND r.year = p.year)
+            -- The 13 chains' revenue is their sum once every iconic chain has entered it.
+            WHEN p.metric = 'iconic_chains_revenue' AND p.scope = 'city'
+                THEN (SELECT CASE WHEN count(*) = (SELECT count(*) FROM chain AS i
+                                                   WHERE i.tier = 'iconic')
+                                  THEN sum(r.revenue_cny_100m) END
+                      FROM chain_revenue AS r JOIN chain AS c ON c.id = r.chain_id
+                      WHERE c.tier = 'iconic' AND r.year = p.year)
+        END AS measured_value,
+        CASE
+            WHEN p.metric IN ('projects_signed', 'investment_signed', 'projects_started',
+                              'funds_arrived', 'foreign_capital_used')
+                THEN m.reported
+            WHEN p.metric = 'iconic_chains_revenue' AND p.scope = 'city'
+                THEN (SELECT sum(r.revenue_cny_100m) FROM chain_revenue AS r
+                      JOIN chain AS c ON c.id = r.chain_id
+                      WHERE c.tier = 'iconic' AND r.year = p.year)
+        END AS reported_value,
+        CASE
+            WHEN p.metric = 'iconic_chains_revenue' AND p.scope = 'city'
+                THEN (SELECT count(*) FROM chain_revenue AS r JOIN chain AS c ON c.id = r.chain_id
+                      WHERE c.tier = 'iconic' AND r.year = p.year)
+        END AS chains_reporting
+    FROM placed AS p
+    LEFT JOIN LATERAL (
+        SELECT
+            CASE p.metric
+                WHEN 'projects_signed' THEN COALESCE(sum(t.signed) FILTER (WHERE t.approved), 0)
+                WHEN 'investment_signed' THEN COALESCE(sum(t.agreed) FILTER (WHERE t.approved), 0)
+                WHEN 'projects_started' THEN COALESCE(sum(t.started) FILTER (WHERE t.approved), 0)
+                WHEN 'funds_arrived' THEN COALESCE(sum(t.arrived) FILTER (WHERE t.approved), 0)
+                WHEN 'foreign_capital_used'
+                    THEN COALESCE(sum(t.foreign_capital) FILTER (WHERE t.approved), 0)
+            END AS approved,
+            CASE p.metric
+                WHEN 'projects_signed' THEN COALESCE(sum(t.signed) FILTER (WHERE NOT t.approved), 0)
+                WHEN 'investment_signed'
+                    THEN COALESCE(sum(t.agreed) FILTER (WHERE NOT t.approved), 0)
+                WHEN 'projects_started'
+                    THEN COALESCE(sum(t.started) FILTER (WHERE NOT t.approved), 0)
+                WHEN 'funds_arrived' THEN COALESCE(sum(t.arrived) FILTER (WHERE NOT t.approved), 0)
+                WHEN 'foreign_capital_used'
+                    THEN COALESCE(sum(t.foreign_capital) FILTER (WHERE NOT t.approved), 0)
+            END AS reported
+        FROM tally AS t
+        WHERE p.metric IN ('projects_signed', 'investment_signed', 'projects_started',
+                           'funds_arrived', 'foreign_capital_used')
+          AND t.year = p.year
+          AND (p.chain_ids IS NULL OR t.chain_id = ANY (p.chain_ids))
+          AND (p.in_district IS NULL OR t.district_id = p.in_district)
+    ) AS m ON true
+),
+measured AS (
+    -- Each goal with the actual it is measured by: its own when entered, else what the data
+    -- measures, else the latest earlier actual of the same scope and place in the same unit, of
+    -- the same metric or, for a revenue target, of any revenue metric (the city's 2025 goal for
+    -- the 13 chains against the industrial revenue of 2024).
+    SELECT
+        k.*,
         a.actual_value AS latest_value,
         a.year AS latest_year,
         a.metric AS latest_metric
-    FROM goal AS g
+    FROM counted AS k
     LEFT JOIN LATERAL (
         SELECT t.actual_value, t.year, t.metric
         FROM target AS t
-        WHERE g.actual_value IS NULL
+        WHERE k.actual_value IS NULL
+          AND k.measured_value IS NULL
           AND t.actual_value IS NOT NULL
-          AND t.scope = g.scope
-          AND t.chain_id IS NOT DISTINCT FROM g.chain_id
-          AND t.district_id IS NOT DISTINCT FROM g.district_id
-          AND t.unit = g.unit
-          AND t.year <= g.year
-          AND (t.metric = g.metric
-               OR (g.metric IN ('industrial_revenue', 'iconic_chains_revenue', 'chain_revenue')
+          AND t.scope = k.scope
+          AND t.chain_id IS NOT DISTINCT FROM k.chain_id
+          AND t.district_id IS NOT DISTINCT FROM k.district_id
+          AND t.unit_id IS NOT DISTINCT FROM k.unit_id
+          AND t.unit = k.unit
+          AND t.year <= k.year
+          AND (t.metric = k.metric
+               OR (k.metric IN ('industrial_revenue', 'iconic_chains_revenue', 'chain_revenue')
                    AND t.metric IN ('industrial_revenue', 'iconic_chains_revenue',
                                     'chain_revenue')))
-        ORDER BY t.year DESC, (t.metric = g.metric) DESC, t.id
+        ORDER BY t.year DESC, (t.metric = k.metric) DESC, t.id
         LIMIT 1
     ) AS a ON true
+),
+valued AS (
+    SELECT
+        m.*,
+        COALESCE(m.actual_value, m.measured_value, m.latest_value)::numeric(16, 4) AS value,
+        CASE
+            WHEN m.actual_value IS NOT NULL THEN 'entered'
+            WHEN m.measured_value IS NOT NULL AND m.metric LIKE '%revenue' THEN 'chain_revenue'
+            WHEN m.measured_value IS NOT NULL THEN 'projects'
+            WHEN m.latest_value IS NOT NULL THEN 'earlier'
+        END AS actual_source
+    FROM measured AS m
 )
 SELECT
-    m.target_id,
-    m.scope,
-    m.chain_id,
+    v.target_id,
+    v.scope,
+    v.chain_id,
     c.code AS chain_code,
     c.name_zh AS chain_name_zh,
-    m.district_id,
+    v.district_id,
     d.code AS district_code,
     d.name_zh AS district_name_zh,
-    m.year,
-    m.metric,
-    m.unit,
-    m.target_value,
-    COALESCE(m.actual_value, m.latest_value) AS actual_value,
-    COALESCE(m.actual_value, m.latest_value) / NULLIF(m.target_value, 0) AS progress,
-    m.target_value - COALESCE(m.actual_value, m.latest_value) AS remaining_value,
-    CASE WHEN m.actual_value IS NOT NULL THEN m.year ELSE m.latest_year END AS actual_year,
-    CASE WHEN m.actual_value IS NOT NULL THEN m.metric ELSE m.latest_metric END AS actual_metric,
-    m.origin
-FROM measured AS m
-LEFT JOIN chain AS c ON c.id = m.chain_id
-LEFT JOIN district AS d ON d.id = m.district_id;
+    v.year,
+    v.metric,
+    v.unit,
+    v.target_value,
+    v.value AS actual_value,
+    v.value / NULLIF(v.target_value, 0) AS progress,
+    v.target_value - v.value AS remaining_value,
+    CASE WHEN v.actual_source = 'earlier' THEN v.latest_year
+         WHEN v.value IS NOT NULL THEN v.year END AS actual_year,
+    CAST(CASE WHEN v.actual_source = 'earlier' THEN v.latest_metric
+              WHEN v.value IS NOT NULL THEN v.metric END AS character varying(32))
+        AS actual_metric,
+    v.origin,
+    v.unit_id,
+    u.code AS unit_code,
+    u.name_zh AS unit_name_zh,
+    v.actual_source,
+    v.reported_value,
+    v.chains_reporting::integer AS chains_reporting
+FROM valued AS v
+LEFT JOIN chain AS c ON c.id = v.chain_id
+LEFT JOIN district AS d ON d.id = v.district_id
+LEFT JOIN unit AS u ON u.id = v.unit_id;
 
 COMMENT ON VIEW report_target_progress IS
     'Target progress: one row per target (scope, year, metric) the data holds: the target '
     'table''s rows that have a target value, and the chains'' 2030 scale targets '
-    '(chain.target_2030_cny_100m). Each with the actual it is measured by (its own, else the '
-    'latest earlier actual of the same scope, place and unit: the same metric or, for revenue, '
-    'any revenue metric; actual_year and actual_metric say which), the share reached and what '
-    'remains. Both values are in the row''s unit.';
+    '(chain.target_2030_cny_100m). Each with the actual it is measured by, the share reached and '
+    'what remains: the actual entered on the target row; else what the data measures (the '
+    'approved projects for projects_signed, investment_signed, projects_started, funds_arrived '
+    'and foreign_capital_used; chain_revenue for a chain''s revenue and, summed over the iconic '
+    'chains once all have entered it, for the city''s iconic_chains_revenue); else the latest '
+    'earlier actual of the same '
+    'scope, place and unit (actual_source, actual_year and actual_metric say which). Both '
+    'values are in the row''s unit.';
 COMMENT ON COLUMN report_target_progress.target_id IS
     'The target row (target.id); NULL for a chain''s 2030 target kept on the chain';
-COMMENT ON COLUMN report_target_progress.scope IS 'city, chain or district (a planning unit)';
-COMMENT ON COLUMN report_target_progress.chain_id IS 'The chain, for scope chain; else NULL';
-COMMENT ON COLUMN report_target_progress.chain_code IS 'Natural key of the chain, for scope chain';
-COMMENT ON COLUMN report_target_progress.chain_name_zh IS
-    'Chinese name of the chain, for scope chain';
+COMMENT ON COLUMN report_target_progress.scope IS
+    'city, chain, district (a planning unit) or unit (an office, with chain_id: in that chain)';
+COMMENT ON COLUMN report_target_progress.chain_id IS
+    'The chain, for scope chain (or an office''s target in a chain); else NULL';
+COMMENT ON COLUMN report_target_progress.chain_code IS 'Natural key of the chain';
+COMMENT ON COLUMN report_target_progress.chain_name_zh IS 'Chinese name of the chain';
 COMMENT ON COLUMN report_target_progress.district_id IS
     'The planning unit, for scope district; else NULL';
 COMMENT ON COLUMN report_target_progress.district_code IS
@@ -98,23 +250,44 @@ COMMENT ON COLUMN report_target_progress.district_name_zh IS
 COMMENT ON COLUMN report_target_progress.year IS 'Calendar year';
 COMMENT ON COLUMN report_target_progress.metric IS
     'industrial_revenue (规上工业营收), iconic_chains_revenue, chain_revenue, industrial_profit, '
-    'projects_signed or investment_signed';
+    'projects_signed (签约项目数), investment_signed (签约额), projects_started (开工项目数), '
+    'funds_arrived (到位资金) or foreign_capital_used (实际使用外资)';
 COMMENT ON COLUMN report_target_progress.unit IS
-    'Unit of target_value, actual_value and remaining_value: cny_100m (亿元), count or percent';
+    'Unit of target_value, actual_value, remaining_value and reported_value: cny_100m (亿元), '
+    'usd_10k (万美元), count or percent';
 COMMENT ON COLUMN report_target_progress.target_value IS 'Target for the year, in unit';
 COMMENT ON COLUMN report_target_progress.actual_value IS
-    'The actual the target is measured by, in unit: the year''s own, else the latest earlier '
-    'one (actual_year, actual_metric); NULL when none is known';
+    'The actual the target is measured by, in unit (actual_source says where it comes from); '
+    'NULL when none is known. From the approved projects (not dropped) of the scope: '
+    'projects_signed counts those signed in the year, investment_signed sums their agreed '
+    'investment, funds_arrived their funds arrived to date, foreign_capital_used their foreign '
+    'capital; projects_started counts those whose construction started in the year';
 COMMENT ON COLUMN report_target_progress.progress IS
     'actual_value / target_value, a fraction (1 = target met); NULL when either is NULL or the '
     'target is 0';
 COMMENT ON COLUMN report_target_progress.remaining_value IS
     'target_value - actual_value, in unit (negative when exceeded); NULL when either is NULL';
 COMMENT ON COLUMN report_target_progress.actual_year IS
-    'The year of actual_value: the target''s year, or an earlier one when the target''s own '
-    'actual is not yet known';
+    'The year of actual_value: the target''s year, or an earlier one when the actual is an '
+    'earlier year''s (actual_source earlier)';
 COMMENT ON COLUMN report_target_progress.actual_metric IS
     'The metric of actual_value: the target''s, or another revenue metric (e.g. the industrial '
     'revenue measuring the 13 chains'' goal)';
 COMMENT ON COLUMN report_target_progress.origin IS
     'Where the target is kept: target (the target table) or chain (chain.target_2030_cny_100m)';
+COMMENT ON COLUMN report_target_progress.unit_id IS
+    'The office (unit.id), for scope unit; else NULL. It counts the projects it answers for: the '
+    'city bureau all, a chain office its chains'', a district office its planning unit''s';
+COMMENT ON COLUMN report_target_progress.unit_code IS 'Natural key of the office, for scope unit';
+COMMENT ON COLUMN report_target_progress.unit_name_zh IS 'Chinese name of the office';
+COMMENT ON COLUMN report_target_progress.actual_source IS
+    'Where actual_value comes from: entered (the target row), projects (the approved projects), '
+    'chain_revenue (the chains'' entered revenue), earlier (an earlier year''s actual); NULL: none';
+COMMENT ON COLUMN report_target_progress.reported_value IS
+    'For a metric the projects measure: the same figure counting every project as reported '
+    '(drafts and projects waiting for review too, as their units last saved them); for the '
+    'city''s iconic_chains_revenue: the sum of the revenue the iconic chains have entered so far '
+    '(the actual once every one has); else NULL';
+COMMENT ON COLUMN report_target_progress.chains_reporting IS
+    'For the city''s iconic_chains_revenue: how many iconic chains have entered their revenue '
+    'for the year; else NULL';
