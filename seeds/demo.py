@@ -29,6 +29,9 @@ from chaindb.models import (
     SupplyLink,
 )
 from chaindb.projects.models import STAGE_DATE_COLUMN, STAGE_ORDER, Stage
+from chaindb.promotion.models import Lead, Negotiation, Trip, TripVisit
+from chaindb.targets.models import ChainRevenue, Target
+from chaindb.units.models import Unit
 from seeds.loader import (
     SEEDS_DIR,
     Lookup,
@@ -59,6 +62,8 @@ def load(conn: Connection, report: Report) -> None:
     load_fictional_suppliers(conn, report)
     load_reviews(conn, report)
     load_leading_chains(conn, report)
+    load_promotion(conn, report)
+    load_progress(conn, report)
 
 
 def load_segments(conn: Connection, report: Report) -> None:
@@ -558,4 +563,153 @@ def load_leading_chains(conn: Connection, report: Report) -> None:
             {"district_id": districts(district, None, "district"),
              "chain_id": chains(chain, None, "chain"), "since": None},
             {"source": DEMO_LEADING_SOURCE}, report=report,
+        )  # fmt: skip
+
+
+# --- the promotion work (招商线索, 洽谈记录, 外出招商) --------------------------------------------
+
+# Fictional, all of it: the district office of 历城区 works leads for the automotive chain it
+# leads on (one from the 补链 list, one met on a trip, one referred, one dropped, one signed as
+# the demo project in review), with negotiations whose follow-ups fall due around the day the
+# demo is loaded, so that "my follow-ups" and the counts have something to show.
+DEMO_UNIT = "district-370112"
+DEMO_SOURCE = "演示数据（虚构）"
+DEMO_TRIP = "（演示）长三角汽车零部件招商之旅"
+
+# (enterprise name, region, chain, segment, source, status, follow-up in days from the load,
+# investment hoped for 亿元, dropped reason, [(days ago, place, content, next step, follow-up in
+# days from the load)])
+DEMO_LEADS: list[tuple[Any, ...]] = [
+    ("（演示）苏州某汽车线束有限公司", "江苏省苏州市", "automotive", "electronics.cockpit",
+     "gap_candidate", "negotiating", -2, "5", None,
+     [(30, "苏州", "首次拜访，介绍历城区汽车电子配套需求和用地政策。", "报送项目意向书", -16),
+      (16, "线上", "对方反馈意向书，关注厂房租金和链主订单量。", "组织与链主对接", -2)]),
+    ("（演示）宁波某汽车座椅骨架公司", "浙江省宁波市", "automotive", "parts.interior",
+     "trip", "contacted", 3, "3.5", None,
+     [(39, "宁波", "外出招商拜访，对方有在北方设厂的计划。", "寄送园区资料", 3)]),
+    ("（演示）杭州某工业软件公司", "浙江省杭州市", "high-end-software", None,
+     "referral", "new", 10, None, None, []),
+    ("（演示）某储能电池企业", "安徽省合肥市", "automotive", None,
+     "event", "dropped", None, "20", "对方已选址外省（演示）", []),
+]  # fmt: skip
+
+# The signed one: the demo project in review, converted from this lead.
+DEMO_SIGNED_LEAD = ("（演示）某投资方", "（演示）汽车电子线束配套项目")
+
+
+def load_promotion(conn: Connection, report: Report) -> None:
+    unit = conn.execute(select(Unit.id).where(Unit.code == DEMO_UNIT)).scalar()
+    if unit is None:
+        return  # a reference seed without the planning units' offices
+    chains = Lookup(conn, Chain.__table__, "code", "chain")
+    segments = SegmentLookup(conn)
+    today = conn.execute(select(sql_text("current_date"))).scalar_one()
+    trip = upsert(
+        conn, Trip.__table__, {"unit_id": unit, "title": DEMO_TRIP},
+        {"kind": "trip", "starts_on": today - timedelta(days=40),
+         "ends_on": today - timedelta(days=38), "destination": "上海、苏州、宁波",
+         "leader": "（演示）区招商部门负责人", "participants": "（演示）招商一科 2 人",
+         "notes": DEMO_SOURCE},
+        report=report,
+    )  # fmt: skip
+    table = Lead.__table__
+    for name, region, chain, segment, source, status, due, hoped, reason, talks in DEMO_LEADS:
+        if conn.execute(
+            select(table.c.id).where(table.c.unit_id == unit, table.c.enterprise_name == name)
+        ).first():
+            continue
+        chain_id = chains(chain, None, "chain")
+        lead = conn.execute(
+            insert(table)
+            .values(
+                unit_id=unit, enterprise_name=name, region=region, chain_id=chain_id,
+                segment_id=segments(chain_id, segment, None) if segment else None,
+                source=source, status=status,
+                next_follow_up_on=today + timedelta(days=due) if due is not None else None,
+                expected_investment_cny_100m=Decimal(hoped) if hoped else None,
+                dropped_reason=reason, trip_id=trip if source == "trip" else None,
+                source_detail=DEMO_TRIP if source == "trip" else None, notes=DEMO_SOURCE,
+            )
+            .returning(table.c.id)
+        ).scalar_one()  # fmt: skip
+        report.add(table.name, "created")
+        for days_ago, place, content, next_step, follow_up in talks:
+            conn.execute(
+                insert(Negotiation.__table__).values(
+                    lead_id=lead, unit_id=unit, held_on=today - timedelta(days=days_ago),
+                    place=place, our_participants="（演示）招商一科", content=content,
+                    their_participants="（演示）对方投资总监", next_step=next_step,
+                    next_follow_up_on=today + timedelta(days=follow_up),
+                )
+            )  # fmt: skip
+            report.add("negotiation", "created")
+        if source == "trip":
+            conn.execute(
+                insert(TripVisit.__table__).values(
+                    trip_id=trip, enterprise_name=name, lead_id=lead,
+                    visited_on=today - timedelta(days=39), notes=DEMO_SOURCE,
+                )
+            )  # fmt: skip
+            report.add("trip_visit", "created")
+    _signed_lead(conn, report, unit, chains)
+
+
+def _signed_lead(conn: Connection, report: Report, unit: int, chains: Lookup) -> None:
+    """The demo project in review, converted from a lead (the lead is signed by it)."""
+    name, project_name = DEMO_SIGNED_LEAD
+    project = conn.execute(
+        select(Project.id, Project.lead_id, Project.chain_id).where(Project.name == project_name)
+    ).first()
+    if project is None or project.lead_id is not None:
+        return
+    lead = conn.execute(
+        insert(Lead.__table__)
+        .values(
+            unit_id=unit, enterprise_name=name, chain_id=project.chain_id, source="trip",
+            status="negotiating", source_detail=DEMO_TRIP, notes=DEMO_SOURCE,
+        )
+        .returning(Lead.__table__.c.id)
+    ).scalar_one()  # fmt: skip
+    report.add("lead", "created")
+    conn.execute(update(Project.__table__).where(Project.id == project.id).values(lead_id=lead))
+
+
+# --- targets per office and the chains' revenue ----------------------------------------------
+
+# Fictional targets of this year for the demo district office and the automotive chain office,
+# and a fictional revenue for three iconic chains last year (not official figures).
+DEMO_TARGETS = [
+    ("district-370112", None, "projects_signed", "count", "12"),
+    ("district-370112", None, "investment_signed", "cny_100m", "150"),
+    ("district-370112", None, "projects_started", "count", "6"),
+    ("district-370112", None, "foreign_capital_used", "usd_10k", "3000"),
+    ("chain-automotive", None, "investment_signed", "cny_100m", "500"),
+]
+DEMO_REVENUE = [("automotive", "1650"), ("high-end-software", "1420"), ("iron-steel", "1880")]
+DEMO_TARGET_SOURCE = "演示数据（虚构目标，非官方）"
+
+
+def load_progress(conn: Connection, report: Report) -> None:
+    year = conn.execute(select(sql_text("extract(year FROM current_date)::int"))).scalar_one()
+    for code, chain, metric, unit, value in DEMO_TARGETS:
+        office = conn.execute(select(Unit.id).where(Unit.code == code)).scalar()
+        if office is None:
+            continue
+        upsert(
+            conn, Target.__table__,
+            {"scope": "unit", "unit_id": office, "chain_id": chain, "district_id": None,
+             "year": year, "metric": metric},
+            {"unit": unit, "target_value": Decimal(value), "source": DEMO_TARGET_SOURCE},
+            report=report,
+        )  # fmt: skip
+    known = set(conn.execute(select(Chain.code)).scalars())
+    for code, revenue in DEMO_REVENUE:
+        if code not in known:
+            continue
+        chain_id = conn.execute(select(Chain.id).where(Chain.code == code)).scalar_one()
+        upsert(
+            conn, ChainRevenue.__table__, {"chain_id": chain_id, "year": year - 1},
+            {"revenue_cny_100m": Decimal(revenue), "source": DEMO_SOURCE,
+             "notes": "演示用虚构营收，非统计数据"},
+            report=report,
         )  # fmt: skip
