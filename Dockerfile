@@ -1,4 +1,4 @@
-# chaindb's app image: gunicorn serving chaindb.wsgi:app, plus the `chaindb` CLI for migrations
+# chaindb's app image: `chaindb run` (granian serving chaindb.wsgi:app), plus the `chaindb` CLI for migrations
 # and seeds. Build context: the repository root.
 FROM python:3.11-slim
 
@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml setup.py README.md babel.cfg alembic.ini gunicorn.conf.py ./
+COPY pyproject.toml setup.py README.md babel.cfg alembic.ini ./
 COPY alembic ./alembic
 COPY chaindb ./chaindb
 COPY seeds ./seeds
@@ -23,5 +23,7 @@ ENV CHAINDB_ENV=production \
     CHAINDB_ALEMBIC_INI=/app/alembic.ini \
     CHAINDB_DATA_DIR=/app/data
 EXPOSE 8000
-# Workers and threads: gunicorn.conf.py (read from /app), CHAINDB_WORKERS / CHAINDB_THREADS.
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "chaindb.wsgi:app"]
+# granian (chaindb/serve.py): one worker per core, CHAINDB_WORKERS / CHAINDB_THREADS; the access
+# log on stdout.
+ENV CHAINDB_ACCESS_LOG=1
+CMD ["chaindb", "run", "--host", "0.0.0.0", "--port", "8000"]

@@ -7,10 +7,10 @@ and pgbench (the database's ceiling), on the same data, one after another.
 The calls: list 50 projects of one chain (with the total count), read one project (ids cycle
 through 10,000), create a supply link (a new product each time). The systems:
 
-- chaindb: `gunicorn chaindb.wsgi:app` with the repository's gunicorn.conf.py (the deployment's
-  own settings), a bearer token of an editor, in production mode;
+- chaindb: chaindb.wsgi:app under granian as `chaindb run` serves it (chaindb/serve.py: one
+  worker per core, one thread each), a bearer token of an editor, in production mode;
 - baseline: bench/baseline_app.py (Flask + psycopg, no validation, no authentication) under the
-  same gunicorn settings;
+  same granian settings, which measured best for it too (bench/server_ab.py);
 - Platformatic DB (bench/peers.py): its automatic REST API over the same schema, on 127.0.0.1
   only (checked);
 - pgbench: the SQL chaindb runs for each call (bench/pgbench/*.sql), no HTTP at all.
@@ -122,7 +122,7 @@ def run(
         ("chaindb", "chaindb.wsgi:app", CHAINDB_PORT, ours, {"TOKEN": token}),
         ("hand-written", "bench.baseline_app:app", BASELINE_PORT, theirs, {"TOKEN": ""}),
     ):
-        server = gunicorn(app, port, env)
+        server = granian(app, port, env)
         try:
             wait_until_up(f"http://127.0.0.1:{port}/healthz" if system == "chaindb" else
                           f"http://127.0.0.1:{port}/projects/{fixture['project']}")  # fmt: skip
@@ -175,14 +175,17 @@ def server_env(url: str) -> dict[str, str]:
     }
 
 
-def gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    """gunicorn with the repository's gunicorn.conf.py (it is read from the working directory),
-    bound to loopback."""
+def granian(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    """granian with chaindb's serving settings (chaindb/serve.py), bound to loopback."""
+    from chaindb.serve import settings
+
+    workers, threads = settings()
     return subprocess.Popen(
-        [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", app],
-        env={**env, "CHAINDB_PORT": str(port)},
-        cwd=ROOT,
-    )
+        [BIN / "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws",
+         "--log-level", "warning", app],
+        env=env, cwd=ROOT,
+    )  # fmt: skip
 
 
 def wait_until_up(url: str, timeout: float = 60) -> None:

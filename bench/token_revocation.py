@@ -1,4 +1,4 @@
-"""How long a revoked API token keeps working: chaindb under gunicorn (every worker caching the
+"""How long a revoked API token keeps working: chaindb under granian (every worker caching the
 tokens it checked), a client reading with the token as fast as it can on 8 connections, the
 token revoked in the database (no worker told): the last request it got through after that, and
 how many.
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api_load import database_url, gunicorn, make_token, server_env, wait_until_up  # noqa: E402
+from bench.api_load import database_url, granian, make_token, server_env, wait_until_up  # noqa: E402
 
 PORT = 8113
 
@@ -32,7 +32,7 @@ def main() -> None:
     url = database_url(args.database)
     token = make_token(url)
     base = f"http://127.0.0.1:{PORT}"
-    server = gunicorn("chaindb.wsgi:app", PORT, server_env(url))
+    server = granian("chaindb.wsgi:app", PORT, server_env(url))
     revoked_at: list[float] = []
     accepted_after: list[float] = []
     stop = threading.Event()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -38,20 +39,39 @@ def main() -> None:
     pass
 
 
-@main.command(help="Serve the web app (the development server; use gunicorn in production).")
+@main.command(
+    help="Serve the web app with granian (HTTP keep-alive, requests parsed in Rust: a slow "
+    "client holds no Python worker); --dev: Werkzeug's server in this process."
+)
 @click.option("--host", default=None, help="Address to bind [CHAINDB_HOST, 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [CHAINDB_PORT, 5000].")
-def run(host: str | None, port: int | None) -> None:
-    from chaindb import create_app, start_background
-
+@click.option(
+    "--workers", type=int, default=None, help="Worker processes [CHAINDB_WORKERS, the CPU count]."
+)
+@click.option("--threads", type=int, default=None, help="Threads per worker [CHAINDB_THREADS, 1].")
+@click.option("--dev", is_flag=True, help="Werkzeug's development server, in this process.")
+def run(
+    host: str | None, port: int | None, workers: int | None, threads: int | None, dev: bool
+) -> None:
     settings = _settings()
-    app = create_app(settings=settings)
-    start_background(app)
     host, port = host or settings.host, port or settings.port
     # SIGTERM ends the process like Ctrl+C does, so that exit handlers stop an embedded server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if dev:
+        from chaindb import create_app, start_background
+
+        app = create_app(settings=settings)
+        start_background(app)
+        click.echo(f"chaindb serving on http://{host}:{port}/ (Ctrl+C stops it)")
+        app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
+        return
+    from chaindb.serve import serve
+
+    # The workers reach the database this process found (the embedded server it started, which
+    # it stops when it ends): they are given its URL.
+    os.environ["DATABASE_URL"] = resolve_url(settings)
     click.echo(f"chaindb serving on http://{host}:{port}/ (Ctrl+C stops it)")
-    app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
+    serve(host=host, port=port, workers=workers, threads=threads)
 
 
 @main.group(help="Migrate the database schema (Alembic).")

@@ -1,4 +1,4 @@
-"""The WSGI entry point for gunicorn: `gunicorn chaindb.wsgi:app`."""
+"""The WSGI entry point: `chaindb run` serves chaindb.wsgi:app with granian (chaindb/serve.py)."""
 
 import gc
 

@@ -72,4 +72,5 @@ def test_stack_orders_db_then_migrate_then_app(binary):
     assert reports["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "chaindb db refresh-reports" in " ".join(reports["command"])
     assert reports["restart"] == "unless-stopped"
-    assert "gunicorn" in Path(PROJECT_ROOT / "Dockerfile").read_text()
+    # The image serves with `chaindb run` (granian: keep-alive, slow clients hold no worker).
+    assert '"chaindb", "run"' in Path(PROJECT_ROOT / "Dockerfile").read_text()

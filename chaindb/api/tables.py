@@ -23,8 +23,9 @@ from chaindb.api import sheets
 from chaindb.errors import N_, BadRequest, Invalid, Message, UnsupportedMediaType
 
 # One import holds at most this many rows (its header and an office export's title lines aside):
-# as many as one worker applies well within its 120 s (gunicorn.conf.py): 45-54 s on 2 cores
-# (bench/import_rows.py). 10,000 took 84-92 s: the per-row cost grows with the rows already in.
+# as many as one worker applies well within two minutes (a browser's or a proxy's patience):
+# 45-54 s on 2 cores (bench/import_rows.py). 10,000 took 84-92 s: the per-row cost grows with the
+# rows already in.
 MAX_ROWS = 5_000
 # Lines read before the header is found: an office export has a title and its filters above it.
 MAX_LINES_ABOVE = 10

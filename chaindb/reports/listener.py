@@ -9,7 +9,7 @@ CONCURRENTLY, readers never waiting; a kept view (chaindb.reports.KEPT: the supp
 catches up with what the writes touched. A figure is current a fraction of a second after its
 write at demo size; bench/report_freshness.py measures the lag and the cost at synthetic scale.
 
-One refresher however many processes: every web process (`chaindb run`, each gunicorn worker)
+One refresher however many processes: every web process (`chaindb run`, each granian worker)
 starts a thread that asks for a session-level advisory lock; the one that holds it refreshes,
 the others wait to take over should its process or connection end. The holder refreshes every
 view when it takes over (what changed meanwhile is not known) and when the date changes (a role

@@ -176,8 +176,10 @@ def live_server(
         log = workdir / "server.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
+                # One worker (its pools and report listener, as the tests' own processes
+                # share the server's connections), threads for a page's parallel requests.
                 [sys.executable, "-c", "from chaindb.cli import main; main()", "run",
-                 "--host", "127.0.0.1", "--port", str(port)],
+                 "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--threads", "4"],
                 cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         server = LiveServer(

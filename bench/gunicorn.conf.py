@@ -1,4 +1,5 @@
-"""gunicorn's settings for chaindb (read from the working directory: `gunicorn chaindb.wsgi:app`).
+"""The gunicorn settings chaindb was served with until granian measured better (bench/server_ab.py
+runs `gunicorn --config bench/gunicorn.conf.py chaindb.wsgi:app` for the A/B).
 
 Measured with bench/api_load.py on 2 cores (bench/RESULTS.md): the requests are short and spend
 most of their time in Python, so the GIL makes threads no faster than processes while adding
