@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from flask import Response, request, url_for
+from pydantic import TypeAdapter
 
 from chaindb.errors import PreconditionFailed
 
@@ -33,6 +34,16 @@ class Responses:
         if status == 201:
             response.headers["Location"] = url_for(f"{self.singular}.read", id=row["id"])
         return response
+
+
+def typed_json(adapter: TypeAdapter, value: Any, status: int = 200) -> Response:
+    """`value` as JSON through a read model's adapter (validated, as a route's own answer
+    should be)."""
+    return Response(
+        adapter.dump_json(adapter.validate_python(value)),
+        status=status,
+        mimetype="application/json",
+    )
 
 
 def to_json(value: Any) -> bytes:

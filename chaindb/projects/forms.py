@@ -41,16 +41,11 @@ from chaindb.web.forms import (
     RecordForm,
     RefSelectField,
     choices_of,
+    int_or_none,
 )
 
 PICKED = re.compile(r"#(\d{1,18})\s*$")
 AMOUNT_HINT = _l("In 亿元 (100 million yuan), e.g. 12.5")
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 def chain_master_options() -> list[tuple[int, str]]:
@@ -74,7 +69,7 @@ class ChainMasterField(SelectField):
     """
 
     def __init__(self, label: Any = None, validators: Any = None, **kw: Any) -> None:
-        super().__init__(label, validators, coerce=_int_or_none, choices=self._masters, **kw)
+        super().__init__(label, validators, coerce=int_or_none, choices=self._masters, **kw)
 
     def _masters(self) -> list[SelectChoice]:
         options = chain_master_options()
@@ -257,7 +252,7 @@ class ProjectAddForm(ProjectEditForm):
     )
     stage_note = StringField(_l("Note on the stage"), validators=[Optional()])
     # The lead it is converted from (a lead's "Convert into a project" fills it in).
-    lead_id = HiddenField(filters=[_int_or_none])
+    lead_id = HiddenField(filters=[int_or_none])
 
 
 # The add form in groups, as the page shows it.

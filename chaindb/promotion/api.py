@@ -20,7 +20,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
 
-from flask import Response, request
+from flask import request
 from flask_openapi3 import OpenAPI, Tag
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from chaindb.access import current
 from chaindb.api import accept_files
 from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import Resource
-from chaindb.api.responses import json_body
+from chaindb.api.responses import json_body, typed_json
 from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId, parse_body
 from chaindb.api.writes import Ref
@@ -251,12 +251,6 @@ FILES = TypeAdapter(list[NegotiationFileRead])
 ONE_FILE = TypeAdapter(NegotiationFileRead)
 
 
-def _json(adapter: TypeAdapter, rows: Any, status: int = 200) -> Response:
-    return Response(
-        adapter.dump_json(adapter.validate_python(rows)), status=status, mimetype="application/json"
-    )
-
-
 def _blueprint() -> APIBlueprint:
     bp = APIBlueprint(
         "promotion_api",
@@ -322,7 +316,7 @@ def _blueprint() -> APIBlueprint:
             session=session, principal=principal, mine=query.who == "me", until=until
         )
         day = session.info.get("today")
-        return _json(
+        return typed_json(
             FOLLOW_UPS,
             [{**asdict(i), "overdue": day is not None and i.due_on < day} for i in items],
         )
@@ -336,7 +330,7 @@ def _blueprint() -> APIBlueprint:
     def files(path: PathId):
         session = db.session
         entry = negotiations.get(session, path.id)
-        return _json(
+        return typed_json(
             FILES,
             service.files_of(session=session, negotiation_ids=[entry["id"]]).get(entry["id"], []),
         )
@@ -360,7 +354,7 @@ def _blueprint() -> APIBlueprint:
             uploaded_by=principal.username if principal else "",
         )
         session.commit()
-        response = _json(ONE_FILE, row, status=201)
+        response = typed_json(ONE_FILE, row, status=201)
         response.headers["Location"] = f"/api/v1/negotiations/{entry['id']}/files/{row['id']}"
         return response
 

@@ -10,17 +10,17 @@ from chaindb.chains.pickers import chain_options, segment_options
 from chaindb.districts.pickers import district_options
 from chaindb.enterprises.pickers import EnterpriseField
 from chaindb.promotion.vocab import SOURCE_LABELS, STATUS_LABELS, TRIP_KIND_LABELS
-from chaindb.web.forms import DecimalField, Form, RecordForm, RefSelectField, choices_of
+from chaindb.web.forms import (
+    DecimalField,
+    Form,
+    RecordForm,
+    RefSelectField,
+    choices_of,
+    int_or_none,
+)
 
 # The statuses a person sets on a lead's form: signed comes from converting it into a project.
 SETTABLE = {k: v for k, v in STATUS_LABELS.items() if k != "signed"}
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 class LeadForm(RecordForm):
@@ -80,8 +80,8 @@ class LeadFilters(Form):
 
 
 class NegotiationForm(Form):
-    lead_id = HiddenField(filters=[_int_or_none])
-    project_id = HiddenField(filters=[_int_or_none])
+    lead_id = HiddenField(filters=[int_or_none])
+    project_id = HiddenField(filters=[int_or_none])
     held_on = DateField(_l("Date"), validators=[DataRequired()])
     place = StringField(_l("Place"), validators=[Optional()])
     our_participants = StringField(_l("Our side"), validators=[Optional()])
@@ -128,5 +128,5 @@ class VisitForm(Form):
 
 
 class FromGapForm(Form):
-    segment_id = HiddenField(filters=[_int_or_none], validators=[DataRequired()])
-    supplier_id = HiddenField(filters=[_int_or_none], validators=[DataRequired()])
+    segment_id = HiddenField(filters=[int_or_none], validators=[DataRequired()])
+    supplier_id = HiddenField(filters=[int_or_none], validators=[DataRequired()])

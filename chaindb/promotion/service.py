@@ -125,13 +125,8 @@ def from_gap_candidate(
         )  # fmt: skip
     principal = access.current()
     unit_id = principal.scope.unit_id if principal is not None else None
-    existing = session.scalar(
-        select(Lead.id).where(
-            Lead.enterprise_id == supplier_id,
-            Lead.chain_id == found["chain_id"],
-            Lead.status.in_(OPEN_STATUSES),
-            Lead.unit_id == unit_id if unit_id is not None else Lead.unit_id.is_(None),
-        )
+    existing = _open_lead(
+        session, unit_id=unit_id, enterprise_id=supplier_id, chain_id=found["chain_id"]
     )
     if existing is not None:
         return lead_row(session, existing), False
@@ -152,6 +147,22 @@ def _line(text_: str | None, limit: int = 200) -> str | None:
     if not text_ or len(text_) <= limit:
         return text_
     return text_[: limit - 1] + "…"
+
+
+def _open_lead(
+    session: Session, *, unit_id: int | None, enterprise_id: int | None, chain_id: int
+) -> int | None:
+    """The unit's open lead for the enterprise in the chain (uq_lead_open_… allows one)."""
+    if unit_id is None or enterprise_id is None:
+        return None
+    return session.scalar(
+        select(Lead.id).where(
+            Lead.unit_id == unit_id,
+            Lead.enterprise_id == enterprise_id,
+            Lead.chain_id == chain_id,
+            Lead.status.in_(OPEN_STATUSES),
+        )
+    )
 
 
 def lead_row(session: Session, lead_id: int) -> dict[str, Any]:
@@ -267,16 +278,9 @@ def prepare_visit(session: Session, values: dict[str, Any]) -> dict[str, Any]:
         raise Invalid(
             N_("trip_id: no trip %(id)s"), params={"id": values["trip_id"]}, field="trip_id"
         )
-    existing = None
-    if values.get("enterprise_id") is not None:
-        existing = session.scalar(
-            select(Lead.id).where(
-                Lead.enterprise_id == values["enterprise_id"],
-                Lead.chain_id == chain_id,
-                Lead.unit_id == trip.unit_id,
-                Lead.status.in_(OPEN_STATUSES),
-            )
-        )
+    existing = _open_lead(
+        session, unit_id=trip.unit_id, enterprise_id=values.get("enterprise_id"), chain_id=chain_id
+    )
     if existing is not None:
         _move_lead(session, lead_row(session, existing), follow_up)
         values["lead_id"] = existing
@@ -495,7 +499,10 @@ def negotiations_of(
     rows = [
         dict(r)
         for r in session.execute(
-            select(*NEGOTIATION_COLUMNS, User.display_name, User.username)
+            select(
+                *NEGOTIATION_COLUMNS,
+                func.coalesce(User.display_name, User.username).label("recorded_by"),
+            )
             .outerjoin(User, User.id == Negotiation.recorded_by_id)
             .where(where)
             .order_by(Negotiation.held_on.desc(), Negotiation.id.desc())
@@ -504,8 +511,6 @@ def negotiations_of(
     files = files_of(session=session, negotiation_ids=[r["id"] for r in rows])
     for row in rows:
         row["files"] = files.get(row["id"], [])
-        row["recorded_by"] = row.pop("display_name") or row.pop("username", None)
-        row.pop("username", None)
     return rows
 
 

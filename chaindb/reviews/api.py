@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from chaindb.access import current
 from chaindb.api import accept_files
 from chaindb.api.blueprint import APIBlueprint
-from chaindb.api.responses import json_body
+from chaindb.api.responses import json_body, typed_json
 from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import LongText, PathId, parse_body
 from chaindb.db import db
@@ -64,12 +64,6 @@ class EvidenceForm(BaseModel):
     )
     stage: Stage | None = Field(None, description="The stage it is evidence of")
     note: LongText | None = None
-
-
-def _json(adapter: TypeAdapter, rows: Any, status: int = 200) -> Response:
-    return Response(
-        adapter.dump_json(adapter.validate_python(rows)), status=status, mimetype="application/json"
-    )
 
 
 def _form_choice(name: str, vocabulary: type, default: Any) -> Any:
@@ -148,7 +142,7 @@ def _blueprint() -> APIBlueprint:
     )
     def reviews(path: PathId):
         project_id = projects.find_id(db.session, path.id)
-        return _json(REVIEWS, service.history(session=db.session, project_id=project_id))
+        return typed_json(REVIEWS, service.history(session=db.session, project_id=project_id))
 
     @bp.get(
         "/reviews",
@@ -168,7 +162,7 @@ def _blueprint() -> APIBlueprint:
                 params={"value": query.status},
                 field="status",
             )
-        return _json(WAITING, [vars(r) for r in rows])
+        return typed_json(WAITING, [vars(r) for r in rows])
 
     @bp.get(
         "/projects/<id>/evidence",
@@ -178,7 +172,7 @@ def _blueprint() -> APIBlueprint:
     )
     def evidence(path: PathId):
         project_id = projects.find_id(db.session, path.id)
-        return _json(EVIDENCE, service.evidence_of(session=db.session, project_id=project_id))
+        return typed_json(EVIDENCE, service.evidence_of(session=db.session, project_id=project_id))
 
     def attach(id: str, path: PathId = None, form: EvidenceForm = None):  # type: ignore[assignment]
         upload = request.files.get("file")
@@ -202,7 +196,7 @@ def _blueprint() -> APIBlueprint:
             uploaded_by=principal.username if principal else "",
         )
         session.commit()
-        response = _json(ONE_EVIDENCE, row, status=201)
+        response = typed_json(ONE_EVIDENCE, row, status=201)
         response.headers["Location"] = f"/api/v1/projects/{project['id']}/evidence/{row['id']}"
         return response
 

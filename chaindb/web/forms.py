@@ -117,7 +117,9 @@ def choices_of(labels: dict[str, Any], *, blank: bool = False) -> list[SelectCho
     return [SelectChoice("", _l("— choose —")), *options] if blank else options
 
 
-def _int_or_none(value: Any) -> int | None:
+def int_or_none(value: Any) -> int | None:
+    """A form's id as an int (None when empty); a ValueError, which the form reports, when it is
+    not a number."""
     if value in (None, "", "None"):
         return None
     return int(value)
@@ -153,7 +155,7 @@ class RefSelectField(SelectField):
     def __init__(
         self, label: Any = None, validators: Any = None, *, options: Callable[[], Iterable], **kw
     ) -> None:
-        super().__init__(label, validators, coerce=_int_or_none, choices=self.option_choices, **kw)
+        super().__init__(label, validators, coerce=int_or_none, choices=self.option_choices, **kw)
         self._options = options
 
     # Not `_choices`: WTForms keeps its own attribute of that name.
@@ -166,5 +168,5 @@ class RefSelectField(SelectField):
     def pre_validate(self, form: Any) -> None:
         if self.data is None:
             return
-        if not any(self.data == _int_or_none(value) for value, *_ in self.option_choices()):
+        if not any(self.data == int_or_none(value) for value, *_ in self.option_choices()):
             raise ValidationError(_l("Not a valid choice."))

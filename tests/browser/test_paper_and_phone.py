@@ -86,6 +86,9 @@ def _pages(live_server) -> list[str]:
     automotive = chain_id(live_server, "automotive")
     project = live_server.scalar("SELECT min(id) FROM project")
     district = live_server.scalar("SELECT id FROM district WHERE code = '370112'")
+    # The demo's lead with negotiations, and its trip (the promotion work's pages).
+    lead = live_server.scalar("SELECT min(lead_id) FROM negotiation WHERE lead_id IS NOT NULL")
+    trip = live_server.scalar("SELECT min(id) FROM trip")
     reports = [
         f"/reports/{name}"
         for name in (
@@ -99,6 +102,7 @@ def _pages(live_server) -> list[str]:
             "project-rates",
             "target-progress",
             "designations",
+            "lead-conversion",
         )
     ]
     return [
@@ -122,6 +126,14 @@ def _pages(live_server) -> list[str]:
         "/reports",
         "/reports/monthly-progress",
         "/reviews",
+        "/leads",
+        f"/leads/{lead}",
+        f"/projects/add?lead={lead}",
+        "/trips",
+        f"/trips/{trip}",
+        "/follow-ups?who=unit",
+        "/progress",
+        "/chain-revenues",
         *reports,
     ]
 
