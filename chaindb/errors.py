@@ -536,6 +536,8 @@ CONSTRAINT_MESSAGES: dict[str, tuple[int, str, str | Message]] = {
         422, "segment_id", N_("the segment belongs to another chain")),
     "ck_negotiation_of_a_lead_or_a_project": (
         422, "lead_id", N_("a negotiation entry is about one lead or one project")),
+    "negotiation_held_not_ahead": (
+        422, "held_on", N_("a negotiation is logged once it has taken place, not ahead")),
     "ck_negotiation_follow_up_after_meeting": (
         422, "next_follow_up_on", N_("the follow-up date is before the meeting")),
     "ck_trip_ends_after_start": (422, "ends_on", N_("the last day is before the first")),

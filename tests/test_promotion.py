@@ -215,6 +215,10 @@ def test_the_database_keeps_the_lead_rules_for_direct_sql(conn):
         conn.execute(text("UPDATE lead SET status = 'dropped' WHERE id = :id"), {"id": lead})
     with refused(conn, "ck_lead_names_its_enterprise"):
         f.insert(conn, "lead", unit_id=unit, chain_id=chain, source="other")
+    # A meeting not yet held is not logged, by SQL either (it would stay the newest entry).
+    with refused(conn, "negotiation_held_not_ahead"):
+        f.insert(conn, "negotiation", lead_id=lead, unit_id=unit,
+                 held_on=TODAY + timedelta(days=1), content="预约下周洽谈")  # fmt: skip
     dropped = f.insert(
         conn,
         "lead",

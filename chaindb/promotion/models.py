@@ -119,6 +119,13 @@ class Lead(Timestamped, Base):
             "next_follow_up_on",
             postgresql_where=f"status IN ({_OPEN})",
         ),
+        # An officer's open leads by due date: the count beside Follow-ups on every page.
+        Index(
+            "ix_lead_owner_id_next_follow_up_on",
+            "owner_id",
+            "next_follow_up_on",
+            postgresql_where=f"status IN ({_OPEN})",
+        ),
         {
             "comment": "Leads (招商线索): the enterprises a unit pursues for a chain, with an owner, "
             "a source, a status (new, contacted, negotiating, signed as a project, dropped with "
