@@ -193,18 +193,15 @@ def test_a_duplicate_active_link_is_a_409_and_changes_nothing(api, conn, place):
 
 
 def test_the_database_is_the_last_guard_against_duplicates(api, conn, place):
-    """Were the service's check skipped (a race), the unique index still refuses, as a 409."""
-    from chaindb.supply import service
-
+    """Were the trigger's twin check passed (a race: both see no twin), the unique index still
+    refuses, as a 409 naming the supplier. Triggers off (replica mode) stand for the race."""
     link(api, place, place.local1_uscc, product="座椅")
-    original = service.check_link
-    service.check_link = lambda *a, **k: None
-    try:
-        response = link(api, place, place.local1_uscc, product="座椅")
-    finally:
-        service.check_link = original
+    conn.execute(text("SET LOCAL session_replication_role = replica"))
+    response = link(api, place, place.local1_uscc, product="座椅")
+    conn.execute(text("SET LOCAL session_replication_role = origin"))
     assert response.status_code == 409
     assert error_fields(response) == {"supplier"}
+    assert "already exists" in response.get_json()["error"]["message"]
 
 
 def test_unknown_or_malformed_enterprises_are_named(api, conn, place):

@@ -21,7 +21,6 @@ from chaindb.chains.models import (
     ChainRole,
     ChainSegment,
     RoleKind,
-    role_held_on,
     role_not_ended,
 )
 from chaindb.chains.schemas import ChainRoleRead
@@ -63,6 +62,20 @@ def find_chain(session: Session, key: int | str, *, field: str = "chain") -> Any
     return row
 
 
+def chain_key(key: int | str) -> str:
+    """The key as the database's chain_of_key(key) takes it: an id, or a code."""
+    return str(key).strip()
+
+
+def unknown_chain(key: int | str, *, field: str = "chain") -> Invalid:
+    """find_chain's error for a key that names no chain."""
+    if isinstance(key, str) and not _is_chain_id(key.strip()):
+        reason = N_("no chain with code %(value)r")
+    else:
+        reason = N_("no chain with id %(value)s")
+    return Invalid(reason, params={"value": key}, prefix=field, field=field)
+
+
 def _is_chain_id(text: str) -> bool:
     """Digits that fit a bigint (and cannot be an 18-character credit code)."""
     return is_id(text) and len(text) < 18
@@ -71,7 +84,12 @@ def _is_chain_id(text: str) -> bool:
 def chain_label(session: Session, chain_id: int) -> Message:
     """How a message names a chain: by its code in the API, by its name on the pages."""
     row = session.execute(select(Chain.code, Chain.name_zh).where(Chain.id == chain_id)).first()
-    return Shown(row.code, row.name_zh) if row else Shown(chain_id, chain_id)
+    return chain_shown(chain_id, row.code if row else None, row.name_zh if row else None)
+
+
+def chain_shown(chain_id: Any, code: str | None, name: str | None) -> Message:
+    """chain_label from what is known already (the database's chain_label_json())."""
+    return Shown(code, name) if code else Shown(chain_id, chain_id)
 
 
 def holds_chain_master(
@@ -79,24 +97,6 @@ def holds_chain_master(
 ) -> bool:
     """The database's own definition (holds_chain_master_role): on that day, or ever if None."""
     return bool(session.scalar(select(func.holds_chain_master_role(enterprise_id, chain_id, day))))
-
-
-def lock_chain_master_role(session: Session, enterprise_id: int, chain_id: int) -> bool:
-    """True when the enterprise is a chain master of the chain today; its role rows stay locked
-    (FOR SHARE) to the end of the transaction, so that a concurrent revocation waits for the new
-    link (and then sees it), or the link waits for the revocation (and is then refused)."""
-    day = today(session)
-    found = session.scalars(
-        select(ChainRole.id)
-        .where(
-            ChainRole.enterprise_id == enterprise_id,
-            ChainRole.chain_id == chain_id,
-            ChainRole.role == RoleKind.CHAIN_MASTER,
-            role_held_on(day),
-        )
-        .with_for_update(read=True)
-    ).all()
-    return bool(found)
 
 
 # --- designating and ending the chain-master role -------------------------------------------------

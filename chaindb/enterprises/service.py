@@ -23,6 +23,7 @@ from chaindb.enterprises.uscc import InvalidUSCC, normalize, validate_uscc
 from chaindb.errors import (
     CONFIRM_POSSIBLE_DUPLICATE,
     N_,
+    DomainError,
     Invalid,
     Message,
     NotFound,
@@ -208,13 +209,39 @@ def find_enterprise(session: Session, key: int | str, *, field: str | None = Non
     row = None
     if isinstance(key, int):
         row = session.execute(select(*cols).where(Enterprise.id == key)).one_or_none()
-        reason = Message(N_("no enterprise with id %(value)s"), {"value": key})
     else:
         code = normalize(key)
         if len(code) == 18:  # a credit code has 18 characters; an id never does
             row = session.execute(select(*cols).where(Enterprise.uscc == code)).one_or_none()
         if row is None and _is_enterprise_id(code):
             row = session.execute(select(*cols).where(Enterprise.id == int(code))).one_or_none()
+    if row is None:
+        moved = merged_into(session, key)  # a duplicate merged into another enterprise
+        if moved is not None:
+            row = session.execute(select(*cols).where(Enterprise.id == moved)).one_or_none()
+    if row is not None:
+        return row
+    raise unknown_enterprise(key, field=field)
+
+
+def enterprise_key(key: int | str, *, field: str | None = None) -> str:
+    """The key as the database's enterprise_of_key(key) takes it (an id, or a normalized credit
+    code), or find_enterprise's error for a key that can name no enterprise at all."""
+    if isinstance(key, int):
+        return str(key)
+    code = normalize(key)
+    if len(code) != 18 and not _is_enterprise_id(code):
+        raise unknown_enterprise(key, field=field)
+    return code
+
+
+def unknown_enterprise(key: int | str, *, field: str | None = None) -> DomainError:
+    """The error for a key that names no enterprise: a 422 naming `field`, else a 404."""
+    if isinstance(key, int):
+        reason = Message(N_("no enterprise with id %(value)s"), {"value": key})
+    else:
+        code = normalize(key)
+        if _is_enterprise_id(code):
             reason = Message(N_("no enterprise with id %(value)s"), {"value": code})
         else:
             try:
@@ -225,21 +252,20 @@ def find_enterprise(session: Session, key: int | str, *, field: str | None = Non
                     N_("%(value)r is neither an enterprise id nor a valid credit code: %(reason)s"),
                     {"value": key, "reason": exc.message},
                 )
-    if row is None:
-        moved = merged_into(session, key)  # a duplicate merged into another enterprise
-        if moved is not None:
-            row = session.execute(select(*cols).where(Enterprise.id == moved)).one_or_none()
-    if row is not None:
-        return row
     if field is None:
-        raise NotFound(reason)
-    raise Invalid(reason, prefix=field, field=field)
+        return NotFound(reason)
+    return Invalid(reason, prefix=field, field=field)
 
 
 def enterprise_label(session: Session, enterprise_id: int) -> Message:
     """How a message names an enterprise (a value for its params): by its name and id in the
     API, by its name on the pages."""
     name = session.scalar(select(Enterprise.name_zh).where(Enterprise.id == enterprise_id))
+    return enterprise_shown(enterprise_id, name)
+
+
+def enterprise_shown(enterprise_id: Any, name: str | None) -> Message:
+    """enterprise_label from what is known already (the database's enterprise_label_json())."""
     if name:
         return Shown(f"{name} (id {enterprise_id})", name)
     return Message(N_("enterprise %(id)s"), {"id": enterprise_id})

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from flask import Response
+from flask import Response, request
 from flask_openapi3 import OpenAPI, Tag
 from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, any_, func, or_, select
@@ -26,7 +26,7 @@ from chaindb.api.routes import ERRORS
 from chaindb.api.schemas import PathId, parse_body
 from chaindb.api.writes import Ref
 from chaindb.chains.models import Chain
-from chaindb.db import db
+from chaindb.db import db, is_id
 from chaindb.districts.models import District
 from chaindb.enterprises.models import Enterprise
 from chaindb.errors import N_, Invalid
@@ -229,19 +229,22 @@ def _stage_blueprint() -> APIBlueprint:
         # Validated here rather than by flask-openapi3, so that errors take the API's shape.
         given = StageMove(**parse_body(StageMove, json_body()))
         session = db.session
-        current = projects.get(session, id, lock=True)
-        projects.check_if_match(current)
-        move_stage(
+        if not is_id(id):
+            raise projects.not_found(id)
+        if request.if_match:  # the ETag is of the record as read: read it first
+            projects.check_if_match(projects.get(session, id, lock=True))
+        row = move_stage(
             session=session,
-            current=current,
+            project_id=int(id),
             stage=given.stage,
             on=given.date,
             reason=given.reason,
             note=given.note,
+            missing=lambda: projects.not_found(id),
+            outside=projects.out_of_scope,
         )
-        row = projects.get(session, str(current["id"]))
         session.commit()
-        return projects.detail_response(row)
+        return projects.detail_response({c.name: row[c.name] for c in projects.columns})
 
     move.__delay_validate_request__ = True  # type: ignore[attr-defined]
     bp.post(

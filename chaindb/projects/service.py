@@ -12,12 +12,14 @@ or tests sharing one transaction) never inherits them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from psycopg import errors as pg
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -30,8 +32,10 @@ from chaindb.errors import (
     CONFIRM_POSSIBLE_DUPLICATE,
     N_,
     Conflict,
+    DomainError,
     Invalid,
     Message,
+    NotFound,
     PossibleDuplicate,
     Shown,
     from_database_error,
@@ -395,98 +399,87 @@ def _check_stage_dates(values: dict[str, Any], current: dict[str, Any] | None, f
 def move_stage(
     *,
     session: Session,
-    current: dict[str, Any],
+    project_id: int,
     stage: Stage,
     on: date,
     reason: str | None = None,
     note: str | None = None,
-) -> None:
-    """Move the project (its current row, locked by the caller) to `stage` on day `on`.
+    missing: Callable[[], DomainError] | None = None,
+    outside: Callable[[], DomainError] | None = None,
+) -> dict[str, Any]:
+    """Move the project to `stage` on day `on`, in one call of the database's
+    move_project_stage(), which holds the rules of a move and returns the project after it.
 
     Forward: the stage's date column becomes `on`. Backwards or reviving: the date columns of the
     stages above the new one are emptied (the database refuses dates ahead of the stage), while
     the new stage keeps the date it was first reached on, if it has one: a project counts once,
     at its first signing. The move itself, with `on`, reason and note, goes to the history, where
     the emptied dates also stay (in the earlier moves). Dropping keeps every date and sets
-    dropped_on.
+    dropped_on. Moving to the stage it is at, moving backwards, dropping or reviving without a
+    reason, and a day before the stage it leaves was reached (or before its last move) are
+    refused. `missing` and `outside` word a project that is not there, or that the acting unit
+    may read but not move.
     """
-    from_stage = Stage(current["stage"])
     reason, note = clean_text(reason), clean_text(note)
-    if stage == from_stage:
-        raise Conflict(
-            "the project is already at stage %(stage)s", params={"stage": stage}, field="stage"
+    stmt = text("SELECT * FROM move_project_stage(:id, :stage, :on, :reason, :note)")
+    params = {"id": project_id, "stage": str(stage), "on": on, "reason": reason, "note": note}
+    try:
+        return dict(session.execute(stmt, params).mappings().one())
+    except DBAPIError as exc:
+        raise _move_refused(exc, project_id, missing, outside) from None
+
+
+def _move_refused(
+    exc: DBAPIError,
+    project_id: int,
+    missing: Callable[[], DomainError] | None,
+    outside: Callable[[], DomainError] | None,
+) -> DomainError:
+    """The database's refusal of a move, worded for the client."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    detail = getattr(diag, "message_detail", None) or ""
+    said = json.loads(detail) if detail.startswith("{") else {}
+    if isinstance(orig, pg.NoDataFound):
+        return (
+            missing()
+            if missing
+            else NotFound("no project %(key)r", params={"key": str(project_id)})
         )
-    if needs_reason(from_stage, stage) and reason is None:
-        if stage == Stage.DROPPED:
-            raise Invalid("dropping a project needs a reason", field="reason")
-        if from_stage == Stage.DROPPED:
-            raise Invalid("reviving a dropped project needs a reason", field="reason")
-        raise Invalid(
+    if isinstance(orig, pg.InsufficientPrivilege) and outside is not None:
+        return outside()
+    if constraint == "project_move_changes_stage":
+        return Conflict(
+            "the project is already at stage %(stage)s",
+            params={"stage": said["stage"]},
+            field="stage",
+        )
+    if constraint == "project_move_has_reason":
+        if said["to_stage"] == Stage.DROPPED:
+            return Invalid("dropping a project needs a reason", field="reason")
+        if said["from_stage"] == Stage.DROPPED:
+            return Invalid("reviving a dropped project needs a reason", field="reason")
+        return Invalid(
             "moving a project back from %(from_stage)s to %(to_stage)s needs a reason",
-            params={"from_stage": from_stage, "to_stage": stage},
+            params=said,
             field="reason",
         )
-
-    floor, floor_column = _latest_date(session, current)
-    if floor is not None and on < floor and floor_column is None:
-        raise Invalid(
-            "%(on)s is before the project's last move (%(floor)s); a move cannot predate the "
-            "stage it leaves",
-            params={"on": on, "floor": floor},
-            field="date",
-        )
-    if floor is not None and on < floor:
-        raise Invalid(
+    if constraint == "project_move_not_before_last":
+        params = {"on": date.fromisoformat(said["on"]), "floor": date.fromisoformat(said["floor"])}
+        if said["column"] is None:
+            return Invalid(
+                "%(on)s is before the project's last move (%(floor)s); a move cannot predate the "
+                "stage it leaves",
+                params=params,
+                field="date",
+            )
+        return Invalid(
             "%(on)s is before %(column)s (%(floor)s); a move cannot predate the stage it leaves",
-            params={"on": on, "column": floor_column, "floor": floor},
+            params={**params, "column": said["column"]},
             field="date",
         )
-
-    changes: dict[str, Any] = {"stage": stage}
-    if stage == Stage.DROPPED:
-        changes["dropped_on"] = on
-    else:
-        rank = STAGE_ORDER[stage]
-        for reached, column in PIPELINE_DATES:
-            if STAGE_ORDER[reached] > rank and current[column] is not None:
-                changes[column] = None
-        changes["dropped_on"] = None
-        own = STAGE_DATE_COLUMN.get(stage)
-        if own is not None and current[own] is None:
-            changes[own] = on
-    changes = {k: v for k, v in changes.items() if k == "stage" or current[k] != v}
-
-    savepoint = session.begin_nested()
-    try:
-        with stage_settings(session, on=on, reason=reason, note=note):
-            session.execute(update(Project).where(Project.id == current["id"]).values(changes))
-        savepoint.commit()
-    except DBAPIError as exc:
-        savepoint.rollback()
-        raise from_database_error(exc) from None
-
-
-def _latest_date(session: Session, current: dict[str, Any]) -> tuple[date | None, str | None]:
-    """The latest day the project is known to have moved: a move may not come before it.
-
-    The stage date columns, and the latest recorded move (the creation's entry does not count:
-    for a lead or a negotiation it is only the day it was typed in). With the day, the column
-    it comes from, or None for the last move.
-    """
-    candidates: list[tuple[date, str | None]] = [
-        (current[c], c) for c in (*DATE_COLUMNS, "dropped_on") if current[c]
-    ]
-    last_move = session.scalar(
-        select(func.max(ProjectStageEvent.occurred_on)).where(
-            ProjectStageEvent.project_id == current["id"],
-            ProjectStageEvent.from_stage.is_not(None),
-        )
-    )
-    if last_move is not None:
-        candidates.append((last_move, None))
-    if not candidates:
-        return None, None
-    return max(candidates, key=lambda c: c[0])
+    return from_database_error(exc)
 
 
 def stage_events(*, session: Session, project_id: int) -> list[ProjectStageEvent]:

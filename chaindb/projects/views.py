@@ -266,7 +266,7 @@ def _add_routes(bp: Blueprint, pages: Pages) -> None:
             try:
                 move_stage(
                     session=session,
-                    current=current,
+                    project_id=current["id"],
                     stage=Stage(form.stage.data),
                     on=form.date.data,
                     reason=form.reason.data,

@@ -7,16 +7,17 @@ database's constraints and triggers stay the last guard (their refusals are tran
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from psycopg import errors as pg
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     case,
     column,
     exists,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chaindb.access import acting_scope, require_scope
@@ -37,26 +39,35 @@ from chaindb.chains.models import (
     ChainRole,
     RoleKind,
     role_held_on,
-    role_not_ended,
 )
 from chaindb.chains.schemas import ChainRoleRead
 from chaindb.chains.service import (
+    chain_key,
     chain_label,
+    chain_shown,
     find_chain,
-    holds_chain_master,
-    lock_chain_master_role,
-    segment_fault,
+    unknown_chain,
 )
 from chaindb.config import current_settings
 from chaindb.db import is_id, today
 from chaindb.enterprises.models import Enterprise, is_local
-from chaindb.enterprises.service import enterprise_label, find_enterprise
+from chaindb.enterprises.service import (
+    enterprise_key,
+    enterprise_label,
+    enterprise_shown,
+    find_enterprise,
+    unknown_enterprise,
+)
 from chaindb.errors import (
     N_,
     Conflict,
+    DomainError,
+    Forbidden,
     Invalid,
+    Message,
     NotFound,
     Shown,
+    from_database_error,
     write_rows,
 )
 from chaindb.supply.models import LinkStatus, SupplyLink
@@ -143,132 +154,43 @@ def _require_link_scope(session: Session, supplier_id: int, chain_id: int, field
     )
 
 
-def check_link(
-    session: Session,
-    values: dict[str, Any],
-    current: dict[str, Any] | None,
-    *,
-    fields: dict[str, str] = RESOURCE_FIELDS,
-) -> None:
-    """The rules of DOMAIN.md for one link, `values` holding ids (resolved references).
-
-    `current` is the row before an update (None on create); `fields` names the fields to blame.
-    """
-    supplier_id, buyer_id, chain_id = values["supplier_id"], values["buyer_id"], values["chain_id"]
-    status = values.get("status") or LinkStatus.ACTIVE
-    _require_link_scope(session, supplier_id, chain_id, fields["chain"])
-    if supplier_id == buyer_id:
-        raise Invalid(
-            "%(supplier)s cannot supply itself: the supplier and the chain master are the same "
-            "enterprise",
-            params={"supplier": enterprise_label(session, supplier_id)},
-            field=fields["supplier"],
-        )
-    segment_id = values.get("segment_id")
-    fault = segment_fault(session, segment_id, chain_id)
-    if fault is not None:
-        if fault == "no_segment":
-            raise Invalid(
-                "no segment with id %(id)s", params={"id": segment_id}, field=fields["segment"]
-            )
-        if fault == "other_chain":
-            raise Invalid(
-                "segment %(id)s belongs to another chain than %(chain)s",
-                params={"id": segment_id, "chain": chain_label(session, chain_id)},
-                field=fields["segment"],
-            )
-    since, until = values.get("since"), values.get("until")
-    if status == LinkStatus.ENDED and until is None:
-        raise Invalid("an ended link needs until (its last day of supply)", field="until")
-    if since is not None and until is not None and until < since:
-        raise Invalid(
-            "until (%(until)s) is before since (%(since)s)",
-            params={"until": until, "since": since},
-            field="until",
-        )
-    # As the trigger does: judged when the buyer, the chain or the status changes.
-    changed = current is None or any(
-        values.get(k) != current.get(k) for k in ("buyer_id", "chain_id", "status")
-    )
-    if changed:
-        live = status != LinkStatus.ENDED
-        held = (
-            lock_chain_master_role(session, buyer_id, chain_id)
-            if live
-            else holds_chain_master(session, buyer_id, chain_id, None)
-        )
-        if not held:
-            params: dict[str, Any] = {
-                "buyer": enterprise_label(session, buyer_id),
-                "chain": chain_label(session, chain_id),
-            }
-            if live:
-                raise Invalid(
-                    "%(buyer)s is not a chain master of chain %(chain)s today; only a chain "
-                    "master (链主) can be the buyer of a supply link",
-                    params=params,
-                    field=fields["buyer"],
-                )
-            raise Invalid(
-                "%(buyer)s is not a chain master of chain %(chain)s; only a chain master (链主) "
-                "can be the buyer of a supply link",
-                params=params,
-                field=fields["buyer"],
-            )
-    if status == LinkStatus.ACTIVE:
-        product = values.get("product")
-        same = [
-            LINK.c.supplier_id == supplier_id,
-            LINK.c.buyer_id == buyer_id,
-            LINK.c.chain_id == chain_id,
-            LINK.c.product.is_not_distinct_from(product),
-            LINK.c.status == LinkStatus.ACTIVE,
-        ]
-        if current is not None:
-            same.append(LINK.c.id != current["id"])
-        duplicate = session.scalar(select(LINK.c.id).where(*same).limit(1))
-        if duplicate is not None:
-            params = {
-                "supplier": enterprise_label(session, supplier_id),
-                "link": duplicate,
-                "buyer": enterprise_label(session, buyer_id),
-                "chain": chain_label(session, chain_id),
-                "product": product,
-            }
-            if product is not None:
-                raise Conflict(
-                    "%(supplier)s already has an active link (supply link %(link)s) to "
-                    "%(buyer)s in chain %(chain)s with product %(product)r; end it or change "
-                    "that one",
-                    params=params,
-                    field=fields["supplier"],
-                )
-            raise Conflict(
-                "%(supplier)s already has an active link (supply link %(link)s) to %(buyer)s "
-                "in chain %(chain)s with no product given; end it or change that one",
-                params=params,
-                field=fields["supplier"],
-            )
-
-
-# --- the chain-master workflow ------------------------------------------------------------------
+# --- making and changing a link: one statement, the rules in the database ----------------------
+#
+# The database holds every rule of a link: its constraints, the trigger supply_link_rules() (the
+# segment in the chain, the buyer a chain master, no live twin) and the row-level policy of the
+# acting unit. A link is written in one statement, with the supplier role an active one gives
+# (the database's give_supplier_role()); a refusal is worded here, in the caller's own field
+# names, from what the database says (the DETAIL of supply_link_rules() names the enterprises,
+# the chain and the twin). Only the confirmation of a large value is the service's: it is
+# the client's, not a rule of the data.
 
 DB_FIELDS_AS_WORKFLOW = {"supplier_id": "supplier", "buyer_id": "chain", "chain_id": "chain"}
+DB_FIELDS_AS_RESOURCE = {
+    "supplier_id": "supplier_id",
+    "buyer_id": "buyer_id",
+    "chain_id": "chain_id",
+}
 
 
 def link_supplier(
     session: Session, *, chain_master: str, body: dict[str, Any]
 ) -> tuple[dict[str, Any], int | None]:
-    """Link a supplier to the chain master `chain_master` (id or credit code) in a chain.
-
-    Returns the link and the id of the supplier role created with it (None when the supplier
-    already held a live one, or the link is not active).
-    """
-    buyer = find_enterprise(session, chain_master)
-    chain = find_chain(session, body.pop("chain"), field="chain")
-    supplier = find_enterprise(session, body.pop("supplier"), field="supplier")
-    values = {**body, "supplier_id": supplier.id, "buyer_id": buyer.id, "chain_id": chain.id}
-    return create_link(session, values=values, fields=WORKFLOW_FIELDS, names=DB_FIELDS_AS_WORKFLOW)
+    """Link a supplier to the chain master `chain_master` (id or credit code) in a chain: one
+    statement, the three names resolved in it (the database's enterprise_of_key() and
+    chain_of_key(); a merged enterprise's old name finds the one it became part of)."""
+    supplier, chain = body.pop("supplier"), body.pop("chain")
+    keys = {
+        "buyer_id": (chain_master, None),
+        "chain_id": (chain, "chain"),
+        "supplier_id": (supplier, "supplier"),
+    }
+    values = {
+        **body,
+        "buyer_id": func.enterprise_of_key(enterprise_key(chain_master)),
+        "chain_id": func.chain_of_key(chain_key(chain)),
+        "supplier_id": func.enterprise_of_key(enterprise_key(supplier, field="supplier")),
+    }
+    return create_link(session, values=values, fields=WORKFLOW_FIELDS, keys=keys)
 
 
 def create_link(
@@ -276,40 +198,177 @@ def create_link(
     *,
     values: dict[str, Any],
     fields: dict[str, str] = RESOURCE_FIELDS,
-    names: dict[str, str] | None = None,
+    keys: dict[str, tuple[Any, str | None]] | None = None,
 ) -> tuple[dict[str, Any], int | None]:
-    """A new link, however it comes (the workflow, the resource, a bulk request, an import):
-    its rules, the confirmation of a large value, and the supplier role an active link gives.
+    """A new link, however it comes (the workflow, the resource, a bulk request, an import), in
+    one statement: the link, its change log (a trigger) and the supplier role it gives.
 
-    `values` hold ids (resolved references) and may hold the client's "confirm" list; `fields`
-    and `names` name the faults in the caller's own field names. Returns the link and the id of
-    the supplier role created with it, if any.
+    `values` hold ids or SQL expressions yielding them, and may hold the client's "confirm"
+    list; `fields` names the faults in the caller's own field names; `keys` holds, per column
+    given as an expression, the name the client gave and its field (None: the path), for a
+    name that finds nothing. Returns the link and the id of the supplier role it gave (None
+    when the supplier holds a live one already, or the link is not active).
     """
     values = dict(values)
     confirmed = set(values.pop("confirm", None) or ())
-    check_link(session, values, None, fields=fields)
     _confirm_value(values, None, confirmed)
-    link = write_rows(session, insert(LINK).values(values).returning(*LINK_COLUMNS), names=names)[0]
-    return link, _role_of(session, link)
+    link = insert(LINK).values(values).returning(*LINK_COLUMNS).cte("link")
+    return _write(session, link, fields, keys)
 
 
 def update_link(
     session: Session, *, current: dict[str, Any], values: dict[str, Any]
 ) -> dict[str, Any]:
     """Change a link (the resource's PATCH and PUT, an import): the same rules as a new one, and
-    the supplier role when the link is (or becomes) active."""
+    the supplier role when the link is (or becomes) active, in one statement."""
     values = dict(values)
     confirmed = set(values.pop("confirm", None) or ())
-    check_link(session, {**current, **values}, current)
     _confirm_value({**current, **values}, current, confirmed)
     if not values:
         return current
-    link = write_rows(
-        session,
-        update(LINK).where(LINK.c.id == current["id"]).values(values).returning(*LINK_COLUMNS),
-    )[0]
-    _role_of(session, link)
-    return link
+    link = (
+        update(LINK)
+        .where(LINK.c.id == current["id"])
+        .values(values)
+        .returning(*LINK_COLUMNS)
+        .cte("link")
+    )
+    return _write(session, link, RESOURCE_FIELDS, None)[0]
+
+
+def _write(
+    session: Session,
+    link: Any,
+    fields: dict[str, str],
+    keys: dict[str, tuple[Any, str | None]] | None,
+) -> tuple[dict[str, Any], int | None]:
+    """Run the write `link` (a CTE RETURNING the link) with the supplier role it gives."""
+    role = case(
+        (
+            link.c.status == LinkStatus.ACTIVE,
+            func.give_supplier_role(
+                link.c.supplier_id,
+                link.c.chain_id,
+                link.c.segment_id,
+                link.c.since,
+                func.concat("supply link ", link.c.id),
+            ),
+        ),
+    ).label("supplier_role_id")
+    stmt = select(*(link.c[c.name] for c in LINK_COLUMNS), role)
+    try:
+        row = dict(session.execute(stmt).mappings().one())
+    except DBAPIError as exc:
+        raise _refused(exc, fields, keys) from None
+    return row, row.pop("supplier_role_id")
+
+
+def _refused(
+    exc: DBAPIError, fields: dict[str, str], keys: dict[str, tuple[Any, str | None]] | None
+) -> DomainError:
+    """The database's refusal of a link, worded as the caller knows it."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    column = getattr(diag, "column_name", None) or ""
+    said = _detail(getattr(diag, "message_detail", None))
+    if isinstance(orig, pg.NotNullViolation) and keys and column in keys:
+        key, field = keys[column]
+        return unknown_chain(key) if column == "chain_id" else unknown_enterprise(key, field=field)
+    if constraint == "supply_link_buyer_is_chain_master" and said:
+        params = {"buyer": _enterprise(said["buyer"]), "chain": _chain(said["chain"])}
+        if said["live"]:
+            return Invalid(
+                "%(buyer)s is not a chain master of chain %(chain)s today; only a chain "
+                "master (链主) can be the buyer of a supply link",
+                params=params,
+                field=fields["buyer"],
+            )
+        return Invalid(
+            "%(buyer)s is not a chain master of chain %(chain)s; only a chain master (链主) "
+            "can be the buyer of a supply link",
+            params=params,
+            field=fields["buyer"],
+        )
+    if constraint == "uq_supply_link_live" and said:
+        return _twin(said, fields)
+    if constraint == "fk_supply_link_segment_same_chain" and said:
+        if not said["exists"]:
+            return Invalid(
+                "no segment with id %(id)s", params={"id": said["segment"]}, field=fields["segment"]
+            )
+        return Invalid(
+            "segment %(id)s belongs to another chain than %(chain)s",
+            params={"id": said["segment"], "chain": _chain(said["chain"])},
+            field=fields["segment"],
+        )
+    if isinstance(orig, pg.InsufficientPrivilege):
+        scope = acting_scope()
+        return Forbidden(
+            "%(unit)s links suppliers in its own chains only, or suppliers located in its "
+            "planning unit",
+            params={"unit": scope.name if scope else ""},
+            field=fields["chain"],
+        )
+    error = from_database_error(exc)
+    names = {column: fields[rule] for rule, column in RESOURCE_FIELDS.items()}
+    return error.renamed(names)
+
+
+def _twin(said: dict[str, Any], fields: dict[str, str]) -> DomainError:
+    params = {
+        "supplier": _enterprise(said["supplier"]),
+        "link": said["link"],
+        "buyer": _enterprise(said["buyer"]),
+        "chain": _chain(said["chain"]),
+        "product": said["product"],
+    }
+    if said["status"] == LinkStatus.PROPOSED:
+        if said["product"] is not None:
+            return Conflict(
+                "%(supplier)s already has a proposed link (supply link %(link)s) to %(buyer)s "
+                "in chain %(chain)s with product %(product)r; confirm or end that one",
+                params=params,
+                field=fields["supplier"],
+            )
+        return Conflict(
+            "%(supplier)s already has a proposed link (supply link %(link)s) to %(buyer)s in "
+            "chain %(chain)s with no product given; confirm or end that one",
+            params=params,
+            field=fields["supplier"],
+        )
+    if said["product"] is not None:
+        return Conflict(
+            "%(supplier)s already has an active link (supply link %(link)s) to "
+            "%(buyer)s in chain %(chain)s with product %(product)r; end it or change "
+            "that one",
+            params=params,
+            field=fields["supplier"],
+        )
+    return Conflict(
+        "%(supplier)s already has an active link (supply link %(link)s) to %(buyer)s "
+        "in chain %(chain)s with no product given; end it or change that one",
+        params=params,
+        field=fields["supplier"],
+    )
+
+
+def _detail(text: str | None) -> dict[str, Any] | None:
+    """The JSON DETAIL of supply_link_rules(), or None (another refusal)."""
+    if not text or not text.startswith("{"):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _enterprise(said: dict[str, Any]) -> Message:
+    return enterprise_shown(said["id"], said["name"])
+
+
+def _chain(said: dict[str, Any]) -> Message:
+    return chain_shown(said["id"], said["code"], said["name"])
 
 
 def _confirm_value(
@@ -322,76 +381,6 @@ def _confirm_value(
         confirmed=confirmed,
         unchanged=current,
     )
-
-
-def _role_of(session: Session, link: dict[str, Any]) -> int | None:
-    """An active link gives its supplier the supplier role in the chain (when it holds none)."""
-    if link["status"] != LinkStatus.ACTIVE:
-        return None
-    return ensure_supplier_role(
-        session,
-        enterprise_id=link["supplier_id"],
-        chain_id=link["chain_id"],
-        segment_id=link["segment_id"],
-        since=link["since"],
-        source=f"supply link {link['id']}",
-    )
-
-
-def ensure_supplier_role(
-    session: Session,
-    *,
-    enterprise_id: int,
-    chain_id: int,
-    segment_id: int | None,
-    since: date | None,
-    source: str,
-) -> int | None:
-    """Give the enterprise the `supplier` role in the chain unless it holds a live one (any segment).
-
-    The new role starts on `since` (today when unknown), after any earlier supplier role of the
-    enterprise in the chain, so that periods never overlap. Returns the new role's id, or None.
-    """
-    # One request at a time per enterprise and chain: two links made at once for a new supplier
-    # would otherwise each insert its role and wait for the other's (a deadlock, found by
-    # bench/api_load.py); the second now waits, then sees the first one's role.
-    session.execute(
-        select(
-            func.pg_advisory_xact_lock(
-                func.hashtextextended(f"supplier role {chain_id}", enterprise_id)
-            )
-        )
-    )
-    day = today(session)
-    mine = and_(
-        ChainRole.enterprise_id == enterprise_id,
-        ChainRole.chain_id == chain_id,
-        ChainRole.role == RoleKind.SUPPLIER,
-    )
-    live = session.scalar(select(ChainRole.id).where(mine, role_not_ended(day)))
-    if live is not None:
-        return None
-    start = since or day
-    last = session.scalar(select(func.max(ChainRole.until)).where(mine))
-    if last is not None and start <= last:
-        start = last + timedelta(days=1)
-    stmt = (
-        insert(ROLE)
-        .values(
-            enterprise_id=enterprise_id,
-            chain_id=chain_id,
-            segment_id=segment_id,
-            role=RoleKind.SUPPLIER,
-            since=start,
-            source=source,
-        )
-        .returning(ROLE.c.id)
-    )
-    try:
-        return write_rows(session, stmt)[0]["id"]
-    except Conflict:
-        # A concurrent request gave it the role first (the exclusion constraint waited for it).
-        return None
 
 
 def end_link(
