@@ -14,16 +14,27 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
-from sqlalchemy import ColumnElement, bindparam
+from sqlalchemy import BigInteger, ColumnElement, Integer, SmallInteger, bindparam
 from werkzeug.datastructures import MultiDict
 
-from chaindb.api.schemas import CachedSchema
+from chaindb.api.schemas import FIELDS_HELP, CachedSchema
 from chaindb.db import is_id
 from chaindb.errors import BadRequest, Invalid, from_validation_error
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
-RESERVED = {"limit", "offset", "ordering", "q", "cursor", "format", "layout", "lang", "dry_run"}
+RESERVED = {
+    "limit",
+    "offset",
+    "ordering",
+    "q",
+    "cursor",
+    "format",
+    "layout",
+    "lang",
+    "dry_run",
+    "fields",
+}
 LOOKUPS = ("not_in", "in", "not", "gte", "lte", "gt", "lt", "contains", "isnull")
 
 
@@ -62,6 +73,7 @@ class QueryParsing:
             "offset": (int | None, Field(None, ge=0, description="Rows to skip")),
             "ordering": (str | None, Field(None, description="Comma-separated fields, - for descending: " + ", ".join(self.ordering))),
         }  # fmt: skip
+        fields["fields"] = (str | None, Field(None, description=FIELDS_HELP))
         if self.exports:
             fields["format"] = (Literal["json", "csv", "xlsx"] | None, Field(None, description="json (default), or the whole filtered list as csv or xlsx, streamed"))  # fmt: skip
             fields["layout"] = (Literal["raw", "office"] | None, Field(None, description="With csv or xlsx: raw (default: field names, codes, ids) or office (labels with units, names, a title; lang=zh or en)"))  # fmt: skip
@@ -139,7 +151,11 @@ class QueryParsing:
         column = self._column(name)
         try:
             if lookup in ("in", "not_in"):
-                values = [parse_value(typ, v.strip(), param) for v in raw.split(",") if v.strip()]
+                values = [
+                    fits(column, parse_value(typ, v.strip(), param), param)
+                    for v in raw.split(",")
+                    if v.strip()
+                ]
                 found.shape.append((param, len(values)))
                 return column.in_(values) if lookup == "in" else column.not_in(values)
             if lookup == "isnull":
@@ -151,7 +167,7 @@ class QueryParsing:
                     raise Invalid("contains works on text fields only", prefix=param, field=param)
                 escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 return column.ilike(found.bind(param, f"%{escaped}%"))
-            value = parse_value(typ, raw, param)
+            value = fits(column, parse_value(typ, raw, param), param)
         except ValidationError as exc:
             raise from_validation_error(exc, prefix=param) from None
         if lookup == "not":
@@ -212,6 +228,29 @@ def parse_value(typ: Any, raw: str, param: str) -> Any:
                 field=param,
             ) from None
     return adapter(typ).validate_python(raw)
+
+
+def fits(column: Any, value: Any, param: str) -> Any:
+    """The value, refused (a 422 naming the filter) when it is a whole number beyond what the
+    column's integer type holds: the database would refuse it, and inside a streamed export
+    that refusal would come after the 200 had gone out."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    kind = getattr(column, "type", None)
+    if isinstance(kind, SmallInteger):
+        limit = 2**15 - 1
+    elif isinstance(kind, BigInteger) or not isinstance(kind, Integer):
+        limit = 2**63 - 1
+    else:
+        limit = 2**31 - 1
+    if not -limit - 1 <= value <= limit:
+        raise Invalid(
+            "%(value)s is out of range: at most %(limit)s",
+            params={"value": value, "limit": limit},
+            prefix=param,
+            field=param,
+        )
+    return value
 
 
 @functools.cache

@@ -39,8 +39,45 @@ MAX_PLANS = 512
 class Reads:
     """The read path of a resource."""
 
-    def select(self) -> Select:
-        return select(*self.columns)
+    def select(self, fields: tuple[str, ...] | None = None) -> Select:
+        """The read model's columns, or only those of a sparse fieldset (`fields`)."""
+        if fields is None:
+            return select(*self.columns)
+        return select(*(c for c in self.columns if c.name in fields))
+
+    def wanted_fields(self, args: MultiDict) -> tuple[str, ...] | None:
+        """The sparse fieldset of ?fields=id,name,stage (as JSON:API and DRF clients know it):
+        the read model's fields named, in its order, id always among them; None without it
+        (the whole record). Unknown names are refused, naming them and the known ones."""
+        raw = args.get("fields")
+        if raw is None:
+            return None
+        names = [n.strip() for n in raw.split(",") if n.strip()]
+        known = self.read.model_fields
+        unknown = [n for n in names if n not in known]
+        if unknown or not names:
+            raise Invalid(
+                "%(unknown)s: not a field of %(what)s; fields takes some of %(known)s, "
+                "comma-separated",
+                params={
+                    "unknown": ", ".join(unknown) or "(nothing)",
+                    "what": self.singular.replace("_", " "),
+                    "known": ", ".join(known),
+                },
+                field="fields",
+            )
+        return tuple(n for n in known if n == "id" or n in names)
+
+    def sparse(self, row: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
+        """The row with only the fields asked for (all without a fieldset)."""
+        if fields is None:
+            return row
+        return {name: row[name] for name in fields if name in row}
+
+    def _narrowed(self) -> bool:
+        """Whether select(fields) narrows the SQL itself: a resource that selects more than its
+        table's columns (its own select()) is narrowed row by row instead."""
+        return type(self).select is Reads.select
 
     def scoped(self, *, write: bool = False) -> tuple[list[ColumnElement], dict[str, Any], str]:
         """The scope of this request as (clauses, their values, its name): no clause when the
@@ -53,18 +90,31 @@ class Reads:
     def list_page(self, session: Session | Connection, args: MultiDict) -> dict[str, Any]:
         """A page of rows as dicts, with its count and the links to the pages around it."""
         limit = int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        fields = self.wanted_fields(args)
+        page = self._list_page(session, args, limit, fields if self._narrowed() else None)
+        if fields is not None and not self._narrowed():
+            page["results"] = [self.sparse(row, fields) for row in page["results"]]
+        return page
+
+    def _list_page(
+        self,
+        session: Session | Connection,
+        args: MultiDict,
+        limit: int,
+        fields: tuple[str, ...] | None,
+    ) -> dict[str, Any]:
         # A subclass's own where() may put values anywhere: its SQL is never reused.
         reusable = type(self).where is QueryParsing.where
         found = self.filter_clauses(args) if reusable else Filters(self.where(args))
         scope, scope_values, scope_name = self.scoped()
         found.clauses[:0] = scope
         if self.keyset and "cursor" in args:
-            return self._keyset_page(session, args, found.clauses, scope_values, limit)
+            return self._keyset_page(session, args, found.clauses, scope_values, limit, fields)
         offset = int_param(args, "offset", 0, 0, None)
         connection = core_connection(session)
         ordering = args.get("ordering")
         plan = (
-            self._list_plan(connection, found, ordering, scope_name, scope_values)
+            self._list_plan(connection, found, ordering, scope_name, scope_values, fields)
             if reusable
             else None
         )
@@ -78,7 +128,7 @@ class Reads:
         else:
             # On the Core connection: the ORM's execution layer adds nothing to a SELECT.
             count = connection.scalar(self._count(found.clauses), scope_values)
-            page = self._page(found.clauses, ordering)
+            page = self._page(found.clauses, ordering, fields)
             rows = as_dicts(connection.execute(page, {**scope_values, **paging}))
         return {**self._links(args, count, offset, limit), "results": rows}
 
@@ -96,9 +146,14 @@ class Reads:
     def _count(self, clauses: list[ColumnElement]) -> Select:
         return select(func.count()).select_from(self.table).where(*clauses)
 
-    def _page(self, clauses: list[ColumnElement], ordering: str | None) -> Select:
+    def _page(
+        self,
+        clauses: list[ColumnElement],
+        ordering: str | None,
+        fields: tuple[str, ...] | None = None,
+    ) -> Select:
         return (
-            self.select()
+            (self.select(fields) if fields is not None else self.select())
             .where(*clauses)
             .order_by(*self.order_by(ordering))
             .limit(bindparam("page_limit", type_=Integer))
@@ -112,17 +167,18 @@ class Reads:
         ordering: str | None,
         scope_name: str,
         scope_values: dict[str, Any],
+        fields: tuple[str, ...] | None = None,
     ) -> tuple[str, dict, str, dict] | None:
         """The compiled SQL of a list of this shape (count, page) and the constants the code put
         in it, compiled once; None when the SQL holds a list of values (IN), which it cannot be
         reused for. The scope's values are parameters: one plan serves every office."""
-        key = (connection.dialect.name, scope_name, tuple(found.shape), ordering)
+        key = (connection.dialect.name, scope_name, tuple(found.shape), ordering, fields)
         plans = self.__dict__.setdefault("_list_plans", {})
         if key in plans:
             return plans[key]
         plan = None
         count = self._count(found.clauses).compile(dialect=connection.dialect)
-        page = self._page(found.clauses, ordering).compile(dialect=connection.dialect)
+        page = self._page(found.clauses, ordering, fields).compile(dialect=connection.dialect)
         if "POSTCOMPILE" not in count.string + page.string:
             ours = {*found.values, *scope_values, "page_limit", "page_offset"}
             plan = (
@@ -157,6 +213,7 @@ class Reads:
         clauses: list,
         scope_values: dict[str, Any],
         limit: int,
+        fields: tuple[str, ...] | None = None,
     ) -> dict[str, Any]:
         if args.get("ordering"):
             raise Invalid("keyset pagination orders by id; leave out ordering", field="ordering")
@@ -165,7 +222,10 @@ class Reads:
             clauses = [*clauses, self.table.c.id > after]
         rows = as_dicts(
             core_connection(session).execute(
-                self.select().where(*clauses).order_by(self.table.c.id).limit(limit + 1),
+                (self.select(fields) if fields is not None else self.select())
+                .where(*clauses)
+                .order_by(self.table.c.id)
+                .limit(limit + 1),
                 scope_values,
             )
         )

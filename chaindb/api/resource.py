@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, TypeAdapter, create_model
+from pydantic import BaseModel, RootModel, TypeAdapter, create_model
 from sqlalchemy import ARRAY, BigInteger, ColumnElement, bindparam, false
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.query import QueryParsing
 from chaindb.api.reads import Reads
 from chaindb.api.responses import Responses
-from chaindb.api.schemas import Page, partial
+from chaindb.api.schemas import Page, partial, sparse_model
 from chaindb.api.writes import GENERIC_RECORD_MESSAGES, Ref, Writes
 from chaindb.db import Base
 from chaindb.errors import N_, Message, NotFound
@@ -138,6 +138,16 @@ class Resource(QueryParsing, Reads, Writes, Responses):
                 }
             },
         }
+        # As the routes document a read and a list: whole records, or with ?fields= some fields.
+        sparse = sparse_model(self.read)
+        base = self.read.__name__.removesuffix("Read")
+        self.read_or_sparse = RootModel[self.read | sparse]  # type: ignore[name-defined]
+        self.read_or_sparse.__name__ = f"{base}ReadOrFields"
+        self.sparse_page = create_model(
+            f"{base}PageOrFields",
+            __base__=Page[self.read | sparse],  # type: ignore[name-defined]
+        )
+        self.sparse_page.model_config = dict(self.page.model_config)
         self.page_adapter = TypeAdapter(self.page)
         self.list_adapter = TypeAdapter(list[self.read])  # type: ignore[name-defined]
         self.filter_types = {

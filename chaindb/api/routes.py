@@ -11,7 +11,7 @@ from pydantic import RootModel, TypeAdapter
 from chaindb.api import transfer
 from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.responses import json_body, to_json
-from chaindb.api.schemas import PathId
+from chaindb.api.schemas import FieldsQuery, PathId
 from chaindb.changelog import ChangeRead
 from chaindb.db import db
 from chaindb.errors import CONFIRMATIONS, ErrorBody, Invalid
@@ -87,8 +87,10 @@ def blueprint(resource: "Resource") -> APIBlueprint:
         session.commit()
         return resource.detail_response(row, 201)
 
-    def read_(path: PathId):
-        response = resource.detail_response(resource.get(db.reader, path.id))
+    def read_(path: PathId, query: FieldsQuery = None):  # type: ignore[assignment]
+        fields = resource.wanted_fields(request.args)
+        row = resource.sparse(resource.get(db.reader, path.id), fields)
+        response = resource.detail_response(row)
         tag = response.headers["ETag"]  # the representation is written (and hashed) once
         if request.if_none_match and request.if_none_match.contains(tag.strip('"')):
             return Response(status=304, headers={"ETag": tag})
@@ -132,11 +134,11 @@ def blueprint(resource: "Resource") -> APIBlueprint:
 
     for view in (list_, create_, patch_, put_):
         view.__delay_validate_request__ = True  # type: ignore[attr-defined]  # validated here, errors in our shape
-    read_page = resource.page
     bp.get(
         "",
         summary=f"List {resource.name}",
-        responses={200: read_page},
+        description="With fields=id,name,…: each result holds only those fields (and id).",
+        responses={200: resource.sparse_page},
         operation_id=f"list_{resource.singular}",
     )(list_)
     bp.post(
@@ -148,7 +150,8 @@ def blueprint(resource: "Resource") -> APIBlueprint:
     bp.get(
         "/<key:id>",
         summary=f"Read a {what}",
-        responses={200: read_model, 304: None},
+        description="With fields=id,name,…: only those fields (and id).",
+        responses={200: resource.read_or_sparse, 304: None},
         operation_id=f"read_{resource.singular}",
         endpoint="read",
     )(read_)

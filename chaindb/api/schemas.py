@@ -255,6 +255,28 @@ class Page(BaseModel, Generic[T]):
     results: list[T]
 
 
+FIELDS_HELP = (
+    "Sparse fieldset: the comma-separated fields to answer with (id always comes); "
+    "without it, the whole record"
+)
+
+
+class FieldsQuery(CachedSchema):
+    """The query of a read: which fields to answer with."""
+
+    fields: str | None = Field(None, description=FIELDS_HELP)
+
+
+def sparse_model(read: type[BaseModel]) -> type[BaseModel]:
+    """The read model as a sparse fieldset answers it: its fields, each one there only when
+    asked for (id always)."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, ...) if name == "id" else (info.annotation | None, None)
+        for name, info in read.model_fields.items()
+    }
+    return create_model(f"{read.__name__.removesuffix('Read')}Fields", **fields)
+
+
 class KeyConverter(BaseConverter):
     """A record's id or natural key in a URL: any segment but the collection's own verbs."""
 

@@ -21,7 +21,7 @@ from chaindb.api.blueprint import APIBlueprint
 from chaindb.api.resource import Resource, Scope
 from chaindb.api.responses import json_body
 from chaindb.api.routes import ERRORS
-from chaindb.api.schemas import PathId, parse_body
+from chaindb.api.schemas import FieldsQuery, PathId, parse_body
 from chaindb.auth.models import ApiToken, User
 from chaindb.auth.schemas import (
     TokenCreate,
@@ -222,10 +222,16 @@ def admin_blueprint() -> APIBlueprint:
     )
     bp.before_request(lambda: require(Role.ADMIN))  # after authentication, before any view
 
-    user_query, user_page = users.query_model, users.page
+    user_query, user_page = users.query_model, users.sparse_page
+    sparse_page = TypeAdapter(users.sparse_page)
 
     def list_users(query: user_query = None):  # type: ignore[valid-type]
-        return _json(users.page_adapter, users.list_page(db.session, request.args))
+        page = users.list_page(db.session, request.args)
+        if "fields" not in request.args:
+            return _json(users.page_adapter, page)
+        # Only the fields asked for: those left out are not written as null.
+        body = sparse_page.dump_json(sparse_page.validate_python(page), exclude_unset=True)
+        return Response(body, mimetype="application/json")
 
     def create_user_(body: UserCreate = None):
         values = _validate(UserCreate, json_body())
@@ -235,8 +241,9 @@ def admin_blueprint() -> APIBlueprint:
         session.commit()
         return users.detail_response(row, 201)
 
-    def read_user(path: PathId):
-        return users.detail_response(users.get(db.session, path.id))
+    def read_user(path: PathId, query: FieldsQuery = None):  # type: ignore[assignment]
+        fields = users.wanted_fields(request.args)
+        return users.detail_response(users.sparse(users.get(db.session, path.id), fields))
 
     def update_user_(id: str, path: PathId = None, body: UserUpdate = None):
         changes = _validate(UserUpdate, json_body(), exclude_unset=True)
@@ -297,7 +304,7 @@ def admin_blueprint() -> APIBlueprint:
     bp.get(
         "/users/<id>",
         summary="Read a user (by id or username)",
-        responses={200: UserRead},
+        responses={200: users.read_or_sparse},
         operation_id="read_user",
         endpoint="read",
     )(read_user)

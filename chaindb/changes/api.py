@@ -36,6 +36,7 @@ NOT_HERE = {
     "offset": "the change log pages by id: use before=<id> (or after=<id>), not offset",
     "ordering": "the change log is newest first; use after=<id> to read it oldest first",
     "cursor": "the change log pages by id: use before=<id> (or after=<id>)",
+    "fields": "the change log answers whole entries; leave out fields",
     "q": "the change log has no search; filter by table_name, record_id, actor, request_id ...",
 }
 
