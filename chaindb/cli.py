@@ -1,4 +1,10 @@
-"""The `chaindb` command: run, db, seed, user, token, report."""
+"""The `chaindb` command: run, db, seed, user, token, report.
+
+It starts light: what a command needs (SQLAlchemy, Alembic, Flask, the report catalog) is
+imported when that command runs, and the commands defined elsewhere (report, db grant-reader,
+db refresh-reports) are loaded by name when invoked, so that `chaindb --help` and a mistyped
+command answer at once (bench/run.py measures the floor).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +12,53 @@ import os
 import signal
 import sys
 import time
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 import click
-from alembic import command as alembic_command
-from sqlalchemy import Engine
 
-from chaindb.config import ConfigError, Settings
-from chaindb.database import resolve_url
-from chaindb.db import make_engine
-from chaindb.reports.cli import refresh_command, report_command
-from chaindb.reports.reader import grant_reader_command
-from chaindb.reports.refresh import refresh_reports
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from chaindb.config import Settings
+
+
+class LazyGroup(click.Group):
+    """A group some of whose commands live in other modules, imported only when invoked. Their
+    one-line help is given here, so that listing them imports nothing."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.lazy = lazy or {}  # name -> ("module:factory", short help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attr = self.lazy[cmd_name][0].partition(":")
+            found = getattr(import_module(module), attr)
+            command = found if isinstance(found, click.Command) else found()
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy and name not in self.commands:
+                rows.append((name, self.lazy[name][1]))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 def _settings() -> Settings:
+    from chaindb.config import ConfigError, Settings
+
     try:
         return Settings.from_env()
     except ConfigError as exc:
@@ -27,14 +66,33 @@ def _settings() -> Settings:
 
 
 def _url() -> str:
+    from chaindb.database import resolve_url
+
     return resolve_url(_settings())
 
 
 def _engine() -> Engine:
+    from chaindb.db import make_engine
+
     return make_engine(_url())
 
 
-@click.group(help="chaindb: industrial chains, chain masters, suppliers and projects.")
+def _report_command() -> click.Command:
+    from chaindb.reports.cli import report_command
+
+    return report_command(_engine)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "report": (
+            "chaindb.cli:_report_command",
+            "Print a report as a table, or write it as CSV or XLSX.",
+        )
+    },
+    help="chaindb: industrial chains, chain masters, suppliers and projects.",
+)
 def main() -> None:
     pass
 
@@ -65,6 +123,7 @@ def run(
         click.echo(f"chaindb serving on http://{host}:{port}/ (Ctrl+C stops it)")
         app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
         return
+    from chaindb.database import resolve_url
     from chaindb.serve import serve
 
     # The workers reach the database this process found (the embedded server it started, which
@@ -74,7 +133,20 @@ def run(
     serve(host=host, port=port, workers=workers, threads=threads)
 
 
-@main.group(help="Migrate the database schema (Alembic).")
+@main.group(
+    cls=LazyGroup,
+    lazy={
+        "grant-reader": (
+            "chaindb.reports.reader:grant_reader_command",
+            "Create or refresh the read-only login role...",
+        ),
+        "refresh-reports": (
+            "chaindb.reports.cli:refresh_command",
+            "Refresh the materialized reporting views...",
+        ),
+    },
+    help="Migrate the database schema (Alembic).",
+)
 def db() -> None:
     pass
 
@@ -88,17 +160,23 @@ def _alembic():
 @db.command(help="Migrate up to REVISION (default: head).")
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
+    from alembic import command as alembic_command
+
     alembic_command.upgrade(_alembic(), revision)
 
 
 @db.command(help="Migrate down to REVISION (e.g. -1, or base to remove the schema).")
 @click.argument("revision")
 def downgrade(revision: str) -> None:
+    from alembic import command as alembic_command
+
     alembic_command.downgrade(_alembic(), revision)
 
 
 @db.command(help="Show the revision the database is at.")
 def current() -> None:
+    from alembic import command as alembic_command
+
     alembic_command.current(_alembic(), verbose=False)
 
 
@@ -152,6 +230,7 @@ def demo() -> None:
 @click.option("--replace", is_flag=True, help="Replace synthetic data of another scale.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def synthetic(scale: float, replace: bool, quiet: bool) -> None:
+    from chaindb.reports.refresh import refresh_reports
     from seeds import synthetic as loader
 
     if scale <= 0:
@@ -279,8 +358,3 @@ def token_create(username: str, name: str | None, expires_in_days: int | None) -
         expiry = f", expires {created.expires_at:%Y-%m-%d %H:%M} UTC" if created.expires_at else ""
         click.echo(f"token {created.id} for {owner.username}{expiry}:", err=True)
         click.echo(plain)
-
-
-main.add_command(report_command(_engine))
-db.add_command(grant_reader_command)
-db.add_command(refresh_command)

@@ -2,7 +2,7 @@
 as the route is declared. That is most of the time an app takes to build (~1.5 of ~2 s, pydantic
 making JSON schemas), and most apps never serve the document: a command, a test run, a worker
 until someone opens /api/v1/docs. So an app declares its routes undocumented and builds the
-document when it is first asked for (chaindb.App.api_doc), from a twin app that is documented."""
+document when it is first asked for (chaindb.app.App.api_doc), from a twin app that is documented."""
 
 from __future__ import annotations
 
