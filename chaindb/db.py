@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import select as _select
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import psycopg
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_request_context, request, stream_with_context
 from psycopg.rows import dict_row, tuple_row
 from sqlalchemy import (
     BigInteger,
@@ -392,12 +392,26 @@ class Database:
         return g.db_streaming_session
 
     @staticmethod
+    def stream(body: Iterator[Any]) -> Iterator[Any]:
+        """A response body that reads from streaming_session after the view has returned.
+
+        Flask tears the app context down when the view returns, and again when the stream ends
+        (or the server closes it): the first teardown leaves streaming_session open for the
+        stream, the second closes it. (Closed at the first, the session began anew on the
+        stream's first read, and that connection never went back to the pool.)"""
+        g.db_stream_pending = True
+        return stream_with_context(body)
+
+    @staticmethod
     def _close_session(exc: BaseException | None) -> None:
         reader: Connection | None = g.pop("db_reader", None)
         if reader is not None and g.pop("db_reader_owned", False):
             reader.close()
 
+        streaming = g.pop("db_stream_pending", False) and exc is None
         for name in ("db_session", "db_streaming_session"):
+            if streaming and name == "db_streaming_session":
+                continue  # the stream reads on; the teardown after it closes the session
             session: Session | None = g.pop(name, None)
             if session is not None:
                 if exc is not None:

@@ -3,9 +3,11 @@ requests, and clients that stall mid-request hold no worker: a health check is s
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -43,6 +45,7 @@ def served(database_url: str, tmp_path_factory) -> Iterator[int]:
         [sys.executable, "-c", "from chaindb.cli import main; main()", "run", "--host",
          "127.0.0.1", "--port", str(port), "--workers", "2", "--threads", "1"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the workers go with it at the end
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
@@ -56,12 +59,16 @@ def served(database_url: str, tmp_path_factory) -> Iterator[int]:
                 time.sleep(0.2)
         yield port
     finally:
-        process.terminate()
+        # The whole group: killed after a graceful wait, granian's workers would be left
+        # running (and serving) without their parent.
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_a_connection_is_kept_alive_across_requests(served):

@@ -18,14 +18,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from chaindb.api import exchange, sheets, tables
 from chaindb.api.schemas import lax_input
-from chaindb.db import is_id
+from chaindb.db import db, is_id
 from chaindb.errors import N_, BadRequest, DomainError, Invalid
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def export(
         layout = None
 
     if fmt == "csv":
-        body = stream_with_context(sheets.csv_chunks(header, rows()))
+        body = db.stream(sheets.csv_chunks(header, rows()))
         return Response(body, mimetype="text/csv", headers=disposition)
 
     spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed by chunks() once sent)

@@ -13,7 +13,8 @@ One refresher however many processes: every web process (`chaindb run`, each gra
 starts a thread that asks for a session-level advisory lock; the one that holds it refreshes,
 the others wait to take over should its process or connection end. The holder refreshes every
 view when it takes over (what changed meanwhile is not known) and when the date changes (a role
-or a due date turns live at midnight). `chaindb db refresh-reports --listen` runs the same loop
+or a due date turns live at midnight); the supplier tiers only catch up with their queue when
+they were refreshed earlier that day. `chaindb db refresh-reports --listen` runs the same loop
 in a process of its own.
 
 REFRESH needs the owner of the views: run it as the user that runs the migrations.
@@ -31,7 +32,7 @@ import psycopg
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from chaindb.reports import MATERIALIZED, READS, SOURCES
+from chaindb.reports import KEPT, MATERIALIZED, READS, SOURCES
 from chaindb.reports.refresh import refresh_order, refresh_reports
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class Refresher:
             self.holding.set()
             conn.execute(f"LISTEN {CHANNEL}")
             log.info("report refresher: listening; refreshing every materialized report once")
-            today = self._refresh(conn, list(MATERIALIZED))
+            today = self._refresh(conn, list(MATERIALIZED), catch_up=self._kept_of_today(conn))
             while not self.stopping.is_set():
                 tables = self._gather(conn)
                 day = conn.execute("SELECT current_date").fetchone()[0]
@@ -123,6 +124,19 @@ class Refresher:
             # has exited, after the client has moved on.
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
             self.holding.clear()
+
+    @staticmethod
+    def _kept_of_today(conn: psycopg.Connection) -> bool:
+        """Whether every kept view (the supplier tiers) was last refreshed today: then taking
+        over needs only their catch-up, since the writes made meanwhile queued what they touched
+        (by trigger, listened to or not). Rebuilt whole, the tiers took 3 minutes of a core at
+        synthetic scale 1 on every start of every web process (bench/RESULTS.md)."""
+        row = conn.execute(
+            "SELECT count(*) = %s AND bool_and(refreshed_at::date = current_date) "
+            "FROM report_refresh WHERE view_name = ANY(%s)",
+            (len(KEPT), list(KEPT)),
+        ).fetchone()
+        return bool(row and row[0])
 
     def _gather(self, conn: psycopg.Connection) -> set[str]:
         """The tables named by the notifications of the next burst of writes: from the first

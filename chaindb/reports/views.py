@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import format_date, format_decimal
@@ -542,7 +541,7 @@ def export(name: str):
         )
     if fmt == "csv":
         chunks_ = sheets.csv_chunks(header, body)
-        return Response(stream_with_context(chunks_), mimetype="text/csv", headers=disposition)
+        return Response(db.stream(chunks_), mimetype="text/csv", headers=disposition)
     spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed by chunks() once sent)
     try:
         sheets.write_xlsx(spool, header, body, layout=layout, name=report.view)
