@@ -7,7 +7,7 @@ run:
 test:
 	./scripts/test
 
-# The benchmark suite (about 20 minutes on 2 cores): writes bench/RESULTS.md.
+# The benchmark suite (about 45 minutes on 2 cores, scales 0.1, 1 and 5): writes bench/RESULTS.md.
 bench:
 	./scripts/setup
 	.venv/bin/python bench/run.py

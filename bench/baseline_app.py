@@ -1,10 +1,10 @@
-"""The yardstick for bench/api_load.py: the same three calls, hand-written on Flask + psycopg.
+"""The yardstick for bench/api_load.py: the same four calls, hand-written on Flask + psycopg.
 
 What the issue calls "a minimal hand-written Flask + psycopg endpoint": Flask routing and
 request parsing, one psycopg connection per worker thread (autocommit, psycopg's automatic
 prepared statements), the JSON written by orjson as chaindb writes it, and nothing else: no
-validation, no authentication, no change-log context, no ETag. Served by gunicorn exactly like
-chaindb (`gunicorn bench.baseline_app:app` with the same worker settings).
+validation, no authentication, no change-log context, no ETag. Served by granian exactly like
+chaindb (bench/api_load.py), which measured best for it too (bench/server_ab.py).
 """
 
 from __future__ import annotations
@@ -95,3 +95,33 @@ def create_link() -> Response:
             .fetchone()
         )
     return respond(row, 201)
+
+
+@app.post("/projects/<int:project_id>/stage")
+def move_stage(project_id: int) -> Response:
+    """The move as a minimal endpoint writes it: the stage, its date column (signed_on, the
+    one the benchmark moves to, kept once set; emptied on the way back), the move's date and
+    reason for the stage-history trigger. No rule is checked."""
+    body = request.get_json()
+    with conn().transaction():
+        conn().execute(
+            "SELECT set_config('chaindb.stage_date', %s, true), "
+            "set_config('chaindb.stage_reason', %s, true)",
+            (body["date"], body.get("reason") or ""),
+        )
+        row = (
+            conn()
+            .execute(
+                "UPDATE project SET stage = %(stage)s, dropped_on = NULL, signed_on = CASE "
+                "WHEN %(signed)s THEN coalesce(signed_on, %(on)s::date) END "
+                f"WHERE id = %(id)s RETURNING {PROJECT_COLUMNS}",
+                {
+                    "stage": body["stage"],
+                    "signed": body["stage"] == "signed",
+                    "on": body["date"],
+                    "id": project_id,
+                },
+            )
+            .fetchone()
+        )
+    return respond(row, 200) if row else respond({}, 404)

@@ -86,8 +86,10 @@ def run(
     keep: bool = False,
     keep_as: str | None = None,
     log: Callable[[str], None] | None = None,
+    copy: bool = True,
 ) -> list[dict[str, Any]]:
-    """Measure each scale (see the module docstring); one dict of figures per scale."""
+    """Measure each scale (see the module docstring); one dict of figures per scale. Without
+    `copy`, the loader alone (no COPY baseline, no ratio): for the largest scales."""
     say = log or (lambda line: print(line, file=sys.stderr, flush=True))
     scales = list(scales)
     admin = with_database(resolve_url(Settings.from_env()), "postgres")
@@ -98,7 +100,7 @@ def run(
         tag = f"{scale:g}".replace(".", "_").replace("-", "_")
         loader_db, copy_db = f"chaindb_load_{tag}_loader", f"chaindb_load_{tag}_copy"
         try:
-            figures = _one_scale(admin, scale, loader_db, copy_db, say)
+            figures = _one_scale(admin, scale, loader_db, copy_db, say, copy=copy)
             if keep_as and i == len(scales) - 1:
                 _rename(admin, loader_db, keep_as)
                 say(f"kept the loader's database as {keep_as}")
@@ -115,7 +117,13 @@ def run(
 
 
 def _one_scale(
-    admin: str, scale: float, loader_db: str, copy_db: str, say: Callable[[str], None]
+    admin: str,
+    scale: float,
+    loader_db: str,
+    copy_db: str,
+    say: Callable[[str], None],
+    *,
+    copy: bool = True,
 ) -> dict[str, Any]:
     loader_url = _fresh(admin, loader_db)
     start = _max_ids(loader_url)
@@ -135,16 +143,6 @@ def _one_scale(
     rows_written, rows_by_triggers = sum(written.values()), sum(by_triggers.values())
     rows = rows_written + rows_by_triggers
 
-    with tempfile.TemporaryDirectory(prefix="chaindb_load_") as tmp:
-        say(f"scale {scale:g}: dumping {rows_written:,} rows, COPY into {copy_db}")
-        files = _dump(loader_url, start, list(written), Path(tmp))
-        copy_url = _fresh(admin, copy_db)
-        if _max_ids(copy_url) != start:
-            raise RuntimeError("the two databases do not start from the same state")
-        copy_s, copy_tables_s = _copy(copy_url, files)
-        analyze_s = _analyze(copy_url, list(written) + list(COMPARED))
-    _verify(loader_url, copy_url, start, list(written))
-
     figures = {
         "scale": scale,
         "load_s": load_s,
@@ -156,13 +154,31 @@ def _one_scale(
         "rows_by_triggers": rows_by_triggers,
         "rows": rows,
         "rows_per_s": rows / load_s,
-        "copy_s": copy_s,
-        "copy_rows_per_s": rows / copy_s,
-        "copy_tables_s": copy_tables_s,
-        "analyze_s": analyze_s,
-        "ratio": load_s / copy_s,
         "tables": loaded,
     }
+    if not copy:
+        say(
+            f"scale {scale:g}: load {load_s:.1f} s, refresh {refresh_s:.1f} s, wall "
+            f"{child['wall_s']:.1f} s, peak RSS {child['peak_rss_mib']:.0f} MiB (no COPY run)"
+        )
+        return figures
+    with tempfile.TemporaryDirectory(prefix="chaindb_load_") as tmp:
+        say(f"scale {scale:g}: dumping {rows_written:,} rows, COPY into {copy_db}")
+        files = _dump(loader_url, start, list(written), Path(tmp))
+        copy_url = _fresh(admin, copy_db)
+        if _max_ids(copy_url) != start:
+            raise RuntimeError("the two databases do not start from the same state")
+        copy_s, copy_tables_s = _copy(copy_url, files)
+        analyze_s = _analyze(copy_url, list(written) + list(COMPARED))
+    _verify(loader_url, copy_url, start, list(written))
+
+    figures.update(
+        copy_s=copy_s,
+        copy_rows_per_s=rows / copy_s,
+        copy_tables_s=copy_tables_s,
+        analyze_s=analyze_s,
+        ratio=load_s / copy_s,
+    )
     say(
         f"scale {scale:g}: load {load_s:.1f} s, refresh {refresh_s:.1f} s, wall "
         f"{child['wall_s']:.1f} s, COPY {copy_s:.1f} s, ratio {figures['ratio']:.2f}, "
@@ -459,11 +475,16 @@ def markdown(results: Sequence[dict[str, Any]]) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        copied = (
+            f"{r['copy_s']:.1f} | {r['copy_rows_per_s']:,.0f} | {r['ratio']:.2f} "
+            f"| {r['analyze_s']:.1f}"
+            if "copy_s" in r
+            else "- | - | - | -"
+        )
         lines.append(
             f"| {r['scale']:g} | {r['load_s']:.1f} | {r['refresh_s']:.1f} | {r['wall_s']:.1f} "
             f"| {r['loader_cpu_s']:.1f} | {r['rows']:,} ({r['rows_written']:,} + "
-            f"{r['rows_by_triggers']:,}) | {r['rows_per_s']:,.0f} | {r['copy_s']:.1f} "
-            f"| {r['copy_rows_per_s']:,.0f} | {r['ratio']:.2f} | {r['analyze_s']:.1f} "
+            f"{r['rows_by_triggers']:,}) | {r['rows_per_s']:,.0f} | {copied} "
             f"| {r['peak_rss_mib']:.0f} |"
         )
     if results:

@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--only", action="append", help="only this view (repeatable)")
     parser.add_argument("--no-filtered", action="store_true", help="only SELECT * per view")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
+    parser.add_argument("--json", type=Path, help="also write each query's figures as JSON here")
     args = parser.parse_args()
     deadline = time.monotonic() + args.time_budget
 
@@ -226,6 +227,14 @@ def main() -> None:
     if args.markdown:
         args.markdown.write_text(markdown(results, scale, params, args), encoding="utf-8")
         print(f"wrote {args.markdown}")
+    if args.json:
+        figures = [
+            {"view": r.view, "label": r.label, "kind": r.kind, "rows": r.rows,
+             "median_ms": None if r.error or math.isnan(r.median) else r.median,
+             "worst_ms": None if r.error or math.isnan(r.worst) else r.worst, "error": r.error}
+            for r in results
+        ]  # fmt: skip
+        args.json.write_text(json.dumps(figures, allow_nan=False, default=str), encoding="utf-8")
 
 
 def check_url(url: str | None) -> str:
@@ -550,7 +559,7 @@ def summary(results: list[Result], limit_ms: float) -> str:
 
 def markdown(results: list[Result], scale: str, params: dict, args) -> str:
     out = [
-        f"Synthetic scale 1: {scale}. {settings_line(params, args)}. Median and p95 of the "
+        f"Synthetic data: {scale}. {settings_line(params, args)}. Median and p95 of the "
         "runs planned with their values; prepared: median once the server may use a generic "
         "plan; server, planning and JIT time and the indexes from `EXPLAIN (ANALYZE, BUFFERS)`.",
         "",
