@@ -135,11 +135,14 @@ def say(line: str) -> None:
 
 
 def check_tools() -> None:
-    """wrk, pgbench and Node.js must be there; wrk is installed from Debian's packages when it
-    is missing and this runs as root (the setup of these machines)."""
+    """wrk, pgbench and Node.js must be there; wrk (and GNU time) are installed from Debian's
+    packages when missing and this runs as root (the setup of these machines)."""
     if shutil.which("wrk") is None and os.geteuid() == 0 and shutil.which("apt-get"):
         say("installing wrk (apt-get install wrk)")
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
+    if not Path("/usr/bin/time").exists() and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing GNU time for the loader's peak memory (apt-get install time)")
+        subprocess.run(["apt-get", "install", "-y", "-q", "time"], check=True)
     missing = [tool for tool in ("wrk", "pgbench", "node", "npm") if shutil.which(tool) is None]
     if missing:
         sys.exit(f"missing: {', '.join(missing)} (apt-get install wrk postgresql-client nodejs)")
