@@ -7,6 +7,7 @@ Database refusals are translated here from their constraint names; their SQL nev
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -603,6 +604,19 @@ def write_rows(session: Any, stmt: Any, *, names: dict[str, str] | None = None) 
     except DBAPIError as exc:
         error = from_database_error(exc)
         raise (error.renamed(names) if names else error) from None
+
+
+def refusal_particulars(exc: DBAPIError) -> dict[str, Any]:
+    """What a refusal of chaindb's own rules carries as JSON in its DETAIL (the names and ids
+    its message needs: supply_link_rules(), move_project_stage()); empty for any other."""
+    detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None) or ""
+    if not detail.startswith("{"):
+        return {}
+    try:
+        found = json.loads(detail)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 OUTSIDE_THE_UNIT = N_("outside the scope of your unit: the database refused the change")

@@ -12,7 +12,6 @@ or tests sharing one transaction) never inherits them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -39,6 +38,7 @@ from chaindb.errors import (
     PossibleDuplicate,
     Shown,
     from_database_error,
+    refusal_particulars,
 )
 from chaindb.projects.models import (
     STAGE_DATE_COLUMN,
@@ -439,8 +439,7 @@ def _move_refused(
     orig = exc.orig
     diag = getattr(orig, "diag", None)
     constraint = getattr(diag, "constraint_name", None) or ""
-    detail = getattr(diag, "message_detail", None) or ""
-    said = json.loads(detail) if detail.startswith("{") else {}
+    said = refusal_particulars(exc)
     if isinstance(orig, pg.NoDataFound):
         return (
             missing()

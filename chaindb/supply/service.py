@@ -7,7 +7,6 @@ database's constraints and triggers stay the last guard (their refusals are tran
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -68,6 +67,7 @@ from chaindb.errors import (
     NotFound,
     Shown,
     from_database_error,
+    refusal_particulars,
     write_rows,
 )
 from chaindb.supply.models import LinkStatus, SupplyLink
@@ -163,13 +163,6 @@ def _require_link_scope(session: Session, supplier_id: int, chain_id: int, field
 # names, from what the database says (the DETAIL of supply_link_rules() names the enterprises,
 # the chain and the twin). Only the confirmation of a large value is the service's: it is
 # the client's, not a rule of the data.
-
-DB_FIELDS_AS_WORKFLOW = {"supplier_id": "supplier", "buyer_id": "chain", "chain_id": "chain"}
-DB_FIELDS_AS_RESOURCE = {
-    "supplier_id": "supplier_id",
-    "buyer_id": "buyer_id",
-    "chain_id": "chain_id",
-}
 
 
 def link_supplier(
@@ -271,7 +264,7 @@ def _refused(
     diag = getattr(orig, "diag", None)
     constraint = getattr(diag, "constraint_name", None) or ""
     column = getattr(diag, "column_name", None) or ""
-    said = _detail(getattr(diag, "message_detail", None))
+    said = refusal_particulars(exc)
     if isinstance(orig, pg.NotNullViolation) and keys and column in keys:
         key, field = keys[column]
         return unknown_chain(key) if column == "chain_id" else unknown_enterprise(key, field=field)
@@ -351,16 +344,6 @@ def _twin(said: dict[str, Any], fields: dict[str, str]) -> DomainError:
         params=params,
         field=fields["supplier"],
     )
-
-
-def _detail(text: str | None) -> dict[str, Any] | None:
-    """The JSON DETAIL of supply_link_rules(), or None (another refusal)."""
-    if not text or not text.startswith("{"):
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 def _enterprise(said: dict[str, Any]) -> Message:
