@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import select as _select
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from enum import StrEnum
@@ -160,7 +161,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(
             engine, "checkout", lambda dbapi, record, proxy: _check_alive(dialect, dbapi, record)
         )
+        event.listen(engine, "handle_error", _read_only_is_a_lost_leader)
     return engine
+
+
+def _read_only_is_a_lost_leader(context: Any) -> None:
+    """A write refused because the server is read-only (SQLSTATE 25006) means the connection
+    reached a server that is no longer the leader of a cluster (demoted after a failover, or a
+    standby): the pool drops it, and the connections made before it, as it drops those of a
+    server that went away. The next checkout connects anew, and target_session_attrs=read-write
+    finds the new leader. The request is answered as when the database is away (503, try again).
+    chaindb writes only on the leader's URL, so nothing else raises 25006."""
+    if getattr(context.original_exception, "sqlstate", None) == "25006":
+        context.is_disconnect = True
 
 
 def _note_idle(dbapi_connection: Any, record: Any) -> None:
@@ -244,7 +257,34 @@ def act(connection: Connection, *, local: bool) -> None:
     before a principal is known: no project in scope, nothing writable), with the principal's
     name and the request id for the change log. `local`: for the transaction (SET LOCAL);
     else for the session, as an autocommit connection needs (the next request's act replaces
-    it). Outside a request: as the connecting user again, for nobody."""
+    it). Outside a request: as the connecting user again, for nobody.
+
+    An autocommit connection (the read pool's) remembers whom it acts for, and the round trip
+    is saved when the next request acts as the same role for the same unit and user. Its
+    request id is then the last request's: only writes record it (the change log), and an
+    autocommit connection is only ever given to reads."""
+    params = _acting(local)
+    driver = connection.connection.driver_connection
+    if local or not driver.autocommit:
+        if not local:
+            _ACTING.pop(driver, None)  # its session acts for someone else now
+        run_sql(connection, ACT, params, dicts=False)
+        return
+    acting = (params["role"], params["unit"], params["actor"])
+    if _ACTING.get(driver) == acting:
+        return
+    _ACTING.pop(driver, None)  # unknown if the statement fails half-way
+    run_sql(connection, ACT, params, dicts=False)
+    _ACTING[driver] = acting
+
+
+# Whom each autocommit connection acts for, by its psycopg connection: a connection the pool
+# replaces is a new object, and starts unknown.
+_ACTING: weakref.WeakKeyDictionary[Any, tuple[str, str, str]] = weakref.WeakKeyDictionary()
+
+
+def _acting(local: bool) -> dict[str, Any]:
+    """The settings act() makes: for the request's principal, or for nobody outside one."""
     if has_request_context():
         principal = g.get("principal")
         scope = getattr(principal, "scope", None)
@@ -258,7 +298,7 @@ def act(connection: Connection, *, local: bool) -> None:
         }
     else:
         params = {"role": "none", "unit": "", "actor": "", "request_id": "", "local": local}
-    run_sql(connection, ACT, params, dicts=False)
+    return params
 
 
 def act_as_owner(connection: Connection) -> None:
