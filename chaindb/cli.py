@@ -89,7 +89,11 @@ def _report_command() -> click.Command:
         "report": (
             "chaindb.cli:_report_command",
             "Print a report as a table, or write it as CSV or XLSX.",
-        )
+        ),
+        "cluster": (
+            "chaindb.cluster:cluster_command",
+            "A three-node PostgreSQL cluster (Patroni, etcd) on this machine's...",
+        ),
     },
     help="chaindb: industrial chains, chain masters, suppliers and projects.",
 )

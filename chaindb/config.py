@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEV_SECRET = "dev-only-not-secret"
 ENVIRONMENTS = ("development", "test", "production")
@@ -20,14 +20,45 @@ class ConfigError(RuntimeError):
 
 
 def normalize_database_url(url: str) -> str:
-    """Accept postgres:// and postgresql:// URLs and point them at the psycopg 3 driver."""
+    """Accept postgres:// and postgresql:// URLs and point them at the psycopg 3 driver.
+
+    A URL naming several servers as libpq writes it (postgresql://u@h1:5432,h2:5432/db, a
+    cluster's members) is rewritten with the hosts and ports in its query
+    (postgresql+psycopg://u@/db?host=h1,h2&port=5432,5432), which both SQLAlchemy and libpq read;
+    target_session_attrs in the query then picks the leader or a standby."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme
-    if scheme in ("postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
-        return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
-    raise ConfigError(
-        f"DATABASE_URL must be a PostgreSQL URL (postgresql://...), got scheme {scheme!r}"
-    )
+    if scheme not in ("postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
+        raise ConfigError(
+            f"DATABASE_URL must be a PostgreSQL URL (postgresql://...), got scheme {scheme!r}"
+        )
+    parts = parts._replace(scheme="postgresql+psycopg")
+    userinfo, at, hostlist = parts.netloc.rpartition("@")
+    if "," in hostlist:
+        hosts, ports = zip(*(_host_and_port(item) for item in hostlist.split(",")), strict=True)
+        query = [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k not in ("host", "port")
+        ]
+        query = [("host", ",".join(hosts)), ("port", ",".join(ports)), *query]
+        parts = parts._replace(netloc=userinfo + at, query=urlencode(query, safe=",:/[]"))
+    return urlunsplit(parts)
+
+
+def _host_and_port(item: str) -> tuple[str, str]:
+    """'h:5433' -> ('h', '5433'); '[::1]:5433' -> ('::1', '5433'); no port -> 5432."""
+    host, port = item, ""
+    if item.startswith("["):
+        host, _, rest = item[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif ":" in item:
+        host, _, port = item.rpartition(":")
+    if not host:
+        raise ConfigError(f"DATABASE_URL names a server without a host: {item!r}")
+    if port and not port.isdigit():
+        raise ConfigError(f"DATABASE_URL names a server with port {port!r}, not a number")
+    return host, port or "5432"
 
 
 def _flag(raw: str | None, *, default: bool) -> bool:

