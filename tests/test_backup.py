@@ -1,0 +1,90 @@
+"""`chaindb db backup` and `chaindb db restore` (issue 17, point 4): a backup restores into an
+empty database with every row, the restore refuses a database that is not empty and a backup of
+a schema newer than the code, and nothing is written when it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from chaindb.backup import restore
+from chaindb.cli import main
+from chaindb.db import make_engine
+from chaindb.embedded import _libpq
+from chaindb.migrations import head_revision
+from tests import factories_sql as f
+
+pytestmark = pytest.mark.slow
+
+TABLES = ("chain", "district", "enterprise", "chain_role", "supply_link", "project", "change_log")
+
+
+def _counts(url: str) -> dict[str, int]:
+    with psycopg.connect(_libpq(url)) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def _cli(url: str, *args: str):
+    return CliRunner().invoke(main, ["db", *args], env={"DATABASE_URL": url})
+
+
+@pytest.fixture
+def source(scratch_database) -> str:
+    url = scratch_database(migrated=True)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        d, c = f.district(conn), f.chain(conn)
+        master = f.chain_master(conn, c)
+        for _ in range(3):
+            f.supply_link(conn, f.enterprise(conn, district_id=d), master, c)
+        f.project(conn, c, d, stage="signed", signed_on="2025-03-01")
+    engine.dispose()
+    return url
+
+
+def test_a_backup_restores_into_an_empty_database(source, scratch_database, tmp_path):
+    made = _cli(source, "backup", str(tmp_path))
+    assert made.exit_code == 0, made.output
+    dumps = list(tmp_path.glob("chaindb-*.dump"))
+    assert len(dumps) == 1 and dumps[0].name.endswith(f"-{head_revision()}.dump")
+
+    target = scratch_database()  # empty: no schema
+    done = _cli(target, "restore", str(dumps[0]))
+    assert done.exit_code == 0, done.output
+    assert _counts(target) == _counts(source)
+    assert _counts(target)["supply_link"] == 3
+    # The app's role acts in it as before: row-level security and grants came along.
+    with psycopg.connect(_libpq(target)) as conn:
+        conn.execute("SET ROLE chaindb_app")
+        assert conn.execute("SELECT count(*) FROM chain").fetchone()[0] >= 1
+
+    # Again into the same database: refused, nothing changed.
+    again = _cli(target, "restore", str(dumps[0]))
+    assert again.exit_code == 1 and "is not empty" in again.output
+    assert _counts(target) == _counts(source)
+
+
+def test_a_backup_of_a_newer_schema_is_refused(source, scratch_database, tmp_path):
+    with psycopg.connect(_libpq(source), autocommit=True) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'f00dfeedbeef'")
+    made = _cli(source, "backup", str(tmp_path / "newer.dump"))
+    assert made.exit_code == 0, made.output
+    target = scratch_database()
+    refused = _cli(target, "restore", str(tmp_path / "newer.dump"))
+    assert refused.exit_code == 1
+    assert "f00dfeedbeef" in refused.output and "newer chaindb" in refused.output
+    with psycopg.connect(_libpq(target)) as conn:
+        assert conn.execute("SELECT to_regclass('public.chain')").fetchone()[0] is None
+
+
+def test_what_is_not_a_backup_is_refused(scratch_database, tmp_path):
+    target = scratch_database()
+    junk = tmp_path / "junk.dump"
+    junk.write_text("not a dump")
+    with pytest.raises(Exception, match="not a chaindb backup"):
+        restore(target, junk)
+    missing = _cli(target, "restore", str(Path(tmp_path / "absent.dump")))
+    assert missing.exit_code != 0
