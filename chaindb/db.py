@@ -320,6 +320,19 @@ def _autocommit(connection: Connection) -> bool:
     return bool(connection.connection.driver_connection.autocommit)
 
 
+def _close(session: Session, *, rollback: bool) -> None:
+    """End a request's session. Its connection may have died under it (a failover, a server
+    restart): rolling back then fails, and so would a close that rolls back. Such a session's
+    connections are invalidated instead (the pool replaces them); the request was answered (a
+    503 if it noticed) and its teardown must not fail after the answer."""
+    try:
+        if rollback:
+            session.rollback()
+        session.close()
+    except DBAPIError:
+        session.invalidate()
+
+
 class Database:
     """Flask extension: an engine per app, a session per request, closed at teardown."""
 
@@ -363,11 +376,21 @@ class Database:
         )
         for made in {maker, reader}:
             event.listen(made, "after_begin", _act_on_begin)
+        replica = None
+        if isinstance(engine, Engine) and settings.database_replica_url:
+            # Reports on a standby, in transactions: a streamed export's server-side cursor
+            # needs one, and a report reads several statements from one snapshot.
+            replica_engine = make_engine(
+                settings.database_replica_url, pool_size=settings.db_pool_size
+            )
+            replica = sessionmaker(bind=replica_engine, expire_on_commit=False)
+            event.listen(replica, "after_begin", _act_on_begin)
         app.extensions["chaindb.db"] = {
             "engine": engine,
             "read_engine": read_engine,
             "sessionmaker": maker,
             "reader": reader,
+            "replica": replica,
         }
 
     @staticmethod
@@ -381,6 +404,9 @@ class Database:
             engine = app.extensions["chaindb.db"][name]
             if isinstance(engine, Engine):
                 engine.dispose()
+        replica = app.extensions["chaindb.db"]["replica"]
+        if replica is not None:
+            replica.kw["bind"].dispose()
 
     @property
     def session(self) -> Session:
@@ -391,6 +417,40 @@ class Database:
             read_only = request.method in ("GET", "HEAD") if has_request_context() else False
             g.db_session = makers["reader" if read_only else "sessionmaker"]()
         return g.db_session
+
+    @property
+    def report_session(self) -> Session:
+        """Where the reports read: a session on the standby of DATABASE_REPLICA_URL when one is
+        configured (GET and HEAD; a refresh, a POST, writes on the leader), else the request's
+        session. A report that streams (an export) reads from it too: Database.stream keeps it
+        open for the stream."""
+        from flask import current_app
+
+        replica = current_app.extensions["chaindb.db"]["replica"]
+        if replica is None or request.method not in ("GET", "HEAD"):
+            return self.session
+        if "db_report_session" not in g:
+            g.db_report_session = replica()
+        return g.db_report_session
+
+    @property
+    def replicated(self) -> bool:
+        """Whether the reports read from a standby (DATABASE_REPLICA_URL) on this request."""
+        from flask import current_app
+
+        return current_app.extensions["chaindb.db"]["replica"] is not None and (
+            request.method in ("GET", "HEAD")
+        )
+
+    @property
+    def report_streaming_session(self) -> Session:
+        """A report's session for a server-side cursor: report_session on a standby (in a
+        transaction already), else streaming_session."""
+        from flask import current_app
+
+        if current_app.extensions["chaindb.db"]["replica"] is None:
+            return self.streaming_session
+        return self.report_session
 
     @property
     def reader(self) -> Connection:
@@ -412,7 +472,7 @@ class Database:
         reader: Connection | None = g.get("db_reader")
         if reader is not None:
             act(reader, local=False)
-        for name in ("db_session", "db_streaming_session"):
+        for name in ("db_session", "db_streaming_session", "db_report_session"):
             session: Session | None = g.get(name)
             if session is not None and session.in_transaction():
                 connection = session.connection()
@@ -449,14 +509,12 @@ class Database:
             reader.close()
 
         streaming = g.pop("db_stream_pending", False) and exc is None
-        for name in ("db_session", "db_streaming_session"):
-            if streaming and name == "db_streaming_session":
+        for name in ("db_session", "db_streaming_session", "db_report_session"):
+            if streaming and name in ("db_streaming_session", "db_report_session"):
                 continue  # the stream reads on; the teardown after it closes the session
             session: Session | None = g.pop(name, None)
             if session is not None:
-                if exc is not None:
-                    session.rollback()
-                session.close()
+                _close(session, rollback=exc is not None)
         from flask import current_app
 
         bound = current_app.extensions["chaindb.db"]["engine"]

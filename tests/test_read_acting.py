@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from chaindb import create_app
@@ -123,3 +124,23 @@ def test_a_new_connection_acts_again(place, acts):
     assert _read(place, "district", place.other) == 404
     assert _read(place, "district", place.own) == 200
     assert len(acts) == 1
+
+
+def test_a_session_whose_connection_died_ends_the_request_cleanly(place):
+    """A failover or restart kills a request's connection after its work: the teardown's
+    rollback then fails. The teardown must not fail after the answer, and the pool stays whole
+    (found by the failover test: the teardown raised in every writer whose connection died)."""
+    import psycopg
+
+    from chaindb.embedded import _libpq
+
+    app = place.app
+    url = app.config["SQLALCHEMY_URL"]
+    with app.test_request_context("/api/v1/projects", method="POST"):
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()  # begins
+        with psycopg.connect(_libpq(url), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    # Leaving the request ran its teardown, which closed the session without raising.
+    assert db.engine(app).pool.checkedout() == 0
+    with app.test_request_context("/api/v1/projects", method="POST"):
+        assert db.session.execute(text("SELECT 1")).scalar_one() == 1  # a live one
