@@ -77,10 +77,18 @@ def _engine() -> Engine:
     return make_engine(_url())
 
 
+def _report_engine() -> Engine:
+    """The reports' database: the standby of DATABASE_REPLICA_URL when set, else the leader."""
+    from chaindb.db import make_engine
+
+    settings = _settings()
+    return make_engine(settings.database_replica_url or _url())
+
+
 def _report_command() -> click.Command:
     from chaindb.reports.cli import report_command
 
-    return report_command(_engine)
+    return report_command(_report_engine)
 
 
 @click.group(
@@ -147,6 +155,14 @@ def run(
         "refresh-reports": (
             "chaindb.reports.cli:refresh_command",
             "Refresh the materialized reporting views...",
+        ),
+        "backup": (
+            "chaindb.backup:backup_command",
+            "Back up the database (pg_dump, custom format) with its...",
+        ),
+        "restore": (
+            "chaindb.backup:restore_command",
+            "Restore a backup into an empty database (refuses a newer...",
         ),
     },
     help="Migrate the database schema (Alembic).",

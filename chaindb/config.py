@@ -106,6 +106,9 @@ class Settings:
 
     env: str = "development"
     database_url: str | None = None
+    # A standby (or a cluster's URL with target_session_attrs=prefer-standby) that the reports
+    # read from: report pages and exports, the report API, `chaindb report`. None: the leader.
+    database_replica_url: str | None = None
     secret_key: str = DEV_SECRET
     data_dir: Path = field(default_factory=_default_data_dir)
     host: str = "127.0.0.1"
@@ -140,6 +143,7 @@ class Settings:
         if name not in ENVIRONMENTS:
             raise ConfigError(f"CHAINDB_ENV must be one of {', '.join(ENVIRONMENTS)}, got {name!r}")
         url = env.get("DATABASE_URL") or None
+        replica = env.get("DATABASE_REPLICA_URL") or None
         try:
             port = int(env.get("CHAINDB_PORT", "5000"))
             pool = int(env.get("CHAINDB_DB_POOL_SIZE", "5"))
@@ -159,6 +163,7 @@ class Settings:
         settings = cls(
             env=name,
             database_url=normalize_database_url(url) if url else None,
+            database_replica_url=normalize_database_url(replica) if replica else None,
             secret_key=env.get("CHAINDB_SECRET_KEY") or DEV_SECRET,
             data_dir=Path(env["CHAINDB_DATA_DIR"])
             if env.get("CHAINDB_DATA_DIR")

@@ -24,7 +24,7 @@ from chaindb.db import db, is_id
 from chaindb.errors import Invalid, NotFound
 from chaindb.reports import catalog, listener
 from chaindb.reports.catalog import Report
-from chaindb.reports.refresh import last_refresh
+from chaindb.reports.refresh import last_refresh, replica_lag
 
 PAGING = ("limit", "offset")
 
@@ -65,6 +65,11 @@ class ReportRows(BaseModel):
     )
     kept_current: bool | None = Field(
         description="Whether a refresher keeps a materialized report current as writes commit"
+    )
+    replica_lag_seconds: float | None = Field(
+        None,
+        description="Read from a standby (DATABASE_REPLICA_URL): how many seconds behind its "
+        "leader it was; null: read from the leader",
     )
     count: int
     next: str | None
@@ -158,7 +163,7 @@ def report_rows(name: str, args: MultiDict) -> dict[str, Any]:
     values = filter_values(report, args)
     limit = _whole(args, "limit", 1, MAX_LIMIT) or DEFAULT_LIMIT
     offset = _whole(args, "offset", 0) or 0
-    session = db.session
+    session = db.report_session
     stmt = catalog.rows_query(report, values).limit(limit + 1).offset(offset)
     rows = [dict(row) for row in session.execute(stmt).mappings()]
     more = len(rows) > limit
@@ -168,7 +173,7 @@ def report_rows(name: str, args: MultiDict) -> dict[str, Any]:
     if report.materialized:
         found = last_refresh(session, report.view)
         as_of = found[0].isoformat() if found else None
-        kept = listener.active(session)
+        kept = listener.active(db.session)  # the refresher's lock is on the leader
     next_url = None
     if more:
         params = MultiDict(args)
@@ -180,6 +185,7 @@ def report_rows(name: str, args: MultiDict) -> dict[str, Any]:
         "report": report.name,
         "as_of": as_of,
         "kept_current": kept,
+        "replica_lag_seconds": replica_lag(session) if db.replicated else None,
         "count": total,
         "next": next_url,
         "results": rows,

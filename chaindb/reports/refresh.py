@@ -109,6 +109,20 @@ def _record(connection: Connection, view: str, began: datetime, took: float) -> 
     )
 
 
+REPLICA_LAG = text(
+    "SELECT CASE WHEN pg_is_in_recovery() THEN CASE "
+    "WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE greatest(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END END"
+)
+
+
+def replica_lag(session: Session) -> float | None:
+    """How far behind its leader the server that `session` reads is, in seconds (0: it has
+    applied all it received); None on the leader itself."""
+    lag = session.execute(REPLICA_LAG).scalar()
+    return None if lag is None else float(lag)
+
+
 def last_refresh(session: Session, view: str) -> tuple[datetime, Decimal | None] | None:
     """When the view was last refreshed and how long it took; None when not recorded."""
     row = session.execute(

@@ -42,7 +42,7 @@ from chaindb.errors import N_, Invalid, NotFound
 from chaindb.reports import catalog, charts, listener
 from chaindb.reports import monthly as monthly_report
 from chaindb.reports.catalog import Col, Filter, Report
-from chaindb.reports.refresh import last_refresh, refresh_reports
+from chaindb.reports.refresh import last_refresh, refresh_reports, replica_lag
 from chaindb.web import FILTERS
 from chaindb.web.forms import DecimalField, Form, RefSelectField
 from chaindb.web.pages import export_facts, filters_used
@@ -67,7 +67,7 @@ class AnyRefSelectField(RefSelectField):
 def master_options() -> list[tuple[int, str]]:
     """Today's chain masters, in any chain."""
     today = func.current_date()
-    rows = db.session.execute(
+    rows = db.report_session.execute(
         select(Enterprise.id, Enterprise.name_zh)
         .where(
             Enterprise.id.in_(
@@ -175,7 +175,7 @@ def _names_of(kind: str) -> dict[int, str]:
     cache = g.setdefault("report_names", {})
     if kind not in cache:
         model = Chain if kind == "chain" else District
-        cache[kind] = dict(db.session.execute(select(model.id, model.name_zh)).all())
+        cache[kind] = dict(db.report_session.execute(select(model.id, model.name_zh)).all())
     return cache[kind]
 
 
@@ -251,7 +251,7 @@ def _series_label(report: Report) -> Any:
 
 
 def chart_figure(report: Report, values: Mapping[str, Any]) -> charts.Figure | None:
-    data = catalog.chart_data(db.session, report, values)
+    data = catalog.chart_data(db.report_session, report, values)
     if data is None:
         return None
     chart = data.chart
@@ -276,22 +276,33 @@ def freshness(report: Report) -> tuple[str, bool] | None:
     (else the page offers to refresh it); None for a report computed when read."""
     if not report.materialized:
         return None
-    kept = listener.active(db.session)
-    found = last_refresh(db.session, report.view)
+    session = db.report_session
+    kept = listener.active(db.session)  # the refresher's lock is on the leader, not a standby
+    found = last_refresh(session, report.view)
     if found is None:
-        return _("Figures as of the last refresh (its time is not recorded)."), kept
-    when = FILTERS["moment"](found[0])
-    if kept:
-        return _(
+        line, kept = _("Figures as of the last refresh (its time is not recorded)."), kept
+    elif kept:
+        line = _(
             "Figures as of %(time)s, kept current: a change shows here within seconds of being "
             "saved.",
-            time=when,
-        ), True
-    return _(
-        "Figures as of %(time)s. No refresher is running (CHAINDB_REPORTS_LISTEN is off): "
-        "refresh them to see the latest changes.",
-        time=when,
-    ), False
+            time=FILTERS["moment"](found[0]),
+        )
+    else:
+        line = _(
+            "Figures as of %(time)s. No refresher is running (CHAINDB_REPORTS_LISTEN is off): "
+            "refresh them to see the latest changes.",
+            time=FILTERS["moment"](found[0]),
+        )
+    lag = replica_lag(session) if db.replicated else None
+    if lag is not None:
+        line = Markup("{} {}").format(
+            line,
+            _(
+                "Read from a standby server, %(seconds)s s behind the leader.",
+                seconds=format_decimal(lag, format="#,##0.0"),
+            ),
+        )
+    return line, kept
 
 
 def cross_table(report: Report, values: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -303,7 +314,7 @@ def cross_table(report: Report, values: Mapping[str, Any]) -> dict[str, Any] | N
     if measure not in cross.measures:
         measure = cross.measures[0]
     (row_id, row_name), (col_id, col_name) = cross.row, cross.column
-    rows = catalog.read(db.session, report, values, limit=None)
+    rows = catalog.read(db.report_session, report, values, limit=None)
     columns: dict[Any, str] = {}
     lines: dict[Any, dict[str, Any]] = {}
     for r in rows:
@@ -393,7 +404,7 @@ def monthly():
     """招商引资工作进度: the page, and with ?format=xlsx the office workbook."""
     form, month, threshold, approved = _monthly_args()
     lines, total = monthly_report.progress(
-        db.session, month=month, threshold=threshold, approved=approved,
+        db.report_session, month=month, threshold=threshold, approved=approved,
         district_id=_own_district(),
     )  # fmt: skip
     if request.args.get("format") == "xlsx":
@@ -431,7 +442,7 @@ def monthly():
 def show(name: str):
     report = _report(name)
     form = filter_form(report)
-    session = db.session
+    session = db.report_session
     if not form.validate():
         return render_template(
             "reports/show.html",
@@ -524,7 +535,7 @@ def export(name: str):
     filename = f"{report.view}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     # The server-side cursor that streams the rows needs a transaction (closed at teardown).
-    session = db.streaming_session
+    session = db.report_streaming_session
     rows = catalog.stream(session, report, values)
     if request.args.get("layout") == "raw":
         header: list[str] = report.names
