@@ -39,6 +39,11 @@ NAMESPACE = "/chaindb/"
 DATABASE = "chaindb"
 
 
+# The processes this one started: they run on after it, detached; kept here so that a Popen is
+# not collected while its process runs.
+_STARTED: list[subprocess.Popen] = []
+
+
 class ClusterError(click.ClickException):
     """The cluster could not be started, or did not come up in time: the message says which
     part and where its log is."""
@@ -107,10 +112,15 @@ class Cluster:
     def up(self, *, timeout: float = 120) -> None:
         """Start etcd and every node not running; wait for a leader and a synchronous standby;
         create the database chaindb on the leader."""
+        missing = missing_parts()
+        if missing:
+            raise ClusterError(missing)
         self.root.mkdir(parents=True, exist_ok=True)
         user = _service_user()
         _let_traverse(self.root, user)
         pg_bin = _pg_bin()
+        self._write_backup_config()
+        _own(self.root, user)
         if not _running(self.root / "etcd.pid"):
             self._start_etcd(user)
         for node in self.nodes:
@@ -128,6 +138,12 @@ class Cluster:
         import psycopg
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            if not (self.root / "backup" / "backup" / SCOPE).exists():
+                # Archiving works once the stanza exists; until then WAL waits in pg_wal, and
+                # the archiver, after three failures, waits for the next segment to try again:
+                # one now.
+                self._as_service([*self._pgbackrest().split(), "stanza-create"])
+                conn.execute("SELECT pg_switch_wal()")
             if not conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
             ).fetchone():
@@ -138,7 +154,7 @@ class Cluster:
         for node in self.nodes:
             _stop(node.pid_file, timeout)
         for node in self.nodes:  # a PostgreSQL whose Patroni was killed outlives it
-            _stop(node.data_dir / "postmaster.pid", timeout)
+            _stop(node.data_dir / "postmaster.pid", timeout, signal.SIGINT)  # fast shutdown
         _stop(self.root / "etcd.pid", timeout)
         if wipe and self.root.exists():
             shutil.rmtree(self.root)
@@ -194,6 +210,7 @@ class Cluster:
                 group=user.pw_gid if user else None,
                 env={**os.environ, "HOME": user.pw_dir if user else os.environ.get("HOME", "/")},
             )
+        _STARTED.append(process)  # not collected (and warned about) while it runs
         pid_file.write_text(f"{process.pid}\n")
         if user:
             os.chown(log, user.pw_uid, user.pw_gid)
@@ -233,6 +250,11 @@ class Cluster:
                             "max_replication_slots": 10,
                             "max_connections": 100,
                             "jit": "off",
+                            # Every WAL segment to pgBackRest's repository: the base of a
+                            # point-in-time restore (see backup() and restore_to()); each
+                            # node's archive_command is its own (below).
+                            "archive_mode": "on",
+                            "archive_timeout": "60s",
                         },
                     },
                 },
@@ -249,7 +271,13 @@ class Cluster:
                     "replication": {"username": "replicator"},
                     "rewind": {"username": "postgres"},
                 },
-                "parameters": {"unix_socket_directories": str(node.home)},
+                "parameters": {
+                    "unix_socket_directories": str(node.home),
+                    # pgBackRest checks that it pushes from the data directory it is told.
+                    "archive_command": (
+                        f"{self._pgbackrest()} --pg1-path={node.data_dir} archive-push %p"
+                    ),
+                },
                 "pg_hba": [
                     "local all all trust",
                     "host all all 127.0.0.1/32 trust",
@@ -258,6 +286,113 @@ class Cluster:
             },
         }
         return json.dumps(config, indent=2) + "\n"
+
+    # -- backups: pgBackRest --------------------------------------------------------------------
+
+    @property
+    def backup_config(self) -> Path:
+        return self.root / "pgbackrest.conf"
+
+    def _pgbackrest(self) -> str:
+        return f"pgbackrest --config={self.backup_config} --stanza={SCOPE}"
+
+    def _write_backup_config(self) -> None:
+        """pgBackRest's configuration: one repository under the cluster's directory, every node
+        as a pg host (it backs up from whichever is the leader), two full backups kept."""
+        lines = [
+            "[global]",
+            f"repo1-path={self.root / 'backup'}",
+            "repo1-retention-full=2",
+            "start-fast=y",
+            "archive-async=n",
+            f"lock-path={self.root / 'backup-lock'}",
+            f"log-path={self.root / 'backup-log'}",
+            "log-level-file=info",
+            "",
+            f"[{SCOPE}]",
+        ]
+        for i, node in enumerate(self.nodes, start=1):
+            lines += [
+                f"pg{i}-path={node.data_dir}",
+                f"pg{i}-port={node.pg_port}",
+                f"pg{i}-socket-path={node.home}",
+            ]
+        self.backup_config.write_text("\n".join(lines) + "\n")
+        for folder in ("backup", "backup-lock", "backup-log"):
+            (self.root / folder).mkdir(exist_ok=True)
+
+    def _as_service(self, argv: list[str], *, timeout: float = 600) -> str:
+        user = _service_user()
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+            user=user.pw_uid if user else None,
+            group=user.pw_gid if user else None,
+            cwd=self.root,
+            env={**os.environ, "HOME": user.pw_dir if user else os.environ.get("HOME", "/")},
+        )
+        if done.returncode != 0:
+            raise ClusterError(
+                f"{' '.join(argv[:3])} failed: {(done.stderr or done.stdout).strip()}"
+            )
+        return done.stdout
+
+    def backup(self, kind: str = "full") -> str:
+        """A pgBackRest backup (full, diff or incr) of the leader; its label."""
+        base = self._pgbackrest().split()
+        self._as_service([*base, f"--type={kind}", "backup"])
+        info = json.loads(self._as_service([*base, "--output=json", "info"]))
+        return info[0]["backup"][-1]["label"]
+
+    def restore_to(self, target: str, *, port: int) -> tuple[Path, str]:
+        """Restore the last backup and the archived WAL up to `target` (a time PostgreSQL
+        reads, e.g. 2026-12-04 17:30:00+00) into a new directory, and start it there as a
+        server of its own on `port`, apart from the cluster: the rows as they were then, to
+        copy back what a mistake destroyed. Its data directory and URL."""
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        home = self.root / f"restored-{stamp}-{port}"
+        data = home / "data"
+        data.mkdir(parents=True)
+        user = _service_user()
+        _own(home, user)
+        data.chmod(0o700)
+        self._as_service(
+            [
+                *self._pgbackrest().split(),
+                f"--pg1-path={data}",
+                "--type=time",
+                f"--target={target}",
+                "--target-action=promote",
+                "--delta",
+                "restore",
+            ]
+        )
+        # Its own server: not archiving into the cluster's repository, not a cluster member.
+        with (data / "postgresql.auto.conf").open("a") as conf:
+            conf.write(
+                f"\nport = {port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{home}'\narchive_mode = 'off'\n"
+                f"hba_file = '{data / 'pg_hba.conf'}'\nident_file = '{data / 'pg_ident.conf'}'\n"
+                "primary_conninfo = ''\nprimary_slot_name = ''\n"
+                "synchronous_standby_names = ''\n"
+            )
+        (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
+        (data / "pg_ident.conf").write_text("")
+        _own(home, user)
+        pg_ctl = str(_pg_bin() / "pg_ctl")
+        log = home / "postgres.log"
+        try:
+            self._as_service([pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "300", "start"])
+        except ClusterError as error:
+            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+            raise ClusterError(f"{error.message}\n" + "\n".join(tail)) from None
+        return data, f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
+
+    def stop_restored(self, data: Path) -> None:
+        self._as_service([str(_pg_bin() / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"])
 
     # -- what it looks like -------------------------------------------------------------------
 
@@ -335,6 +470,20 @@ def _get_json(url: str) -> dict[str, Any]:
         return json.load(response)
 
 
+def missing_parts() -> str | None:
+    """What this machine lacks to run the cluster (./scripts/cluster installs it), or None."""
+    try:
+        _patroni(_service_user(create=False))
+        _pg_bin()
+    except ClusterError as error:
+        return error.message
+    if not (shutil.which("etcd") or Path("/usr/bin/etcd").exists()):
+        return "etcd is not installed: apt-get install etcd-server (Debian), or put etcd on PATH"
+    if not shutil.which("pgbackrest"):
+        return "pgBackRest is not installed: apt-get install pgbackrest (Debian)"
+    return None
+
+
 def _patroni(user: pwd.struct_passwd | None) -> str:
     """Patroni's command: CHAINDB_PATRONI, else Debian's (/usr/bin/patroni, on the system's
     Python, which a service user can run), else one on PATH or in this environment (when not
@@ -375,8 +524,9 @@ def _pg_bin() -> Path:
     raise ClusterError("no PostgreSQL server binaries: set CHAINDB_PG_BIN")
 
 
-def _service_user() -> pwd.struct_passwd | None:
-    """The user the services run as: None (this one) unless this is root."""
+def _service_user(*, create: bool = True) -> pwd.struct_passwd | None:
+    """The user the services run as: None (this one) unless this is root; then postgres, else
+    chaindb_cluster (created if `create`)."""
     if os.geteuid() != 0:
         return None
     for name in ("postgres", "chaindb_cluster"):
@@ -384,6 +534,8 @@ def _service_user() -> pwd.struct_passwd | None:
             return pwd.getpwnam(name)
         except KeyError:
             continue
+    if not create:
+        return pwd.getpwuid(0)  # stands for "a user other than this one" when only asking
     subprocess.run(
         ["useradd", "--system", "--create-home", "chaindb_cluster"], check=True, capture_output=True
     )
@@ -412,13 +564,7 @@ def _own(path: Path, user: pwd.struct_passwd | None) -> None:
 
 def _running(pid_file: Path) -> bool:
     pid = _pid(pid_file)
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    return pid is not None and _alive(pid)
 
 
 def _pid(pid_file: Path) -> int | None:
@@ -428,13 +574,13 @@ def _pid(pid_file: Path) -> int | None:
         return None
 
 
-def _stop(pid_file: Path, timeout: float) -> None:
-    """SIGTERM the process of `pid_file`, SIGKILL it if still there after `timeout`."""
+def _stop(pid_file: Path, timeout: float, sig: int = signal.SIGTERM) -> None:
+    """Signal the process of `pid_file` (SIGTERM), SIGKILL it if still there after `timeout`."""
     pid = _pid(pid_file)
     if pid is None:
         return
     try:
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, sig)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + timeout
@@ -542,3 +688,33 @@ def _status_text(cluster: Cluster) -> str:
             )
         )
     return _table(rows)
+
+
+@cluster_command.command(help="Back up the cluster with pgBackRest (WAL is archived throughout).")
+@_root_option
+@_port_option
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["full", "diff", "incr"]),
+    default="full",
+    show_default=True,
+)
+def backup(root: Path | None, base_port: int, kind: str) -> None:
+    label = _cluster(root, base_port).backup(kind)
+    click.echo(f"backup {label} made")
+
+
+@cluster_command.command(
+    "restore-to",
+    help="Restore the data as of TIME (e.g. '2026-12-04 09:30:00+08') into a server of its own "
+    "on --port, apart from the cluster, to copy back what a mistake destroyed.",
+)
+@click.argument("target")
+@_root_option
+@_port_option
+@click.option("--port", type=int, required=True, help="The restored server's port.")
+def restore_to(target: str, root: Path | None, base_port: int, port: int) -> None:
+    data, url = _cluster(root, base_port).restore_to(target, port=port)
+    click.echo(f"restored into {data}, serving {url}")
+    click.echo(f"stop it with: pg_ctl -D {data} stop (as the user that owns it)")
