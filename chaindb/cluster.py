@@ -1,7 +1,9 @@
 """A highly available PostgreSQL for chaindb on one machine: etcd and three Patroni nodes on
 127.0.0.1 ports, synchronous replication with one synchronous standby. `chaindb cluster up`
 starts it (and prints the URLs chaindb connects with), `status` shows its members, `down` stops
-it. docs/operations.md shows the same layout on real hosts.
+it. `backup` makes a pgBackRest backup (WAL is archived from the start) and `restore-to` restores
+the data as of a moment into a server of its own, beside the cluster. docs/operations.md shows
+the same layout on real hosts.
 
 The processes run detached from the command that started them, each with a log and a pid file
 under the cluster's directory (.chaindb/cluster by default). PostgreSQL refuses to run as root:
