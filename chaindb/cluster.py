@@ -555,11 +555,20 @@ def _let_traverse(path: Path, user: pwd.struct_passwd | None) -> None:
     _own(path, user)
 
 
+# Written by the service user itself: given to it, not walked (a data directory or backup
+# repository holds thousands of files, and `up` runs on every start).
+_WRITTEN_BY_THE_SERVICE = {"data", "backup"}
+
+
 def _own(path: Path, user: pwd.struct_passwd | None) -> None:
+    """`path` and what this process wrote under it belong to the service user."""
     if user is None:
         return
-    for folder, _, files in os.walk(path):
+    for folder, dirs, files in os.walk(path):
         os.chown(folder, user.pw_uid, user.pw_gid)
+        for name in [d for d in dirs if d in _WRITTEN_BY_THE_SERVICE]:
+            dirs.remove(name)
+            os.chown(Path(folder) / name, user.pw_uid, user.pw_gid)
         for name in files:
             os.chown(Path(folder) / name, user.pw_uid, user.pw_gid)
 
