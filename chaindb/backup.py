@@ -5,7 +5,9 @@ The backup's file name carries the schema version (chaindb-<database>-<time>-<re
 and so does the dump itself (the alembic_version table). A restore refuses a database that
 already holds tables, and a dump whose schema is newer than this chaindb's code (a revision the
 code does not know): restore with the chaindb that made it, or upgrade chaindb first. A dump of
-an older schema is restored as it is; `chaindb db upgrade` then brings it to head.
+an older schema is restored as it is; `chaindb db upgrade` then brings it to head. pg_restore
+writes the dump's script and psql runs it, in one transaction that stops at the first error
+(_replay says why it is not pg_restore alone).
 
 The roles a dump grants to (chaindb_app, the analysts' reader roles) are cluster-wide, not in the
 dump: the restore creates those missing (NOLOGIN; `chaindb db grant-reader` gives an analyst's
@@ -19,9 +21,11 @@ Continuous archiving and point-in-time recovery are the cluster's (docs/operatio
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -157,22 +161,79 @@ def restore(url: str, dump: Path) -> str:
                 "restore into a new database (createdb), or drop this one first"
             )
         _make_roles(conn, _granted_roles(dump, pg_restore))
-    done = subprocess.run(
-        [
-            pg_restore,
-            "--no-owner",
-            "--exit-on-error",
-            "--single-transaction",
-            f"--dbname={_libpq(url)}",
-            str(dump),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BackupError(f"pg_restore failed, nothing was restored: {done.stderr.strip()}")
+    _replay(pg_restore, dump, url)
     return revision
+
+
+# What pg_restore's script starts with: an empty search_path, so that nothing in the target
+# database can capture an unqualified name. Schemas before revision b2d4f6a8c0e3 have SQL
+# functions whose bodies name other functions unqualified (enterprise_name_keys calls
+# enterprise_name_key), inlined when the tables' generated columns are created: with an empty
+# search_path those dumps could not be restored. The target is empty (checked), so public holds
+# nothing but what the dump brings, and the restore runs with search_path public.
+_EMPTY_SEARCH_PATH = b"SELECT pg_catalog.set_config('search_path', '', false);"
+_PUBLIC_SEARCH_PATH = b"SELECT pg_catalog.set_config('search_path', 'public', false);"
+
+
+# The other thing those schemas could not restore: the updated_at triggers of the two tables with
+# generated columns compared whole rows in a WHEN, which PostgreSQL refuses on CREATE TRIGGER
+# (they stood only because they were older than the columns). Restored without the WHEN (an
+# update that changes nothing then touches updated_at); `chaindb db upgrade` replaces them with
+# b2d4f6a8c0e3's.
+_WHOLE_ROW_WHEN = re.compile(
+    rb"^(CREATE TRIGGER (?:enterprise|project)_set_updated_at BEFORE UPDATE ON "
+    rb"public\.(?:enterprise|project) FOR EACH ROW) WHEN \(\(old\.\* IS DISTINCT FROM new\.\*\)\)"
+)
+
+
+def _mend(line: bytes) -> bytes:
+    if line.rstrip() == _EMPTY_SEARCH_PATH:
+        return _PUBLIC_SEARCH_PATH + b"\n"
+    if line.startswith(b"CREATE TRIGGER "):
+        return _WHOLE_ROW_WHEN.sub(rb"\1", line)
+    return line
+
+
+def _replay(pg_restore: str, dump: Path, url: str) -> None:
+    """pg_restore's script of `dump` run by psql in one transaction, stopping at the first
+    error (nothing is then restored), with the search_path and the triggers above mended."""
+    psql = str(Path(pg_restore).with_name("psql"))
+    with tempfile.TemporaryFile() as errors:
+        reader = subprocess.Popen(
+            [pg_restore, "--no-owner", "--file=-", str(dump)],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )
+        writer = subprocess.Popen(
+            [psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+             "--output=/dev/null", f"--dbname={_libpq(url)}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )  # fmt: skip
+        assert reader.stdout is not None and writer.stdin is not None
+        try:
+            for line in reader.stdout:
+                writer.stdin.write(_mend(line))
+        except BrokenPipeError:  # psql stopped at an error; its message says which
+            pass
+        reader.stdout.close()
+        if reader.wait() != 0:
+            # A dump that breaks off (a truncated file): psql must not reach the end of its
+            # input, where it would commit what it was given. Killed, it commits nothing.
+            writer.kill()
+            writer.wait()
+            with contextlib.suppress(BrokenPipeError):
+                writer.stdin.close()
+            failed = True
+        else:
+            with contextlib.suppress(BrokenPipeError):
+                writer.stdin.close()
+            failed = writer.wait() != 0
+        if failed:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace").strip()
+            raise BackupError(f"the restore failed, nothing was restored: {message}")
 
 
 def _granted_roles(dump: Path, pg_restore: str) -> set[str]:

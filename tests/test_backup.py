@@ -88,3 +88,75 @@ def test_what_is_not_a_backup_is_refused(scratch_database, tmp_path):
         restore(target, junk)
     missing = _cli(target, "restore", str(Path(tmp_path / "absent.dump")))
     assert missing.exit_code != 0
+
+
+# The schema before the one that made every dump restorable by pg_restore alone: a backup taken
+# before an upgrade (docs/operations.md, "Upgrades") is of such an older schema.
+OLDER = "7f3b9d1c5e28"
+
+
+def test_a_backup_of_an_older_schema_restores_and_upgrades(scratch_database, tmp_path):
+    from tests.conftest import migrate
+
+    source = scratch_database()
+    migrate(source.replace("postgresql://", "postgresql+psycopg://", 1), OLDER)
+    engine = make_engine(source)
+    with engine.begin() as conn:
+        d, c = f.district(conn), f.chain(conn)
+        master = f.chain_master(conn, c)
+        f.supply_link(conn, f.enterprise(conn, district_id=d, aliases=["老别名"]), master, c)
+    engine.dispose()
+    made = _cli(source, "backup", str(tmp_path))
+    assert made.exit_code == 0, made.output
+    (dump,) = tmp_path.glob(f"chaindb-*-{OLDER}.dump")
+
+    target = scratch_database()
+    done = _cli(target, "restore", str(dump))
+    assert done.exit_code == 0, done.output
+    assert f"schema version {OLDER}" in done.output
+    assert _counts(target) == _counts(source)
+    upgraded = _cli(target, "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    with psycopg.connect(_libpq(target)) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == (
+            head_revision()
+        )
+        # The generated keys came through the restore and the upgrade.
+        keys = conn.execute("SELECT alias_keys FROM enterprise WHERE '老别名' = ANY(aliases)")
+        assert keys.fetchone()[0]
+
+
+def test_a_truncated_backup_restores_nothing(source, scratch_database, tmp_path):
+    made = _cli(source, "backup", str(tmp_path / "whole.dump"))
+    assert made.exit_code == 0, made.output
+    whole = (tmp_path / "whole.dump").read_bytes()
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(whole[: len(whole) * 3 // 4])  # the table of contents is whole, data is not
+    target = scratch_database()
+    refused = _cli(target, "restore", str(cut))
+    assert refused.exit_code == 1
+    assert "not a chaindb backup" in refused.output or "nothing was restored" in refused.output
+    with psycopg.connect(_libpq(target)) as conn:
+        assert conn.execute("SELECT to_regclass('public.chain')").fetchone()[0] is None
+
+
+def test_a_dump_that_breaks_off_mid_restore_commits_nothing(scratch_database, tmp_path):
+    """pg_restore fails after psql has run part of the script: psql is stopped before it reaches
+    the end of its input (where --single-transaction commits)."""
+    from chaindb.backup import BackupError, _replay, server_major, tool
+
+    target = scratch_database()
+    real = Path(tool("pg_restore", server_major(target)))
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "psql").symlink_to(real.with_name("psql"))
+    fake = folder / "pg_restore"
+    fake.write_text(
+        "#!/bin/sh\necho 'CREATE TABLE broken_off (id int);'\n"
+        "echo 'pg_restore: error: could not read from input file' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    with pytest.raises(BackupError, match="nothing was restored.*could not read"):
+        _replay(str(fake), tmp_path / "any.dump", target)
+    with psycopg.connect(_libpq(target)) as conn:
+        assert conn.execute("SELECT to_regclass('public.broken_off')").fetchone()[0] is None
