@@ -1,5 +1,5 @@
 # Shortcuts; scripts/ holds the real commands (README: Quick start, Tests, Benchmarks).
-.PHONY: run test bench lock
+.PHONY: run test bench bench-cluster lock
 
 run:
 	./scripts/run
@@ -11,6 +11,13 @@ test:
 bench:
 	./scripts/setup
 	.venv/bin/python bench/run.py
+
+# One Patroni cluster at synthetic scales 1 and 5 (about 25 minutes, 50 GiB of disk at its
+# peak): writes bench/CLUSTER.md (docs/scaling.md).
+bench-cluster:
+	./scripts/setup
+	./scripts/cluster
+	.venv/bin/python bench/cluster_scale.py --scales 1,5 --output bench/CLUSTER.md
 
 # The lock files (README "Dependencies"): what the image (requirements/app.txt), scripts/setup and
 # CI (requirements/dev.txt) and the image's build stage (requirements/build.txt) install, every

@@ -349,7 +349,7 @@ class Cluster:
         info = json.loads(self._as_service([*base, "--output=json", "info"]))
         return info[0]["backup"][-1]["label"]
 
-    def restore_to(self, target: str, *, port: int) -> tuple[Path, str]:
+    def restore_to(self, target: str, *, port: int, timeout: float = 3600) -> tuple[Path, str]:
         """Restore the last backup and the archived WAL up to `target` (a time PostgreSQL
         reads, e.g. 2026-12-04 17:30:00+00) into a new directory, and start it there as a
         server of its own on `port`, apart from the cluster: the rows as they were then, to
@@ -386,12 +386,17 @@ class Cluster:
         _own(home, user)
         pg_ctl = str(_pg_bin() / "pg_ctl")
         log = home / "postgres.log"
+        url = f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
         try:
             self._as_service([pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "300", "start"])
+            # pg_ctl returns once the server takes read-only connections, while it still
+            # replays the archive towards the target: the data is as of then only once it has
+            # promoted itself (--target-action=promote).
+            _wait_promoted(url, data, timeout=timeout)
         except ClusterError as error:
             tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
             raise ClusterError(f"{error.message}\n" + "\n".join(tail)) from None
-        return data, f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
+        return data, url
 
     def stop_restored(self, data: Path) -> None:
         self._as_service([str(_pg_bin() / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"])
@@ -457,6 +462,28 @@ class Cluster:
             return int(node.pid_file.read_text())
         except (OSError, ValueError):
             return None
+
+
+def _wait_promoted(url: str, data: Path, *, timeout: float) -> None:
+    """Until the restored server at `url` has ended its recovery (reached its target and
+    promoted itself); a ClusterError if it stops first (a target the archive does not reach)
+    or takes longer than `timeout` seconds."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+                if not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                    return
+        except psycopg.OperationalError:
+            if not _running(data / "postmaster.pid"):
+                raise ClusterError(
+                    "the restored server stopped before it reached the target time"
+                ) from None
+        if time.monotonic() > deadline:
+            raise ClusterError(f"the restored server was still recovering after {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 def _running_leader(node: Node) -> bool:

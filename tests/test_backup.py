@@ -156,7 +156,7 @@ def test_a_dump_that_breaks_off_mid_restore_commits_nothing(scratch_database, tm
         "echo 'pg_restore: error: could not read from input file' >&2\nexit 1\n"
     )
     fake.chmod(0o755)
-    with pytest.raises(BackupError, match="nothing was restored.*could not read"):
+    with pytest.raises(BackupError, match=r"nothing was restored.*could not read"):
         _replay(str(fake), tmp_path / "any.dump", target)
     with psycopg.connect(_libpq(target)) as conn:
         assert conn.execute("SELECT to_regclass('public.broken_off')").fetchone()[0] is None

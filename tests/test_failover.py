@@ -36,7 +36,7 @@ from chaindb.cluster import Cluster, missing_parts
 from chaindb.config import Settings, normalize_database_url
 from chaindb.db import db, make_engine
 from tests import factories_sql as f
-from tests.conftest import PROJECT_ROOT, migrate
+from tests.conftest import PASSWORD, PROJECT_ROOT, Web, migrate
 
 pytestmark = pytest.mark.slow
 
@@ -88,6 +88,9 @@ def place(tmp_path_factory) -> Iterator[Place]:
         with Session(engine) as session:
             user = create_user(session=session, username="failover", role="admin", password=None)
             token = create_token(session=session, user=user, name="failover")[1]
+            create_user(
+                session=session, username="failover-reader", role="viewer", password=PASSWORD
+            )
             session.commit()
         engine.dispose()
         settings = Settings(env="test", database_url=url, secret_key="s" * 40, db_pool_size=8)
@@ -301,6 +304,11 @@ def test_reports_read_from_a_standby_and_writes_read_their_own(place):
         assert report.status_code == 200, report.get_json()
         lag = report.get_json()["replica_lag_seconds"]
         assert isinstance(lag, float) and lag >= 0
+        # The report page says so beside its "as of" line.
+        web = Web(app.test_client())
+        assert web.login("failover-reader").status_code == 302
+        page = web.get("/reports/chain-overview").get_data(as_text=True)
+        assert "数据读自备库，比主库落后" in page, page[:2000]
         # Which server answered: a standby.
         with app.test_request_context("/", method="GET"):
             from chaindb.db import db as database
@@ -324,15 +332,23 @@ def test_reports_read_from_a_standby_and_writes_read_their_own(place):
 
 
 def test_a_point_in_time_restore_finds_what_a_mistake_deleted(place):
-    """WAL archived with pgBackRest from the start: a full backup, rows written after it, then
-    deleted by mistake; restored to a time between the two, the rows are there."""
-    cluster = place.cluster
-    cluster.backup("full")
+    """WAL archived with pgBackRest from the start: a full backup, rows written after it, a
+    differential and an incremental backup, then the rows deleted by mistake; restored to a
+    time between the two (the incremental on the differential on the full, then the WAL), the
+    rows are there."""
+    place.cluster.backup("full")
+    _deleted_then_restored(place.cluster, backups=("diff", "incr"))
+
+
+def _deleted_then_restored(cluster: Cluster, *, backups: tuple[str, ...] = ()) -> None:
     engine = make_engine(normalize_database_url(cluster.url()))
     try:
         with engine.begin() as conn:
             district = f.district(conn)
             kept = [f.enterprise(conn, district_id=district) for _ in range(5)]
+        for kind in backups:
+            label = cluster.backup(kind)
+            assert label.endswith({"full": "F", "diff": "D", "incr": "I"}[kind]), label
         time.sleep(1)
         with engine.connect() as conn:
             target = conn.execute(text("SELECT clock_timestamp()")).scalar()
@@ -352,7 +368,8 @@ def test_a_point_in_time_restore_finds_what_a_mistake_deleted(place):
                 archived = conn.execute(
                     text("SELECT last_archived_wal FROM pg_stat_archiver")
                 ).scalar()
-                if archived and archived[8:] >= segment[8:]:
+                # Compared by timeline, then position: a new leader archives on a new timeline.
+                if archived and archived >= segment:
                     break
                 time.sleep(0.5)
             else:
@@ -370,7 +387,8 @@ def test_a_point_in_time_restore_finds_what_a_mistake_deleted(place):
             ).fetchone()[0]
     finally:
         cluster.stop_restored(data)
-    assert found == len(kept)
+    log = (data.parent / "postgres.log").read_text(errors="replace").splitlines()[-40:]
+    assert found == len(kept), f"restored to {target}:\n" + "\n".join(log)
 
 
 def test_the_leaders_postmaster_killed(place):
@@ -408,3 +426,21 @@ def test_the_leaders_node_lost(place):
     # The lost node comes back as a standby of the new leader (pg_rewind if it must).
     cluster.up(timeout=180)
     assert cluster.leader() == new
+
+
+def test_a_point_in_time_restore_after_failovers(place):
+    """After the failovers above the leader writes on a later timeline: its WAL is archived
+    (each node archives when it leads), and a restore follows the timelines from the backup
+    taken on the first one to the time asked for."""
+    cluster = place.cluster
+    cluster.wait_healthy(timeout=120)
+    with cluster_connection(cluster) as conn:
+        timeline = conn.execute("SELECT timeline_id FROM pg_control_checkpoint()").fetchone()[0]
+    assert timeline > 1
+    _deleted_then_restored(cluster)
+
+
+def cluster_connection(cluster: Cluster):
+    import psycopg
+
+    return psycopg.connect(cluster.url())
