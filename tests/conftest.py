@@ -44,6 +44,7 @@ def _admin_url() -> str:
     return normalize_database_url(server_url(data_dir))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the group into the node id
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """pytest-xdist (--dist loadgroup) runs on one worker the tests of a module that share a
     module-scoped fixture, which would otherwise be built on every worker. The rest go wherever

@@ -101,8 +101,8 @@ def test_one_view_at_a_time_and_only_materialized_ones(conn, master):
     after = recorded(conn)
     assert after["report_chain_overview"] == before["report_chain_overview"]
     assert after["report_supplier_tiers"] != before["report_supplier_tiers"]
-    with pytest.raises(ValueError, match="report_designations"):
-        refresh_reports(conn, views=["report_designations"])
+    with pytest.raises(ValueError, match="report_target_progress"):
+        refresh_reports(conn, views=["report_target_progress"])
     assert refresh_reports(conn, views=[]) == {}
 
 
@@ -187,7 +187,7 @@ def test_the_command_refreshes_each_view_and_commits(scratch_database, monkeypat
         assert result.exit_code == 0, result.output
         refreshed = [line.split()[0] for line in result.output.splitlines()]
         assert refreshed == ["report_chain_gaps", "report_gap_candidates"]
-        bad = CliRunner().invoke(refresh_command, ["--view", "report_designations"])
+        bad = CliRunner().invoke(refresh_command, ["--view", "report_target_progress"])
         assert bad.exit_code == 2
     finally:
         engine.dispose()

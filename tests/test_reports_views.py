@@ -1082,6 +1082,7 @@ def test_designation_ladder_per_scope(conn, world):
             if member == who:
                 expected["chain", chain, type_, level].add(who)
 
+    refresh_reports(conn, views=["report_designations"])  # materialized
     found = {}
     for r in rows(conn, "SELECT * FROM report_designations"):
         if r["scope"] == "chain":

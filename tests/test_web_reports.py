@@ -447,7 +447,7 @@ def test_viewers_see_the_time_but_may_not_refresh(web_as, world, conn):
 
 def test_a_refresh_needs_the_forms_token_and_a_materialized_report(web, world):
     assert web.client.post("/reports/chain-overview/refresh").status_code == 400  # no token
-    assert web.post("/reports/designations/refresh").status_code == 404
+    assert web.post("/reports/target-progress/refresh").status_code == 404
     assert web.post("/reports/no-such-report/refresh").status_code == 404
 
 

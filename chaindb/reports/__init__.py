@@ -45,6 +45,7 @@ MATERIALIZED = (
     "report_district_chain_matrix",
     "report_project_pipeline",
     "report_project_rates",
+    "report_designations",
 )
 
 # A view over a table that chaindb keeps -> (that table, the function that rebuilds it all, the
@@ -75,6 +76,7 @@ SOURCES = {
     # project_milestone and project_stage_event are written by project's triggers only.
     "report_project_pipeline": ("project",),
     "report_project_rates": ("project",),
+    "report_designations": ("chain", "chain_role", "designation", "district", "enterprise"),
 }
 NOTIFYING_TABLES = tuple(sorted({table for tables in SOURCES.values() for table in tables}))
 

@@ -281,7 +281,8 @@ def _listen(engine: Engine) -> None:
     "refresh-reports",
     help="Refresh the materialized reporting views (report_chain_overview, "
     "report_chain_master_suppliers, report_chain_gaps, report_gap_candidates, "
-    "report_supplier_tiers, report_project_pipeline, report_project_rates) concurrently: "
+    "report_supplier_tiers, report_district_chain_matrix, report_project_pipeline, "
+    "report_project_rates, report_designations) concurrently: "
     "readers keep the previous figures until each is done. "
     "Run it as the user that runs the migrations.",
 )

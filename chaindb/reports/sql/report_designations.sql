@@ -1,6 +1,12 @@
 -- The quality ladder (优质企业梯度): enterprises per designation type and level, for the whole
 -- city, per chain and per planning unit.
-CREATE OR REPLACE VIEW report_designations AS
+-- Materialized: as a plain view every read, even of one chain's rows, worked out the whole
+-- city's ladder first (73 ms at synthetic scale 1, 516 ms at scale 5: 7 times for 5 times the
+-- data). Its rows are those of the last refresh, which follows a write to designation,
+-- chain_role, enterprise, chain or district within seconds, and each new day (valid today).
+-- Dropped and created again, never replaced; created WITH DATA.
+DROP MATERIALIZED VIEW IF EXISTS report_designations;
+CREATE MATERIALIZED VIEW report_designations AS
 WITH valid_designation AS (
     SELECT DISTINCT d.enterprise_id, d.type, d.level
     FROM designation AS d
@@ -56,7 +62,14 @@ JOIN enterprise AS e ON e.id = v.enterprise_id
 JOIN district AS dist ON dist.id = e.district_id
 GROUP BY e.district_id, dist.code, v.type, v.level;
 
-COMMENT ON VIEW report_designations IS
+-- One row per scope, key, type and level (the keys NULL where the scope has none).
+CREATE UNIQUE INDEX uq_report_designations_scope_key
+    ON report_designations (scope, chain_id, district_id, designation_type, level)
+    NULLS NOT DISTINCT;
+CREATE INDEX ix_report_designations_chain_id ON report_designations (chain_id);
+CREATE INDEX ix_report_designations_district_id ON report_designations (district_id);
+
+COMMENT ON MATERIALIZED VIEW report_designations IS
     'The quality ladder (优质企业梯度: 创新型中小企业 → 专精特新 → 小巨人, and 单项冠军, 高新技术, '
     '瞪羚, 独角兽): distinct enterprises holding a designation valid today, per type and level, '
     'for the city (local enterprises), per chain (enterprises with a role live today in it, '
