@@ -5,7 +5,9 @@
 # setup.py) with the pinned build tools. The second installs the pinned dependencies
 # (requirements/app.txt, hashes checked: every build takes the same versions; `make lock` moves
 # them) and that wheel, and nothing else: no source tree, no compiler leftovers, no pip cache, no
-# embedded PostgreSQL (the image always has DATABASE_URL).
+# embedded PostgreSQL (the image always has DATABASE_URL). The wheel is bind-mounted from the first
+# stage (RUN --mount: BuildKit, Docker's builder since 23.0 and compose's), so no copy of it stays
+# in a layer.
 FROM python:3.11-slim AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
