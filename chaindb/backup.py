@@ -89,6 +89,21 @@ def head_revisions() -> set[str]:
     return {revision.revision for revision in script.walk_revisions()}
 
 
+# The first schema that pg_restore alone restores (see _mend).
+RESTORABLE_FROM = "b2d4f6a8c0e3"
+
+
+def restorable_alone(revision: str) -> bool:
+    """Whether a dump of schema `revision` restores as pg_restore writes it, untouched."""
+    from alembic.script import ScriptDirectory
+
+    from chaindb.migrations import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    older = {r.revision for r in script.iterate_revisions(RESTORABLE_FROM, "base")}
+    return revision == RESTORABLE_FROM or revision not in older
+
+
 def schema_version(url: str) -> str | None:
     with psycopg.connect(_libpq(url)) as conn:
         if conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()[0] is None:
@@ -155,13 +170,18 @@ def restore(url: str, dump: Path) -> str:
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')"
         ).fetchone()[0]
+        tables += conn.execute(
+            "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'public'"
+        ).fetchone()[0]
         if tables:
             raise BackupError(
-                f"the database {conn.info.dbname} is not empty ({tables} tables and views): "
+                f"the database {conn.info.dbname} is not empty ({tables} tables, views and "
+                "functions in public): "
                 "restore into a new database (createdb), or drop this one first"
             )
         _make_roles(conn, _granted_roles(dump, pg_restore))
-    _replay(pg_restore, dump, url)
+    _replay(pg_restore, dump, url, mend=not restorable_alone(revision))
     return revision
 
 
@@ -169,8 +189,8 @@ def restore(url: str, dump: Path) -> str:
 # database can capture an unqualified name. Schemas before revision b2d4f6a8c0e3 have SQL
 # functions whose bodies name other functions unqualified (enterprise_name_keys calls
 # enterprise_name_key), inlined when the tables' generated columns are created: with an empty
-# search_path those dumps could not be restored. The target is empty (checked), so public holds
-# nothing but what the dump brings, and the restore runs with search_path public.
+# search_path those dumps could not be restored. Only theirs restores with search_path public;
+# the target is checked to hold no tables, views or functions of its own in public first.
 _EMPTY_SEARCH_PATH = b"SELECT pg_catalog.set_config('search_path', '', false);"
 _PUBLIC_SEARCH_PATH = b"SELECT pg_catalog.set_config('search_path', 'public', false);"
 
@@ -194,10 +214,15 @@ def _mend(line: bytes) -> bytes:
     return line
 
 
-def _replay(pg_restore: str, dump: Path, url: str) -> None:
+def _replay(pg_restore: str, dump: Path, url: str, *, mend: bool = False) -> None:
     """pg_restore's script of `dump` run by psql in one transaction, stopping at the first
-    error (nothing is then restored), with the search_path and the triggers above mended."""
-    psql = str(Path(pg_restore).with_name("psql"))
+    error (nothing is then restored); with `mend`, the search_path and the triggers above
+    mended (a dump of a schema before b2d4f6a8c0e3)."""
+    psql = Path(pg_restore).with_name("psql")
+    if not psql.is_file():
+        raise BackupError(
+            f"no psql beside {pg_restore}: install the PostgreSQL client of its version"
+        )
     with tempfile.TemporaryFile() as errors:
         reader = subprocess.Popen(
             [pg_restore, "--no-owner", "--file=-", str(dump)],
@@ -205,7 +230,7 @@ def _replay(pg_restore: str, dump: Path, url: str) -> None:
             stderr=errors,
         )
         writer = subprocess.Popen(
-            [psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+            [str(psql), "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
              "--output=/dev/null", f"--dbname={_libpq(url)}"],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
@@ -214,7 +239,7 @@ def _replay(pg_restore: str, dump: Path, url: str) -> None:
         assert reader.stdout is not None and writer.stdin is not None
         try:
             for line in reader.stdout:
-                writer.stdin.write(_mend(line))
+                writer.stdin.write(_mend(line) if mend else line)
         except BrokenPipeError:  # psql stopped at an error; its message says which
             pass
         reader.stdout.close()

@@ -395,7 +395,12 @@ class Cluster:
             _wait_promoted(url, data, timeout=timeout)
         except ClusterError as error:
             tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
-            raise ClusterError(f"{error.message}\n" + "\n".join(tail)) from None
+            if _running(data / "postmaster.pid"):  # still recovering: give the port back
+                with contextlib.suppress(ClusterError):
+                    self.stop_restored(data)
+            raise ClusterError(
+                f"{error.message} (its data directory: {data})\n" + "\n".join(tail)
+            ) from None
         return data, url
 
     def stop_restored(self, data: Path) -> None:

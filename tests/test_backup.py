@@ -160,3 +160,14 @@ def test_a_dump_that_breaks_off_mid_restore_commits_nothing(scratch_database, tm
         _replay(str(fake), tmp_path / "any.dump", target)
     with psycopg.connect(_libpq(target)) as conn:
         assert conn.execute("SELECT to_regclass('public.broken_off')").fetchone()[0] is None
+
+
+def test_a_database_with_functions_of_its_own_is_not_empty(source, scratch_database, tmp_path):
+    """A function already in public could capture a name the restore's script calls."""
+    made = _cli(source, "backup", str(tmp_path / "b.dump"))
+    assert made.exit_code == 0, made.output
+    target = scratch_database()
+    with psycopg.connect(_libpq(target), autocommit=True) as conn:
+        conn.execute("CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'")
+    refused = _cli(target, "restore", str(tmp_path / "b.dump"))
+    assert refused.exit_code == 1 and "is not empty" in refused.output

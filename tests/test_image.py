@@ -162,7 +162,7 @@ def test_the_image_runs_as_a_user_with_a_home_of_its_own():
 
 def test_the_build_context_leaves_out_what_the_image_never_needs():
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
-    for name in (".git", ".venv", ".chaindb", "tests", "bench"):
+    for name in (".git", ".venv", ".chaindb", "tests", "bench", ".env"):
         assert name in ignored
 
 
