@@ -190,8 +190,12 @@ class Project(Timestamped, Base):
             ondelete="RESTRICT",
             name="fk_project_segment_same_chain",
         ),
-        Index("ix_project_chain_id_stage", "chain_id", "stage"),
-        Index("ix_project_district_id_stage", "district_id", "stage"),
+        # Each carries the other scope column: row-level security reads both (project_in_scope),
+        # so a list's count of a chain's or a unit's projects comes from the index alone.
+        Index("ix_project_chain_id_stage", "chain_id", "stage", postgresql_include=["district_id"]),
+        Index(
+            "ix_project_district_id_stage", "district_id", "stage", postgresql_include=["chain_id"]
+        ),
         Index("ix_project_segment_id", "segment_id"),
         Index(
             "ix_project_review_status",
