@@ -158,6 +158,9 @@ class Cluster:
         for node in self.nodes:  # a PostgreSQL whose Patroni was killed outlives it
             _stop(node.data_dir / "postmaster.pid", timeout, signal.SIGINT)  # fast shutdown
         _stop(self.root / "etcd.pid", timeout)
+        # Reap what this process started and has now ended (a Popen never polled warns, at
+        # exit, that its process is still running).
+        _STARTED[:] = [process for process in _STARTED if process.poll() is None]
         if wipe and self.root.exists():
             shutil.rmtree(self.root)
 
