@@ -5,9 +5,8 @@ The backup's file name carries the schema version (chaindb-<database>-<time>-<re
 and so does the dump itself (the alembic_version table). A restore refuses a database that
 already holds tables, and a dump whose schema is newer than this chaindb's code (a revision the
 code does not know): restore with the chaindb that made it, or upgrade chaindb first. A dump of
-an older schema is restored as it is; `chaindb db upgrade` then brings it to head. pg_restore
-writes the dump's script and psql runs it, in one transaction that stops at the first error
-(_replay says why it is not pg_restore alone).
+an older schema is restored as it is; `chaindb db upgrade` then brings it to head. A dump of a
+schema before b2d4f6a8c0e3 needs its script mended on the way (_replay says why).
 
 The roles a dump grants to (chaindb_app, the analysts' reader roles) are cluster-wide, not in the
 dump: the restore creates those missing (NOLOGIN; `chaindb db grant-reader` gives an analyst's
@@ -79,14 +78,17 @@ def tool(name: str, major: int) -> str:
     return str(found[usable[0]])
 
 
-def head_revisions() -> set[str]:
-    """Every revision this code knows."""
+def _script():
     from alembic.script import ScriptDirectory
 
     from chaindb.migrations import alembic_config
 
-    script = ScriptDirectory.from_config(alembic_config())
-    return {revision.revision for revision in script.walk_revisions()}
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revisions() -> set[str]:
+    """Every revision this code knows."""
+    return {revision.revision for revision in _script().walk_revisions()}
 
 
 # The first schema that pg_restore alone restores (see _mend).
@@ -95,12 +97,7 @@ RESTORABLE_FROM = "b2d4f6a8c0e3"
 
 def restorable_alone(revision: str) -> bool:
     """Whether a dump of schema `revision` restores as pg_restore writes it, untouched."""
-    from alembic.script import ScriptDirectory
-
-    from chaindb.migrations import alembic_config
-
-    script = ScriptDirectory.from_config(alembic_config())
-    older = {r.revision for r in script.iterate_revisions(RESTORABLE_FROM, "base")}
+    older = {r.revision for r in _script().iterate_revisions(RESTORABLE_FROM, "base")}
     return revision == RESTORABLE_FROM or revision not in older
 
 
@@ -181,7 +178,18 @@ def restore(url: str, dump: Path) -> str:
                 "restore into a new database (createdb), or drop this one first"
             )
         _make_roles(conn, _granted_roles(dump, pg_restore))
-    _replay(pg_restore, dump, url, mend=not restorable_alone(revision))
+    if restorable_alone(revision):
+        # One transaction that stops at the first error: a failure, or a dump that breaks off,
+        # leaves the database empty.
+        done = subprocess.run(
+            [pg_restore, "--no-owner", "--exit-on-error", "--single-transaction",
+             f"--dbname={_libpq(url)}", str(dump)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise BackupError(f"the restore failed, nothing was restored: {done.stderr.strip()}")
+    else:
+        _replay(pg_restore, dump, url)
     return revision
 
 
@@ -214,10 +222,10 @@ def _mend(line: bytes) -> bytes:
     return line
 
 
-def _replay(pg_restore: str, dump: Path, url: str, *, mend: bool = False) -> None:
-    """pg_restore's script of `dump` run by psql in one transaction, stopping at the first
-    error (nothing is then restored); with `mend`, the search_path and the triggers above
-    mended (a dump of a schema before b2d4f6a8c0e3)."""
+def _replay(pg_restore: str, dump: Path, url: str) -> None:
+    """A dump of a schema before b2d4f6a8c0e3: pg_restore's script of it, with the search_path
+    and the triggers above mended, run by psql in one transaction that stops at the first
+    error (nothing is then restored)."""
     psql = Path(pg_restore).with_name("psql")
     if not psql.is_file():
         raise BackupError(
@@ -239,7 +247,7 @@ def _replay(pg_restore: str, dump: Path, url: str, *, mend: bool = False) -> Non
         assert reader.stdout is not None and writer.stdin is not None
         try:
             for line in reader.stdout:
-                writer.stdin.write(_mend(line) if mend else line)
+                writer.stdin.write(_mend(line))
         except BrokenPipeError:  # psql stopped at an error; its message says which
             pass
         reader.stdout.close()
