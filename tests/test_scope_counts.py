@@ -16,11 +16,8 @@ from sqlalchemy import Connection, text
 from tests.factories_sql import chain, district, project
 
 
-@pytest.mark.parametrize(
-    ("column", "index"),
-    [("chain_id", "ix_project_chain_id_stage"), ("district_id", "ix_project_district_id_stage")],
-)
-def test_a_scoped_count_reads_only_the_index(conn: Connection, column: str, index: str):
+@pytest.mark.parametrize("column", ["chain_id", "district_id"])
+def test_a_scoped_count_reads_only_the_index(conn: Connection, column: str):
     c, d = chain(conn), district(conn)
     for _ in range(3):
         project(conn, c, d)
@@ -35,7 +32,10 @@ def test_a_scoped_count_reads_only_the_index(conn: Connection, column: str, inde
             text(f"EXPLAIN SELECT count(*) FROM project WHERE {column} = :v"), {"v": value}
         ).scalars()
     )
-    assert f"Index Only Scan using {index}" in plan, plan
+    # Either scope index answers alone (on a few rows the planner may take the other one,
+    # filtering its whole length); neither did before f3b5d7e9a1c4.
+    assert "Index Only Scan using ix_project_" in plan, plan
+    assert "Heap" not in plan and "Index Scan" not in plan.replace("Index Only Scan", ""), plan
     # The policy applies (as the app's role): it is the filter the index answers.
     assert "district_id" in plan and "chain_id" in plan, plan
     assert (
