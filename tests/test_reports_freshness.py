@@ -339,3 +339,17 @@ def test_the_reports_api_refuses_what_it_does_not_take(engine_of, served):
     assert client.get("/api/v1/reports/chain-overview").status_code == 401
     paged = client.get("/api/v1/reports/chain-overview?limit=5", headers=auth).get_json()
     assert len(paged["results"]) == 5 and paged["count"] == 13 and "offset=5" in paged["next"]
+
+
+def test_under_writes_that_never_pause_refreshing_takes_a_quarter_of_the_time():
+    """After a refresh of d seconds the refresher rests 3d before gathering the next burst (the
+    writes meanwhile wait in the queue): the tiers of a chain master with 43,000 suppliers took
+    seconds, and refreshed after every burst of links they kept a core busy."""
+    from chaindb.reports.listener import MAX_REST, SHARE, Refresher
+
+    refresher = Refresher(None)  # type: ignore[arg-type]  # not run: only its pacing is asked
+    assert SHARE == 0.25
+    assert refresher.rest_after(0.004) == pytest.approx(0.012)  # demo size: unnoticed
+    assert refresher.rest_after(3.0) == pytest.approx(9.0)
+    assert refresher.rest_after(600.0) == MAX_REST
+    assert Refresher(None, share=1.0).rest_after(3.0) == 0.0  # type: ignore[arg-type]

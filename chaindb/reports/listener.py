@@ -7,7 +7,9 @@ LISTENs, gathers the tables named until writes pause (QUIET seconds, at most GAT
 first), then refreshes the views that read them (chaindb.reports.SOURCES) with REFRESH ...
 CONCURRENTLY, readers never waiting; a kept view (chaindb.reports.KEPT: the supplier tiers) only
 catches up with what the writes touched. A figure is current a fraction of a second after its
-write at demo size; bench/report_freshness.py measures the lag and the cost at synthetic scale.
+write at demo size; under writes that never pause, refreshing takes at most a quarter of the
+refresher's time (SHARE), so a figure that takes seconds to refresh lags by a few times that.
+bench/report_freshness.py measures the lag and the cost at synthetic scale.
 
 One refresher however many processes: every web process (`chaindb run`, each granian worker)
 starts a thread that asks for a session-level advisory lock; the one that holds it refreshes,
@@ -43,6 +45,14 @@ LOCK_KEY = 0x3B5F_6C1D_2A49_7E08
 # Writes come in bursts (a form, an import): wait for this pause, at most GATHER after the first.
 QUIET = 0.25
 GATHER = 1.0
+# Under writes that never pause, refreshing takes at most this share of the refresher's time:
+# after a refresh that took d seconds it rests d * (1 / SHARE - 1) before the next, the writes
+# meanwhile queued (notifications wait on the connection, tiers in supplier_tier_stale). At demo
+# size a refresh takes milliseconds and nothing changes; at synthetic scale 1 the tiers of the
+# largest chain master take seconds, and refreshed after every burst of links they kept a core
+# busy beside the requests (bench/RESULTS.md).
+SHARE = 0.25
+MAX_REST = 60.0
 # How often a process without the lock asks for it again, and the idle wake-up (stop, date).
 STANDBY_POLL = 2.0
 IDLE_WAKE = 5.0
@@ -68,20 +78,30 @@ class Refresher:
         quiet: float = QUIET,
         gather: float = GATHER,
         standby_poll: float = STANDBY_POLL,
+        share: float = SHARE,
         on_refresh: Callable[[list[str], dict[str, float]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.quiet = quiet
         self.gather = gather
         self.standby_poll = standby_poll
+        self.share = share
         self.on_refresh = on_refresh
         self.stopping = threading.Event()
         self.holding = threading.Event()  # set while this refresher holds the lock
         self.refreshes = 0
+        self.rest = 0.0  # before the next gathering (rest_after the last refresh)
 
     def conninfo(self) -> str:
         url = make_url(self.engine.url).set(drivername="postgresql")
         return url.render_as_string(hide_password=False)
+
+    def rest_after(self, seconds: float) -> float:
+        """How long to rest after a refresh that took `seconds`, so that refreshing takes at
+        most `share` of the time while writes go on (SHARE)."""
+        if self.share >= 1:
+            return 0.0
+        return min(seconds * (1 / self.share - 1), MAX_REST)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -113,7 +133,10 @@ class Refresher:
             conn.execute(f"LISTEN {CHANNEL}")
             log.info("report refresher: listening; refreshing every materialized report once")
             today = self._refresh(conn, list(MATERIALIZED), catch_up=self._kept_of_today(conn))
+            self.rest = 0.0  # what was written while nobody refreshed is current now
             while not self.stopping.is_set():
+                if self.stopping.wait(self.rest):
+                    break
                 tables = self._gather(conn)
                 day = conn.execute("SELECT current_date").fetchone()[0]
                 if day != today:
@@ -162,6 +185,7 @@ class Refresher:
         """Refresh `views`, each in a transaction of its own (a kept one only catching up with
         the writes, with `catch_up`); the date they are current for."""
         took: dict[str, float] = {}
+        started = time.monotonic()
         with self.engine.connect() as connection:
             for view in views:
                 with connection.begin():
@@ -170,6 +194,7 @@ class Refresher:
                     )
             day = connection.execute(text("SELECT current_date")).scalar_one()
         self.refreshes += 1
+        self.rest = self.rest_after(time.monotonic() - started)
         log.debug("report refresher: %s", ", ".join(f"{v} {s:.3f} s" for v, s in took.items()))
         if self.on_refresh is not None:
             self.on_refresh(views, took)

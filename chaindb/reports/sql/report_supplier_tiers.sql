@@ -19,7 +19,14 @@ SET jit = off
 -- Its tables by name whatever the caller's search_path: REFRESH MATERIALIZED VIEW runs it with
 -- search_path pg_catalog, pg_temp from PostgreSQL 17 on.
 SET search_path = public, pg_temp
+-- A chain master with tens of thousands of suppliers is sorted and hashed in memory.
+SET work_mem = '64MB'
 AS $$
+-- Linear in the links it follows. Each wave is every supplier of the wave before (an index scan
+-- for the whole wave); an enterprise's tier is the first wave that holds it. (Each wave used to
+-- leave out every enterprise seen before by testing an array of them, and the buyer one tier
+-- down was found the same way: quadratic, 50 s for a chain master with 43,000 direct
+-- suppliers at synthetic scale 1, now 3 s.)
 WITH RECURSIVE root AS (
     -- The chains in which the master holds a chain_master role live today.
     SELECT DISTINCT r.chain_id
@@ -28,14 +35,8 @@ WITH RECURSIVE root AS (
       AND r.role = 'chain_master'
       AND role_held_on(r, current_date)
 ),
-wave (chain_id, tier, frontier, seen) AS (
-    -- Breadth first: a wave holds the enterprises first reached at its tier; seen holds the
-    -- master and every enterprise reached so far, so that a cycle never leads back.
-    SELECT
-        root.chain_id,
-        1,
-        first_tier.suppliers,
-        first_tier.suppliers || supplier_tiers.master_id
+wave (chain_id, tier, frontier) AS (
+    SELECT root.chain_id, 1, first_tier.suppliers
     FROM root
     CROSS JOIN LATERAL (
         SELECT array_agg(DISTINCT l.supplier_id) AS suppliers
@@ -47,65 +48,70 @@ wave (chain_id, tier, frontier, seen) AS (
     WHERE first_tier.suppliers IS NOT NULL
       AND supplier_tiers.max_tier >= 1
     UNION ALL
-    SELECT
-        w.chain_id,
-        w.tier + 1,
-        next_tier.suppliers,
-        w.seen || next_tier.suppliers
+    SELECT w.chain_id, w.tier + 1, next_tier.suppliers
     FROM wave AS w
     CROSS JOIN LATERAL (
-        -- Tier n+1: active links of any chain whose buyer is at tier n.
+        -- Wave n+1: the suppliers of active links (any chain) to an enterprise of wave n; an
+        -- enterprise reached before comes again (a cycle ends at max_tier), the master never.
         SELECT array_agg(DISTINCT l.supplier_id) AS suppliers
         FROM supply_link AS l
         WHERE l.buyer_id = ANY (w.frontier)
           AND l.status = 'active'
-          AND l.supplier_id <> ALL (w.seen)
+          AND l.supplier_id <> supplier_tiers.master_id
     ) AS next_tier
     WHERE w.tier < supplier_tiers.max_tier
       AND next_tier.suppliers IS NOT NULL
 ),
-placed AS (
-    -- Each enterprise with the buyer it supplies one tier down (the lowest id among several).
-    SELECT
-        w.chain_id,
-        w.tier,
-        s.supplier_id,
-        CASE
-            WHEN w.tier = 1 THEN supplier_tiers.master_id
-            ELSE (
-                SELECT min(l.buyer_id)
-                FROM supply_link AS l
-                WHERE l.supplier_id = s.supplier_id
-                  AND l.status = 'active'
-                  AND l.buyer_id = ANY (below.frontier)
-            )
-        END AS via_buyer_id
+placed AS MATERIALIZED (
+    -- Each enterprise once per chain, at its lowest tier.
+    SELECT w.chain_id, min(w.tier) AS tier, s.supplier_id
     FROM wave AS w
     CROSS JOIN LATERAL unnest(w.frontier) AS s (supplier_id)
-    LEFT JOIN wave AS below ON below.chain_id = w.chain_id AND below.tier = w.tier - 1
+    GROUP BY w.chain_id, s.supplier_id
+),
+buyers AS MATERIALIZED (
+    -- The buyers of the enterprises beyond tier 1 (joined to the tiers below by hash).
+    SELECT p.chain_id, p.tier, p.supplier_id, l.buyer_id
+    FROM placed AS p
+    JOIN supply_link AS l ON l.supplier_id = p.supplier_id AND l.status = 'active'
+    WHERE p.tier > 1
+),
+via (chain_id, tier, supplier_id, via_buyer_id) AS MATERIALIZED (
+    -- The buyer it supplies one tier down (the lowest id among several).
+    SELECT p.chain_id, p.tier, p.supplier_id, supplier_tiers.master_id
+    FROM placed AS p
+    WHERE p.tier = 1
+    UNION ALL
+    SELECT b.chain_id, b.tier, b.supplier_id, min(b.buyer_id)
+    FROM buyers AS b
+    JOIN placed AS below
+        ON below.chain_id = b.chain_id
+       AND below.supplier_id = b.buyer_id
+       AND below.tier = b.tier - 1
+    GROUP BY b.chain_id, b.tier, b.supplier_id
 ),
 chained (chain_id, tier, supplier_id, via_buyer_id, path) AS (
     -- The path from the master, following via_buyer_id (a tree: one buyer per enterprise).
     SELECT
-        p.chain_id,
-        p.tier,
-        p.supplier_id,
-        p.via_buyer_id,
-        ARRAY[supplier_tiers.master_id, p.supplier_id]
-    FROM placed AS p
-    WHERE p.tier = 1
+        v.chain_id,
+        v.tier,
+        v.supplier_id,
+        v.via_buyer_id,
+        ARRAY[supplier_tiers.master_id, v.supplier_id]
+    FROM via AS v
+    WHERE v.tier = 1
     UNION ALL
     SELECT
-        p.chain_id,
-        p.tier,
-        p.supplier_id,
-        p.via_buyer_id,
-        c.path || p.supplier_id
+        v.chain_id,
+        v.tier,
+        v.supplier_id,
+        v.via_buyer_id,
+        c.path || v.supplier_id
     FROM chained AS c
-    JOIN placed AS p
-        ON p.chain_id = c.chain_id
-       AND p.tier = c.tier + 1
-       AND p.via_buyer_id = c.supplier_id
+    JOIN via AS v
+        ON v.chain_id = c.chain_id
+       AND v.tier = c.tier + 1
+       AND v.via_buyer_id = c.supplier_id
 )
 SELECT
     m.id AS chain_master_id,
