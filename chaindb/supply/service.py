@@ -239,10 +239,10 @@ def create_link(
     """A new link, however it comes (the workflow, the resource, a bulk request, an import), in
     one statement: the link, its change log (a trigger) and the supplier role it gives.
 
-    `values` hold ids or SQL expressions yielding them, and may hold the client's "confirm"
-    list; `fields` names the faults in the caller's own field names; `keys` holds, per column
-    given as an expression, the name the client gave and its field (None: the path), for a
-    name that finds nothing. Returns the link and the id of the supplier role it gave (None
+    `values` hold ids or ByKey (a name the database resolves to an id), and may hold the
+    client's "confirm" list; `fields` names the faults in the caller's own field names; `keys`
+    holds, per column given by key, the name the client gave and its field (None: the path),
+    for a name that finds nothing. Returns the link and the id of the supplier role it gave (None
     when the supplier holds a live one already, or the link is not active).
     """
     values = dict(values)
