@@ -4,6 +4,9 @@ auth domain decides who the principal is (a bearer token, a signed-in user) and 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -82,7 +85,25 @@ class Principal:
 
 def current() -> Principal | None:
     """The request's principal; None outside a request (a command, a thread of its own)."""
+    answering = _answering.get()
+    if answering is not None:
+        return answering
     return g.get("principal") if has_app_context() else None
+
+
+# The principal of a request answered outside Flask (chaindb.api.fast), while it is answered.
+_answering: ContextVar[Principal | None] = ContextVar("chaindb_answering", default=None)
+
+
+@contextmanager
+def answering_for(principal: Principal) -> Iterator[None]:
+    """While the block runs, current() is `principal`: a request answered without Flask's
+    contexts (chaindb.api.fast) draws its scope as Flask's would."""
+    token = _answering.set(principal)
+    try:
+        yield
+    finally:
+        _answering.reset(token)
 
 
 def acting_scope() -> Scope | None:

@@ -117,6 +117,10 @@ def create_app(
     with api_documented(documented):
         register_blueprints(app)
     register_errorhandlers(app)
+    from chaindb.api import fast
+    from chaindb.api.resource import Resource
+
+    fast.install(app, Resource.registry.values())
     return app
 
 

@@ -212,12 +212,16 @@ def fetch_prebuilt(
     would (tests/test_api_reads.py compares the two for every resource).
     """
     connection = core_connection(session)
-    dialect = connection.dialect
+    return run_sql(connection, prebuilt_sql(stmt, connection.dialect), params)
+
+
+def prebuilt_sql(stmt: Executable, dialect: Any) -> str:
+    """The SQL of a statement built once and run often, compiled once per dialect."""
     compiled = _PREBUILT.get((id(stmt), dialect.name))
     if compiled is None or compiled[0] is not stmt:
         sql = str(stmt.compile(dialect=dialect))
         compiled = _PREBUILT[(id(stmt), dialect.name)] = (stmt, sql)
-    return run_sql(connection, compiled[1], params)
+    return compiled[1]
 
 
 def run_sql(
@@ -263,18 +267,25 @@ def act(connection: Connection, *, local: bool) -> None:
     is saved when the next request acts as the same role for the same unit and user. Its
     request id is then the last request's: only writes record it (the change log), and an
     autocommit connection is only ever given to reads."""
-    params = _acting(local)
-    driver = connection.connection.driver_connection
-    if local or not driver.autocommit:
-        if not local:
+    _act(
+        connection.connection.driver_connection,
+        _acting(local),
+        lambda params: run_sql(connection, ACT, params, dicts=False),
+    )
+
+
+def _act(driver: psycopg.Connection, params: dict[str, Any], run: Any) -> None:
+    """act() on a psycopg connection, the statement sent by `run(params)`."""
+    if params["local"] or not driver.autocommit:
+        if not params["local"]:
             _ACTING.pop(driver, None)  # its session acts for someone else now
-        run_sql(connection, ACT, params, dicts=False)
+        run(params)
         return
     acting = (params["role"], params["unit"], params["actor"])
     if _ACTING.get(driver) == acting:
         return
     _ACTING.pop(driver, None)  # unknown if the statement fails half-way
-    run_sql(connection, ACT, params, dicts=False)
+    run(params)
     _ACTING[driver] = acting
 
 
@@ -286,19 +297,21 @@ _ACTING: weakref.WeakKeyDictionary[Any, tuple[str, str, str]] = weakref.WeakKeyD
 def _acting(local: bool) -> dict[str, Any]:
     """The settings act() makes: for the request's principal, or for nobody outside one."""
     if has_request_context():
-        principal = g.get("principal")
-        scope = getattr(principal, "scope", None)
-        unit = getattr(scope, "unit_id", None)
-        params = {
-            "role": APP_ROLE,
-            "unit": "" if unit is None else str(unit),
-            "actor": principal.username if principal is not None else "",
-            "request_id": g.get("request_id", ""),
-            "local": local,
-        }
-    else:
-        params = {"role": "none", "unit": "", "actor": "", "request_id": "", "local": local}
-    return params
+        return acting_for(g.get("principal"), g.get("request_id", ""), local=local)
+    return {"role": "none", "unit": "", "actor": "", "request_id": "", "local": local}
+
+
+def acting_for(principal: Any, request_id: str, *, local: bool) -> dict[str, Any]:
+    """The settings act() makes for a request of `principal` (None: nobody yet)."""
+    scope = getattr(principal, "scope", None)
+    unit = getattr(scope, "unit_id", None)
+    return {
+        "role": APP_ROLE,
+        "unit": "" if unit is None else str(unit),
+        "actor": principal.username if principal is not None else "",
+        "request_id": request_id,
+        "local": local,
+    }
 
 
 def act_as_owner(connection: Connection) -> None:
@@ -466,6 +479,38 @@ class Database:
             g.db_reader_owned = isinstance(read_engine, Engine)
             act(g.db_reader, local=False)
         return g.db_reader
+
+    @staticmethod
+    def read_pool(app: Flask) -> Engine | None:
+        """The engine of the read pool (autocommit); None when the app is bound to a test's
+        Connection."""
+        engine = app.extensions["chaindb.db"]["read_engine"]
+        return engine if isinstance(engine, Engine) else None
+
+    @staticmethod
+    def read_pooled(
+        engine: Engine, principal: Any, request_id: str, sql: str, params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The rows of `sql` as dicts, read on a connection of the read pool (read_pool) acting
+        for `principal` in request `request_id`, outside Flask's request (chaindb.api.fast).
+        The connection goes back to the pool; one found broken is dropped (the pool replaces
+        it). psycopg's errors are raised as they are."""
+        fairy = engine.raw_connection()
+        driver = fairy.driver_connection
+        try:
+            _act(
+                driver,
+                acting_for(principal, request_id, local=False),
+                lambda params: driver.execute(ACT, params),
+            )
+            with driver.cursor(row_factory=dict_row) as cursor:
+                return cursor.execute(sql, params).fetchall()
+        except psycopg.Error:
+            if driver.broken or driver.closed:
+                fairy.invalidate()
+            raise
+        finally:
+            fairy.close()
 
     def act_now(self) -> None:
         """The principal is known: the handles this request has opened act for it from now

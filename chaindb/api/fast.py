@@ -1,0 +1,204 @@
+"""Reads by id answered in front of Flask: the hottest call of the API at a fraction of its cost.
+
+`GET /api/v1/<resource>/<id>` is what a client does most (a form opened, a record refreshed, a
+list's rows looked up one by one). Through Flask it spent about 0.38 ms of Python on two
+contexts, routing, eight hooks, a SQLAlchemy Connection and a Response object around a query of
+0.07 ms (docs/performance.md). FastReads, a WSGI middleware in front of the Flask app, answers
+the common case of that request itself, exactly as Flask would, and hands everything else to
+Flask untouched:
+
+- a GET (not HEAD) with no query string, of a path `/api/v1/<resource>/<digits>` that the app
+  routes to the resource's generic read (chaindb.api.routes), of a resource whose reads are the
+  generic ones (no read, dump or lookup of its own), whose key in the URL is the id alone;
+- from a client whose bearer token the gate trusted a moment ago (the gate's token cache: no
+  database, as in the gate); any other token, or none, goes to Flask, which checks it, stamps it
+  and answers 401 where it should;
+- answered 200 (or 304 for a matching If-None-Match) with the same body, ETag and X-Request-ID;
+  a record not found, out of scope or any failure goes to Flask, which answers it (404, 503) in
+  the API's words and the client's language.
+
+What it passes by must do nothing for such a request: every hook the app (and the resource's
+blueprint) runs is one of KNOWN_HOOKS, each with the reason, or the fast path stays off for that
+resource; the app's TRUSTED_HOSTS and SERVER_NAME (which Flask checks the Host against) keep it
+off. The principal's scope is drawn by the resource itself (access.answering_for) and the
+connection acts for the principal as a Flask read's does (row-level security, chaindb.db).
+tests/test_fast_reads.py compares both paths, header by header.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from flask import Flask, signals
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_etags
+from werkzeug.routing import RequestRedirect
+
+from chaindb import access
+from chaindb.access import Role
+from chaindb.api import REQUEST_ID, new_request_id
+from chaindb.api.reads import Reads
+from chaindb.api.responses import Responses, etag_of
+from chaindb.db import db, is_id, prebuilt_sql
+
+if TYPE_CHECKING:
+    from chaindb.api.resource import Resource
+
+log = logging.getLogger(__name__)
+
+# The hooks the fast path may pass by, as (module, qualified name), and why.
+KNOWN_HOOKS = {
+    # Assigns the request id and authenticates: the fast path does both (only a cached token).
+    ("chaindb.api", "_before_request"),
+    # Echoes the request id: so does the fast path.
+    ("chaindb.api", "_echo_request_id"),
+    # The pages' gate and headers: nothing under /api/.
+    ("chaindb.web", "_gate"),
+    ("chaindb.web", "_no_store"),
+    # Forgets the cached tokens after a change of users or tokens: a read changes nothing.
+    ("chaindb.auth.gate", "_forget_tokens"),
+    # Closes the request's database handles: the fast path returns its own connection.
+    ("chaindb.db", "Database._close_session"),
+    # Flask-WTF's CSRF check: never for GET (nor anywhere under /api/: WTF_CSRF_CHECK_DEFAULT).
+    ("flask_wtf.csrf", "CSRFProtect.init_app.<locals>.csrf_protect"),
+    # Flask-Login's remember-me cookie: the API's requests have no session (chaindb.web).
+    ("flask_login.login_manager", "LoginManager._update_remember_cookie"),
+}
+# What a resource must not override for its read by id to be the generic one (its key_lookups
+# it may: the fast path asks it, and takes only a key that names the id alone).
+GENERIC = (
+    (Reads, ("get", "lookup_clause", "_lookup_statement", "scoped")),
+    (Responses, ("dump", "detail_response")),
+)
+
+
+class FastReads:
+    """The WSGI app in front of Flask's: reads by id answered here, the rest by `app`."""
+
+    def __init__(self, app: Flask, resources: Iterable[Resource]) -> None:
+        self.flask = app
+        self.wsgi_app = app.wsgi_app
+        self.served = 0  # how many requests it answered (the tests look)
+        self.routes: dict[str, Resource] = {}
+        for resource in resources:
+            prefix = f"/api/v1/{resource.name}/"
+            if self._generic(resource, prefix):
+                self.routes[prefix] = resource
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "GET" and not environ.get("QUERY_STRING"):
+            prefix, _, key = environ.get("PATH_INFO", "").rpartition("/")
+            resource = self.routes.get(prefix + "/")
+            if resource is not None and is_id(key):
+                answer = self._answer(resource, key, environ)
+                if answer is not None:
+                    status, headers, body = answer
+                    self.served += 1
+                    start_response(status, headers)
+                    return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def _answer(
+        self, resource: Resource, key: str, environ: dict[str, Any]
+    ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """(status, headers, body) of the read, or None: Flask answers it."""
+        config = self.flask.config
+        if not config.get("API_FAST_READS", True) or config.get("TRUSTED_HOSTS"):
+            return None
+        if config.get("SERVER_NAME"):
+            return None
+        engine = db.read_pool(self.flask)
+        principal = self._principal(environ)
+        if engine is None or principal is None or not principal.may(Role.VIEWER):
+            return None
+        lookups = resource.key_lookups(key)
+        if len(lookups) != 1 or lookups[0][0] != "id":
+            return None  # the key may name a row by its natural key first: Flask tries both
+        given = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = given if REQUEST_ID.match(given) else new_request_id()
+        try:
+            with access.answering_for(principal):
+                stmt, params = resource._lookup_statement("id", "row")
+            sql = prebuilt_sql(stmt, engine.dialect)
+            rows = db.read_pooled(
+                engine, principal, request_id, sql, {**params, "value": lookups[0][1]}
+            )
+        except psycopg.Error as error:
+            # Flask answers it, as a read that failed there is answered (503, say).
+            log.debug("read by id left to Flask: %s", error)
+            return None
+        if not rows:
+            return None  # not there, or out of scope: Flask says which, in the API's words
+        body = resource.dump(rows[0])
+        tag = etag_of(body)
+        matches = environ.get("HTTP_IF_NONE_MATCH")
+        if matches and parse_etags(matches).contains(tag.strip('"')):
+            return "304 NOT MODIFIED", [("ETag", tag), ("X-Request-ID", request_id)], b""
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("ETag", tag),
+            ("X-Request-ID", request_id),
+        ]
+        return "200 OK", headers, body
+
+    def _principal(self, environ: dict[str, Any]) -> access.Principal | None:
+        """The principal of a bearer token the gate trusted a moment ago; None for any other."""
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        cached = self.flask.extensions.get("chaindb.api.cached_principal")
+        return cached(token.strip()) if cached is not None else None
+
+    def _generic(self, resource: Resource, prefix: str) -> bool:
+        """Whether the app routes GET prefix<id> to the resource's generic read, through no
+        hook but KNOWN_HOOKS and no signal receiver."""
+        for base, names in GENERIC:
+            if any(getattr(type(resource), name) is not getattr(base, name) for name in names):
+                return False
+        try:
+            endpoint, _ = self.flask.url_map.bind("", "/").match(prefix + "1", method="GET")
+        except (HTTPException, RequestRedirect):
+            return False
+        if endpoint != f"{resource.singular}.read":
+            return False
+        blueprint = endpoint.rpartition(".")[0]
+        app = self.flask
+        hooks = [
+            *(f for scope in (None, blueprint) for f in app.before_request_funcs.get(scope, ())),
+            *(f for scope in (None, blueprint) for f in app.after_request_funcs.get(scope, ())),
+            *(f for scope in (None, blueprint) for f in app.teardown_request_funcs.get(scope, ())),
+            *(f for scope in (None, blueprint) for f in app.url_value_preprocessors.get(scope, ())),
+            *app.teardown_appcontext_funcs,
+        ]
+        unknown = [f for f in hooks if _name(f) not in KNOWN_HOOKS]
+        busy = [
+            s.name
+            for s in (signals.request_started, signals.request_finished,
+                      signals.got_request_exception, signals.appcontext_pushed,
+                      signals.request_tearing_down, signals.appcontext_tearing_down)
+            if s.receivers
+        ]  # fmt: skip
+        if unknown or busy:
+            log.info(
+                "reads of %s go through Flask: hooks %s, signals %s",
+                resource.name,
+                [_name(f) for f in unknown],
+                busy,
+            )
+            return False
+        return True
+
+
+def _name(function: Any) -> tuple[str, str]:
+    function = getattr(function, "__func__", function)
+    return (getattr(function, "__module__", ""), getattr(function, "__qualname__", ""))
+
+
+def install(app: Flask, resources: Iterable[Resource]) -> None:
+    """Put FastReads in front of the app's WSGI app (create_app, once everything is
+    registered)."""
+    app.wsgi_app = FastReads(app, resources)  # type: ignore[method-assign]
