@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+from sqlalchemy.exc import TimeoutError as TimeoutError_
 from sqlalchemy.orm import Session
 
 from chaindb import create_app
@@ -237,9 +238,16 @@ def test_the_database_s_policies_hold_on_the_fast_path(place, monkeypatch):
     assert _fast(app).served == before + 1  # the own project; the other one fell to Flask
 
 
-def test_a_failure_on_the_fast_path_is_answered_by_flask(place, monkeypatch):
+@pytest.mark.parametrize(
+    "failure",
+    [
+        psycopg.OperationalError("server closed the connection unexpectedly"),
+        TimeoutError_("QueuePool limit of size 1 overflow 0 reached"),
+    ],
+)
+def test_a_failure_on_the_fast_path_is_answered_by_flask(place, monkeypatch, failure):
     def broken(*args, **kwargs):
-        raise psycopg.OperationalError("server closed the connection unexpectedly")
+        raise failure
 
     monkeypatch.setattr(type(db), "read_pooled", staticmethod(broken))
     by_flask, by_fast, fast = _both(place, f"/api/v1/projects/{place.ids['other']}", "city")

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 from flask import Flask, signals
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_etags
 from werkzeug.routing import RequestRedirect
@@ -126,7 +127,7 @@ class FastReads:
             rows = db.read_pooled(
                 engine, principal, request_id, sql, {**params, "value": lookups[0][1]}
             )
-        except psycopg.Error as error:
+        except (psycopg.Error, SQLAlchemyError) as error:  # a query refused, no connection
             # Flask answers it, as a read that failed there is answered (503, say).
             log.debug("read by id left to Flask: %s", error)
             return None
