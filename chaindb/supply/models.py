@@ -162,8 +162,8 @@ class SupplierTier(Base):
 
 class SupplierTierStale(Base):
     """An enterprise whose supply links or chain-master role changed since supplier_tier was
-    last caught up: written by triggers on supply_link and chain_role, consumed by
-    supplier_tier_catch_up()."""
+    last caught up (with the link, for a link made active): written by triggers on supply_link
+    and chain_role, consumed by supplier_tier_catch_up()."""
 
     __tablename__ = "supplier_tier_stale"
     __table_args__ = (
@@ -177,4 +177,10 @@ class SupplierTierStale(Base):
     id: Mapped[int] = id_column()
     enterprise_id: Mapped[int] = mapped_column(
         BigInteger, comment="The buyer of the changed links, or the holder of the changed role"
+    )
+    link_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        comment="A supply link inserted active or made active (supply_link.id; no foreign key: "
+        "it may be gone when the queue is read), placed by supplier_tier_catch_up() when its "
+        "supplier buys from nobody; NULL for any other change",
     )

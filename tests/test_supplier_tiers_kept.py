@@ -1,0 +1,222 @@
+"""The supplier tiers kept in supplier_tier by supplier_tier_catch_up() are the tiers
+supplier_tiers() computes from scratch, whatever the writes: a new link from a supplier that buys
+from nobody is placed (no rebuild), every other change rebuilds the chain masters it touches
+(migration a5d8f2b6c9e1)."""
+
+from __future__ import annotations
+
+import random
+from itertools import count
+
+import pytest
+from sqlalchemy import Connection, text
+
+from tests import factories_sql as f
+
+ROWS = "chain_master_id, chain_id, supplier_id, tier, via_buyer_id, path"
+
+
+def kept(conn: Connection) -> set[tuple]:
+    return {
+        (*row[:5], tuple(row[5])) for row in conn.execute(text(f"SELECT {ROWS} FROM supplier_tier"))
+    }
+
+
+def computed(conn: Connection) -> set[tuple]:
+    """What supplier_tier_rebuild() would write: supplier_tiers(m, 5) for every live master."""
+    return {
+        (*row[:5], tuple(row[5]))
+        for row in conn.execute(
+            text(
+                f"SELECT {', '.join('t.' + c for c in ROWS.split(', '))} FROM ("
+                "  SELECT DISTINCT r.enterprise_id FROM chain_role AS r"
+                "  WHERE r.role = 'chain_master' AND role_held_on(r, current_date)"
+                ") AS m CROSS JOIN LATERAL supplier_tiers(m.enterprise_id, 5) AS t"
+            )
+        )
+    }
+
+
+def catch_up(conn: Connection) -> int:
+    return conn.execute(text("SELECT supplier_tier_catch_up()")).scalar_one()
+
+
+def rebuild(conn: Connection) -> None:
+    conn.execute(text("SELECT supplier_tier_rebuild()"))
+
+
+def xmins(conn: Connection, master: int) -> dict[int, str]:
+    return dict(
+        conn.execute(
+            text("SELECT supplier_id, xmin::text FROM supplier_tier WHERE chain_master_id = :m"),
+            {"m": master},
+        ).all()
+    )
+
+
+@pytest.fixture
+def graph(conn):
+    """Two chains; a master of each that is also a supplier of the other; a leaf below each."""
+    a, b = f.chain(conn), f.chain(conn)
+    ma, mb = f.chain_master(conn, a), f.chain_master(conn, b)
+    la, lb = f.enterprise(conn), f.enterprise(conn)
+    f.supply_link(conn, la, ma, a, status="active")
+    f.supply_link(conn, lb, mb, b, status="active")
+    f.supply_link(conn, mb, ma, a, status="active")  # mb: tier 1 of ma, lb: tier 2 of ma
+    rebuild(conn)
+    return {"a": a, "b": b, "ma": ma, "mb": mb, "la": la, "lb": lb}
+
+
+def test_a_new_leaf_is_placed_in_every_tree_that_holds_its_buyer_without_a_rebuild(conn, graph):
+    g = graph
+    before_a, before_b = xmins(conn, g["ma"]), xmins(conn, g["mb"])
+    leaf = f.enterprise(conn)
+    f.supply_link(conn, leaf, g["mb"], g["b"], status="active")
+    assert conn.execute(
+        text("SELECT link_id IS NOT NULL FROM supplier_tier_stale")
+    ).scalars().all() == [True]
+    assert catch_up(conn) == 0  # no chain master rebuilt
+    assert kept(conn) == computed(conn)
+    assert (g["mb"], g["b"], leaf, 1, g["mb"], (g["mb"], leaf)) in kept(conn)
+    assert (g["ma"], g["a"], leaf, 2, g["mb"], (g["ma"], g["mb"], leaf)) in kept(conn)
+    # The rows already there were not written again.
+    assert {k: v for k, v in xmins(conn, g["ma"]).items() if k != leaf} == before_a
+    assert {k: v for k, v in xmins(conn, g["mb"]).items() if k != leaf} == before_b
+
+
+def test_a_leaf_moves_up_a_tier_and_a_lower_buyer_id_becomes_its_via(conn, graph):
+    g = graph
+    # lb, tier 2 of ma through mb, now supplies ma directly: tier 1.
+    f.supply_link(conn, g["lb"], g["ma"], g["a"], status="active")
+    catch_up(conn)
+    assert kept(conn) == computed(conn)
+    assert (g["ma"], g["a"], g["lb"], 1, g["ma"], (g["ma"], g["lb"])) in kept(conn)
+    # Two masters of chain b at tier 1 of ma (x1's id the lower): a leaf linked to x2, then to
+    # x1, stays at tier 2 of ma and takes x1 as its via.
+    x1, x2 = f.chain_master(conn, g["b"]), f.chain_master(conn, g["b"])
+    assert x1 < x2
+    f.supply_link(conn, x1, g["ma"], g["a"], status="active")
+    f.supply_link(conn, x2, g["ma"], g["a"], status="active")
+    catch_up(conn)
+    leaf = f.enterprise(conn)
+    f.supply_link(conn, leaf, x2, g["b"], status="active")
+    assert catch_up(conn) == 0
+    assert (g["ma"], g["a"], leaf, 2, x2, (g["ma"], x2, leaf)) in kept(conn)
+    f.supply_link(conn, leaf, x1, g["b"], status="active")
+    assert catch_up(conn) == 0
+    assert (g["ma"], g["a"], leaf, 2, x1, (g["ma"], x1, leaf)) in kept(conn)
+    assert kept(conn) == computed(conn)
+
+
+def test_a_proposed_link_made_active_is_placed_and_one_ended_rebuilds(conn, graph):
+    g = graph
+    leaf = f.enterprise(conn)
+    link = f.supply_link(conn, leaf, g["mb"], g["b"], status="proposed")
+    assert catch_up(conn) == 0
+    assert leaf not in {row[2] for row in kept(conn)}
+    conn.execute(text("UPDATE supply_link SET status = 'active' WHERE id = :l"), {"l": link})
+    assert catch_up(conn) == 0
+    assert kept(conn) == computed(conn)
+    assert leaf in {row[2] for row in kept(conn)}
+    conn.execute(
+        text("UPDATE supply_link SET status = 'ended', until = current_date WHERE id = :l"),
+        {"l": link},
+    )
+    assert catch_up(conn) == 2  # mb, and ma whose tiers hold it
+    assert kept(conn) == computed(conn)
+    assert leaf not in {row[2] for row in kept(conn)}
+
+
+def test_a_link_to_a_supplier_that_buys_is_rebuilt_not_placed(conn, graph):
+    g = graph
+    # la becomes a chain master of b and buys from a new enterprise: la is no leaf now, and the
+    # link from ma's tier-1 master mb to ... (la supplies ma) is caught up by a rebuild.
+    f.chain_role(conn, g["la"], g["b"], "chain_master")
+    below = f.enterprise(conn)
+    f.supply_link(conn, below, g["la"], g["b"], status="active")
+    catch_up(conn)
+    assert kept(conn) == computed(conn)
+    # A new link from la (a buyer now) to mb: not a leaf, rebuilt; below reaches ma at tier 3.
+    f.supply_link(conn, g["la"], g["mb"], g["b"], status="active")
+    assert catch_up(conn) >= 2
+    assert kept(conn) == computed(conn)
+    assert (g["ma"], g["a"], below) in {row[:3] for row in kept(conn)}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_kept_tiers_match_a_rebuild_after_random_writes(conn, seed):
+    rng = random.Random(seed)
+    products = count()
+    chains = [f.chain(conn) for _ in range(3)]
+    masters: dict[int, set[int]] = {}  # enterprise -> chains where it is a chain master
+    for _ in range(7):
+        held = set(rng.sample(chains, rng.choice([1, 1, 2])))
+        e = f.chain_master(conn, next(iter(held)))
+        for c in held - {next(iter(held))}:
+            f.chain_role(conn, e, c, "chain_master")
+        masters[e] = held
+    plain = [f.enterprise(conn) for _ in range(25)]
+    everyone = [*masters, *plain]
+
+    def new_link(status: str = "active") -> int | None:
+        buyer = rng.choice(list(masters))
+        supplier = rng.choice([e for e in everyone if e != buyer])
+        chain = rng.choice(sorted(masters[buyer]))
+        return f.supply_link(
+            conn, supplier, buyer, chain, status=status, product=f"p{next(products)}"
+        )
+
+    links = [new_link() for _ in range(30)]
+    rebuild(conn)
+    assert kept(conn) == computed(conn)
+
+    for _round in range(8):
+        for _ in range(rng.randint(1, 6)):
+            op = rng.random()
+            if op < 0.55:
+                links.append(new_link())
+            elif op < 0.65:
+                link = new_link("proposed")
+                conn.execute(
+                    text("UPDATE supply_link SET status = 'active' WHERE id = :l"), {"l": link}
+                )
+                links.append(link)
+            elif op < 0.75 and links:
+                link = links.pop(rng.randrange(len(links)))
+                conn.execute(
+                    text(
+                        "UPDATE supply_link SET status = 'ended', until = current_date "
+                        "WHERE id = :l"
+                    ),
+                    {"l": link},
+                )
+            elif op < 0.85 and links:
+                conn.execute(
+                    text("DELETE FROM supply_link WHERE id = :l"),
+                    {"l": links.pop(rng.randrange(len(links)))},
+                )
+            elif op < 0.93:
+                # A plain enterprise made a chain master (its tiers appear).
+                e = rng.choice(plain)
+                c = rng.choice(chains)
+                if c not in masters.get(e, set()):
+                    f.chain_role(conn, e, c, "chain_master")
+                    masters.setdefault(e, set()).add(c)
+            else:
+                # Two rounds of writes in one catch-up: a leaf, then a link from it.
+                leaf = f.enterprise(conn)
+                plain.append(leaf)
+                everyone.append(leaf)
+                buyer = rng.choice(list(masters))
+                links.append(
+                    f.supply_link(conn, leaf, buyer, rng.choice(sorted(masters[buyer])),
+                                  status="active", product=f"p{next(products)}")
+                )  # fmt: skip
+                f.chain_role(conn, leaf, chains[0], "chain_master")
+                masters[leaf] = {chains[0]}
+                links.append(
+                    f.supply_link(conn, rng.choice(plain[:-1]), leaf, chains[0],
+                                  status="active", product=f"p{next(products)}")
+                )  # fmt: skip
+        catch_up(conn)
+        assert kept(conn) == computed(conn), f"seed {seed}, round {_round}"
