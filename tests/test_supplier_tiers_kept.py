@@ -6,7 +6,7 @@ from nobody is placed (no rebuild), every other change rebuilds the chain master
 from __future__ import annotations
 
 import random
-from itertools import count
+from itertools import count, pairwise
 
 import pytest
 from sqlalchemy import Connection, text
@@ -143,6 +143,23 @@ def test_a_link_to_a_supplier_that_buys_is_rebuilt_not_placed(conn, graph):
     assert (g["ma"], g["a"], below) in {row[:3] for row in kept(conn)}
 
 
+def test_a_leaf_is_placed_down_to_tier_5_and_no_further(conn):
+    chain = f.chain(conn)
+    masters = [f.chain_master(conn, chain) for _ in range(6)]
+    for below, above in pairwise(masters):
+        f.supply_link(conn, above, below, chain, status="active")  # masters[k]: tier k of [0]
+    rebuild(conn)
+    fourth, fifth = f.enterprise(conn), f.enterprise(conn)
+    f.supply_link(conn, fourth, masters[4], chain, status="active")
+    f.supply_link(conn, fifth, masters[5], chain, status="active")
+    assert catch_up(conn) == 0
+    rows = {(m, s): tier for m, _c, s, tier, _v, _p in kept(conn)}
+    assert rows[(masters[0], fourth)] == 5
+    assert (masters[0], fifth) not in rows  # it would be tier 6
+    assert rows[(masters[1], fifth)] == 5
+    assert kept(conn) == computed(conn)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
 def test_kept_tiers_match_a_rebuild_after_random_writes(conn, seed):
     rng = random.Random(seed)
@@ -195,6 +212,22 @@ def test_kept_tiers_match_a_rebuild_after_random_writes(conn, seed):
                     text("DELETE FROM supply_link WHERE id = :l"),
                     {"l": links.pop(rng.randrange(len(links)))},
                 )
+            elif op < 0.88 and links:
+                # An active link moved to another chain master of its chain.
+                link = rng.choice(links)
+                chain = conn.execute(
+                    text("SELECT chain_id FROM supply_link WHERE id = :l AND status = 'active'"),
+                    {"l": link},
+                ).scalar()
+                buyers = [m for m, held in masters.items() if chain in held]
+                if chain is not None and buyers:
+                    conn.execute(
+                        text(
+                            "UPDATE supply_link SET buyer_id = :b WHERE id = :l "
+                            "AND supplier_id <> :b"
+                        ),
+                        {"b": rng.choice(buyers), "l": link},
+                    )
             elif op < 0.93:
                 # A plain enterprise made a chain master (its tiers appear).
                 e = rng.choice(plain)
@@ -203,7 +236,8 @@ def test_kept_tiers_match_a_rebuild_after_random_writes(conn, seed):
                     f.chain_role(conn, e, c, "chain_master")
                     masters.setdefault(e, set()).add(c)
             else:
-                # Two rounds of writes in one catch-up: a leaf, then a link from it.
+                # In one catch-up: a new enterprise linked as a leaf, then made a chain master
+                # with a supplier of its own (no leaf any more when caught up).
                 leaf = f.enterprise(conn)
                 plain.append(leaf)
                 everyone.append(leaf)

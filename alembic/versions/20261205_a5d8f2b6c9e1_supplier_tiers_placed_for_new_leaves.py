@@ -174,13 +174,25 @@ $$
 }
 COMMENTS = {
     "supplier_tier_catch_up()": "Take the queue supplier_tier_stale: place each new active "
-    "link from a supplier that buys from nobody (one row per chain master whose tiers hold its "
-    "buyer), and rebuild the chain masters named by the rest or whose tiers hold an enterprise "
+    "link from a supplier that buys from nobody (a row a tier above each row that holds its "
+    "buyer, and at tier 1 of its buyer where that is a chain master in the chain of the link), "
+    "and rebuild the chain masters named by the rest or whose tiers hold an enterprise "
     "it names; how many were rebuilt (-1: all, after a TRUNCATE)",
     "supplier_tier_queue_links()": "Queue the supply links a statement inserted active or made "
     "active (by id, with their buyers), and the buyers of the active links it deleted or changed "
     "(status, buyer, supplier, chain)",
 }
+TABLE_COMMENT = (
+    "Queue of the enterprises whose active supply links (as buyer) or chain-master roles "
+    "changed, and of the links made active: supplier_tier_catch_up() places a link from a "
+    "supplier that buys from nobody and rebuilds the chain masters whose tiers hold the rest; "
+    "0 stands for every enterprise (a TRUNCATE)"
+)
+OLD_TABLE_COMMENT = (
+    "Queue of the enterprises whose active supply links (as buyer) or chain-master roles "
+    "changed: the chain masters whose tiers hold them are rebuilt by supplier_tier_catch_up(); "
+    "0 stands for every enterprise (a TRUNCATE)"
+)
 COLUMN_COMMENT = (
     "A supply link inserted active or made active (supply_link.id; no foreign key: it may be "
     "gone when the queue is read), placed by supplier_tier_catch_up() when its supplier buys "
@@ -193,6 +205,7 @@ def upgrade() -> None:
         "supplier_tier_stale",
         sa.Column("link_id", sa.BigInteger(), nullable=True, comment=COLUMN_COMMENT),
     )
+    op.execute(f"COMMENT ON TABLE supplier_tier_stale IS '{TABLE_COMMENT}'")
     for definition in FUNCTIONS.values():
         op.execute(definition)
     for signature, comment in COMMENTS.items():
@@ -209,3 +222,4 @@ def downgrade() -> None:
         if any(f"FUNCTION {signature}" in comment for signature in FUNCTIONS):
             op.execute(comment)
     op.drop_column("supplier_tier_stale", "link_id")
+    op.execute(f"COMMENT ON TABLE supplier_tier_stale IS '{OLD_TABLE_COMMENT}'")

@@ -169,8 +169,9 @@ class SupplierTierStale(Base):
     __table_args__ = (
         {
             "comment": "Queue of the enterprises whose active supply links (as buyer) or "
-            "chain-master roles changed: the chain masters whose tiers hold them are rebuilt by "
-            "supplier_tier_catch_up(); 0 stands for every enterprise (a TRUNCATE)"
+            "chain-master roles changed, and of the links made active: supplier_tier_catch_up() "
+            "places a link from a supplier that buys from nobody and rebuilds the chain masters "
+            "whose tiers hold the rest; 0 stands for every enterprise (a TRUNCATE)"
         },
     )
 
