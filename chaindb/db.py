@@ -512,6 +512,21 @@ class Database:
         finally:
             fairy.close()
 
+    @staticmethod
+    @contextlib.contextmanager
+    def reading_pooled(engine: Engine, principal: Any, request_id: str) -> Iterator[Connection]:
+        """A Core connection of the read pool (read_pool) acting for `principal` in request
+        `request_id`, outside Flask's request (chaindb.api.fast): what `reader` is inside one.
+        It goes back to the pool at the end of the block."""
+        with engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            _act(
+                driver,
+                acting_for(principal, request_id, local=False),
+                lambda params: run_sql(connection, ACT, params, dicts=False),
+            )
+            yield connection
+
     def act_now(self) -> None:
         """The principal is known: the handles this request has opened act for it from now
         on (those it opens later do by themselves)."""

@@ -273,3 +273,105 @@ def test_the_pool_gets_its_connections_back(place):
     for _ in range(5):
         _both(place, f"/api/v1/projects/{place.ids['other']}", "city")
     assert app.extensions["chaindb.db"]["read_engine"].pool.checkedout() == 0
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+def test_the_fast_path_serves_the_generic_lists_and_no_other():
+    app = create_app({"TESTING": True, "SQLALCHEMY_URL": "postgresql+psycopg://unused/none"})
+    lists = set(_fast(app).lists)
+    assert {"/api/v1/projects", "/api/v1/enterprises", "/api/v1/supply-links"} <= lists
+    assert not lists & {"/api/v1/users", "/api/v1/tokens"}
+    db.dispose(app)
+
+
+def test_a_list_is_answered_as_flask_answers_it(place):
+    ids = place.ids
+    paths = [
+        "/api/v1/projects",
+        "/api/v1/projects?limit=1",
+        "/api/v1/projects?limit=1&offset=1",  # both links, the page's own URL in them
+        "/api/v1/projects?limit=1&offset=2&ordering=-id",
+        "/api/v1/projects?fields=id,name,stage&ordering=name",
+        "/api/v1/projects?stage=signed",
+        "/api/v1/projects?stage__in=signed,negotiating&agreed_investment_cny_100m__gte=1",
+        "/api/v1/projects?is_key=false&limit=1&ordering=-agreed_investment_cny_100m",
+        "/api/v1/projects?limit=1&cursor=",  # keyset
+        "/api/v1/projects?q=%E6%B5%8B%E8%AF%95",  # a search, in Chinese
+        "/api/v1/projects?format=json&layout=raw",
+        "/api/v1/supply-links",
+        "/api/v1/enterprises?limit=2",
+        "/api/v1/chains?fields=id,code",
+    ]
+    for who in ("city", "district", "chain"):
+        for path in paths:
+            by_flask, by_fast, fast = _both(place, path, who)
+            assert by_flask.status_code == 200, (who, path, by_flask.get_json())
+            assert fast, (who, path)
+            _same(by_flask, by_fast)
+    # Each office its own rows: the district office sees its project, not the other's.
+    _, by_fast, _ = _both(place, "/api/v1/projects", "district")
+    assert {row["id"] for row in by_fast.get_json()["results"]} == {ids["own"]}
+    # The links name the host and scheme the client used.
+    _, by_fast, fast = _both(place, "/api/v1/projects?limit=1", "city", Host="chaindb.example:8443")
+    assert fast and by_fast.get_json()["next"].startswith(
+        "http://chaindb.example:8443/api/v1/projects?"
+    )
+
+
+def test_what_a_list_leaves_to_flask(place):
+    refused = [
+        "/api/v1/projects?limit=0",
+        "/api/v1/projects?limit=abc",
+        "/api/v1/projects?nope=1",  # an unknown filter
+        "/api/v1/projects?fields=nope",
+        "/api/v1/projects?stage=nope",
+        "/api/v1/projects?format=xml",
+        "/api/v1/projects?layout=fancy",
+    ]
+    for path in refused:
+        by_flask, by_fast, fast = _both(place, path, "city")
+        assert 400 <= by_flask.status_code < 500, (path, by_flask.get_data()[:300])
+        assert not fast, path
+        _same(by_flask, by_fast)
+    for path, who, status in (
+        ("/api/v1/projects/", "city", 404),
+        ("/api/v1/projects", None, 401),
+        ("/api/v1/users", "city", 403),
+    ):
+        by_flask, by_fast, fast = _both(place, path, who)
+        assert by_flask.status_code == status, (path, by_flask.get_data()[:300])
+        assert not fast, path
+        _same(by_flask, by_fast)
+    # An export streams through Flask.
+    app, client = place.app, place.app.test_client()
+    before = _fast(app).served
+    export = client.get("/api/v1/projects?format=csv", headers=place.headers["city"])
+    assert export.status_code == 200 and export.get_data().startswith(b"\xef\xbb\xbf")
+    assert _fast(app).served == before
+    by_flask, by_fast, fast = _both(place, "/api/v1/projects", "city", method="HEAD")
+    assert not fast and by_fast.status_code == 200
+
+
+def test_a_failing_list_is_answered_by_flask_and_the_pool_is_whole(place, monkeypatch):
+    projects = Resource.registry["projects"]
+    real = type(projects).list_page
+    calls = []
+
+    def once_broken(self, session, args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return real(self, session, args)
+
+    monkeypatch.setattr(type(projects), "list_page", once_broken)
+    app, client = place.app, place.app.test_client()
+    client.get("/api/v1/chains", headers=place.headers["city"])
+    before = _fast(app).served
+    answer = client.get("/api/v1/projects", headers=place.headers["city"])
+    assert answer.status_code == 200 and len(calls) == 2  # the fast path, then Flask
+    assert _fast(app).served == before
+    for _ in range(3):
+        _both(place, "/api/v1/projects?limit=1", "city")
+    assert app.extensions["chaindb.db"]["read_engine"].pool.checkedout() == 0

@@ -11,6 +11,9 @@ Both return the same rows (tests/test_api_reads.py compares them for every resou
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlencode
 
@@ -332,5 +335,20 @@ def page_url(args: MultiDict, **changes: Any) -> str:
     params = MultiDict(args)
     for key, value in changes.items():
         params.setlist(key, [str(value)])
-    base = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
+    base = _page_base.get() or f"{request.scheme}://{request.host}{request.root_path}{request.path}"
     return f"{base}?{urlencode(list(params.items(multi=True)))}"
+
+
+# The URL of a list answered outside Flask's request (chaindb.api.fast), made of the same parts.
+_page_base: ContextVar[str | None] = ContextVar("chaindb_page_base", default=None)
+
+
+@contextmanager
+def listing_at(base: str) -> Iterator[None]:
+    """page_url's base inside the block: scheme://host/root/path of a request that Flask's
+    request object does not hold (chaindb.api.fast)."""
+    token = _page_base.set(base)
+    try:
+        yield
+    finally:
+        _page_base.reset(token)
