@@ -11,6 +11,8 @@ negotiating before each run). The systems:
 
 - chaindb: chaindb.wsgi:app under granian as `chaindb run` serves it (chaindb/serve.py: one
   worker per core, one thread each), a bearer token of an editor, in production mode;
+- chaindb, no refresher: the link again, chaindb started with CHAINDB_REPORTS_LISTEN=off, so
+  that no process of it keeps the reports current behind the links (what that costs them);
 - baseline: bench/baseline_app.py (Flask + psycopg, no validation, no authentication) under the
   same granian settings, which measured best for it too (bench/server_ab.py);
 - Platformatic DB (bench/peers.py): its automatic REST API over the same schema, on 127.0.0.1
@@ -52,7 +54,10 @@ CALLS = (
     "create a supply link",
     "move a project's stage",
 )
-SYSTEMS = ("chaindb", "hand-written", "Platformatic", "pgbench")
+# "chaindb, no refresher": the links again with the report refresher off in chaindb's processes
+# (CHAINDB_REPORTS_LISTEN=off), to show what keeping the reports current costs the writes.
+QUIET_CHAINDB = "chaindb, no refresher"
+SYSTEMS = ("chaindb", QUIET_CHAINDB, "hand-written", "Platformatic", "pgbench")
 PLATFORMATIC_POOLS = (10, 20, 32)
 STAGE_PROJECTS, STAGE_PREFIX = 4000, "bench-moves-"
 
@@ -143,20 +148,27 @@ def run(
         print(f"  {system:<13} {call:<28} {result['rps']:>8.0f} req/s", file=sys.stderr)
 
     env = server_env(url)
+    links_only = [None, None, ours[2], None]
     for system, app, port, scripts, extra in (
         ("chaindb", "chaindb.wsgi:app", CHAINDB_PORT, ours, {"TOKEN": token}),
+        (QUIET_CHAINDB, "chaindb.wsgi:app", CHAINDB_PORT, links_only, {"TOKEN": token}),
         ("hand-written", "bench.baseline_app:app", BASELINE_PORT, theirs, {"TOKEN": ""}),
     ):
         if system not in systems:
             continue
         wait_quiet(url)
-        server = granian(app, port, env)
+        quiet = {"CHAINDB_REPORTS_LISTEN": "off"} if system == QUIET_CHAINDB else {}
+        server = granian(app, port, {**env, **quiet})
         try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz" if system == "chaindb" else
-                          f"http://127.0.0.1:{port}/projects/{fixture['project']}")  # fmt: skip
+            wait_until_up(f"http://127.0.0.1:{port}/projects/{fixture['project']}"
+                          if system == "hand-written" else
+                          f"http://127.0.0.1:{port}/healthz")  # fmt: skip
             if system == "chaindb":
                 wait_refresher(url)
-            for call, (script, script_env) in zip(CALLS, scripts, strict=True):
+            for call, chosen in zip(CALLS, scripts, strict=True):
+                if chosen is None:
+                    continue
+                script, script_env = chosen
                 wrk(system, call, f"http://127.0.0.1:{port}", script, {**script_env, **extra})
         finally:
             server.terminate()
