@@ -253,7 +253,7 @@ def results_markdown(machine: dict[str, str], runs: list[dict[str, Any]], minute
         summary(runs),
         "",
         "Where a target is missed, where the time goes and what was tried: "
-        "docs/performance.md, \"Where the targets stand\" (written from the run that made this "
+        'docs/performance.md, "Where the targets stand" (written from the run that made this '
         "file) and the sections it points to.",
         "",
         "## As the data grows",
