@@ -233,27 +233,21 @@ def wait_refresher(url: str, timeout: float = 60) -> None:
     """Wait until one of chaindb's processes holds the report refresher's lock, then until its
     refresh on taking over (every materialized report) has ended: the first call is not
     measured beside it."""
-    import psycopg
+    from chaindb.db import make_engine
+    from chaindb.reports.listener import active
 
-    from chaindb.config import normalize_database_url
-    from chaindb.reports.listener import LOCK_KEY
-
-    conninfo = normalize_database_url(url).replace("postgresql+psycopg://", "postgresql://")
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            held = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
-                "AND classid = %s AND objid = %s AND objsubid = 1 AND granted "
-                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
-                ((LOCK_KEY >> 32) & 0xFFFFFFFF, LOCK_KEY & 0xFFFFFFFF),
-            ).fetchone()[0]
-            if held:
-                break
-            time.sleep(0.5)
-        else:
-            print("  no report refresher took over (CHAINDB_REPORTS_LISTEN=off?)", file=sys.stderr)
-            return
+    engine = make_engine(url)
+    try:
+        deadline = time.monotonic() + timeout
+        with engine.connect() as conn:
+            while not active(conn):
+                if time.monotonic() > deadline:
+                    print("  no report refresher took over (CHAINDB_REPORTS_LISTEN=off?)",
+                          file=sys.stderr)  # fmt: skip
+                    return
+                time.sleep(0.5)
+    finally:
+        engine.dispose()
     wait_quiet(url)
 
 

@@ -50,6 +50,7 @@ from chaindb.access import Role
 from chaindb.api import REQUEST_ID, new_request_id
 from chaindb.api.reads import Reads, listing_at
 from chaindb.api.responses import Responses, etag_of, to_json
+from chaindb.api.routes import LAYOUTS
 from chaindb.db import db, is_id, prebuilt_sql
 
 if TYPE_CHECKING:
@@ -85,7 +86,6 @@ GENERIC = (
 # The view of every generic list (chaindb.api.routes.blueprint): what the fast path answers in
 # its stead. Its formats other than JSON (exports) and its refusals are left to it.
 GENERIC_LIST = ("chaindb.api.routes", "blueprint.<locals>.list_")
-LAYOUTS = ("raw", "office")
 
 
 class FastReads:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from chaindb.api.resource import Resource
 
 HISTORY = TypeAdapter(list[ChangeRead])
+# A list's layouts (?layout=): rows as they are, or the sheet an office files (an export's).
+LAYOUTS = ("raw", "office")
 ERRORS = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody,
           412: ErrorBody, 415: ErrorBody, 422: ErrorBody}  # fmt: skip
 
@@ -51,7 +53,7 @@ def blueprint(resource: "Resource") -> APIBlueprint:
     def list_(query: query_model = None):  # type: ignore[valid-type]
         if request.args.get("format", "json") not in ("json", "csv", "xlsx"):
             raise Invalid("format must be json, csv or xlsx", field="format")
-        if request.args.get("layout", "raw") not in ("raw", "office"):
+        if request.args.get("layout", "raw") not in LAYOUTS:
             raise Invalid("layout must be raw or office", field="layout")
         if request.args.get("format", "json") != "json":
             office = None
