@@ -155,6 +155,7 @@ PING_AFTER_IDLE_SECONDS = 30.0
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine whose pool replaces dead connections, without a ping before every checkout."""
     engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _not_one_statement)
     if engine.dialect.driver == "psycopg":
         dialect = engine.dialect
         event.listen(engine, "checkin", _note_idle)
@@ -163,6 +164,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "handle_error", _read_only_is_a_lost_leader)
     return engine
+
+
+def _not_one_statement(connection: Connection, *_: Any) -> None:
+    """A connection of Database.one_statement() runs its one statement through run_sql only."""
+    if ONE_STATEMENT in connection.info:
+        raise RuntimeError("a connection of Database.one_statement() runs one statement")
 
 
 def _read_only_is_a_lost_leader(context: Any) -> None:
@@ -228,14 +235,58 @@ def run_sql(
     connection: Connection, sql: str, params: dict[str, Any], *, dicts: bool = True
 ) -> list[Any]:
     """Run compiled SQL on the connection's psycopg connection: rows as dicts (or tuples). A
-    refusal is raised as SQLAlchemy raises it (DBAPIError), so it is answered alike."""
+    refusal is raised as SQLAlchemy raises it (DBAPIError), so it is answered alike. On a
+    connection of Database.one_statement(), the statement goes with the acting settings."""
     driver = connection.connection.driver_connection
+    factory = dict_row if dicts else tuple_row
     try:
-        with driver.cursor(row_factory=dict_row if dicts else tuple_row) as cursor:
+        if ONE_STATEMENT in connection.info:
+            return _run_alone(connection, driver, sql, params, factory)
+        with driver.cursor(row_factory=factory) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
     except psycopg.Error as error:
         raise exc.DBAPIError.instance(sql, params, error, psycopg.Error) from error
+
+
+# Database.one_statement(): the key, in Connection.info, of the acting settings its one
+# statement is sent with (None once it has been sent).
+ONE_STATEMENT = "chaindb.one_statement"
+_SAVEPOINT = "chaindb_one_statement"
+
+
+def _run_alone(
+    connection: Connection, driver: psycopg.Connection, sql: str, params: dict, factory: Any
+) -> list[Any]:
+    """The one statement of Database.one_statement(), sent in one message with act()'s
+    settings for its transaction (psycopg's pipeline: both, then one Sync). On an autocommit
+    connection, both run in the one transaction the server makes of what comes before a Sync:
+    the statement commits at the Sync, or is rolled back with the settings. On a connection
+    in a transaction already (a test's), inside a savepoint, released or rolled back alike."""
+    acting = connection.info[ONE_STATEMENT]
+    if acting is None:
+        raise RuntimeError("a connection of Database.one_statement() runs one statement")
+    connection.info[ONE_STATEMENT] = None
+    nested = driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    # In a savepoint, unprepared: psycopg forgets its prepared statements on a ROLLBACK (TO
+    # SAVEPOINT), and then lost track of those prepared in the pipeline ("prepared statement
+    # _pg3_0 does not exist" on the next one). An autocommit connection never sends one.
+    prepare = False if nested else None
+    with driver.cursor(row_factory=factory) as cursor:
+        try:
+            with driver.pipeline():
+                if nested:
+                    driver.execute(f"SAVEPOINT {_SAVEPOINT}", prepare=False)
+                driver.execute(ACT, acting, prepare=prepare)
+                cursor.execute(sql, params, prepare=prepare)
+                if nested:
+                    driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", prepare=False)
+        except psycopg.Error:
+            if nested and not driver.broken:
+                driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", prepare=False)
+                driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}", prepare=False)
+            raise
+        return cursor.fetchall()
 
 
 # (id of a statement, dialect) -> (the statement, its SQL); the statement is kept so its id
@@ -526,6 +577,39 @@ class Database:
                 lambda params: run_sql(connection, ACT, params, dicts=False),
             )
             yield connection
+
+    @contextlib.contextmanager
+    def one_statement(self) -> Iterator[Connection]:
+        """A connection for a request whose write is one statement and nothing else (a new
+        supply link, a stage move), run by run_sql: the statement reaches the server in one
+        message with the request's acting settings (act(), for its transaction) and is its own
+        transaction. Through the request's session it took four round trips (BEGIN, act, the
+        statement, COMMIT), and a Session made and closed around them.
+
+        The connection is one of the autocommit pool (Database.reader's) and runs that one
+        statement only: a second, or any statement through SQLAlchemy, is refused (it would
+        run outside the transaction, acting for whoever the connection acted for last). A
+        test's Connection serves as it is, the statement in a savepoint of its transaction."""
+        from flask import current_app
+
+        engine = current_app.extensions["chaindb.db"]["read_engine"]
+        with contextlib.ExitStack() as stack:
+            if isinstance(engine, Engine):
+                connection = stack.enter_context(engine.connect())
+            else:
+                # A test's Connection: the request's session holds a savepoint of it (from
+                # reading the token) that its teardown rolls back, and the statement's with it:
+                # released first, as the session's own connection is apart from this one.
+                session: Session | None = g.get("db_session")
+                if session is not None and session.in_transaction():
+                    session.commit()
+                connection = engine
+            connection.info[ONE_STATEMENT] = _acting(local=True)
+            try:
+                yield connection
+            finally:
+                # Connection.info stays with the pooled connection: the mark must not.
+                connection.info.pop(ONE_STATEMENT, None)
 
     def act_now(self) -> None:
         """The principal is known: the handles this request has opened act for it from now

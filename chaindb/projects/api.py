@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from flask import Response, request
 from flask_openapi3 import OpenAPI, Tag
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, any_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, any_, func, or_, select
 from sqlalchemy.orm import Session
 
 from chaindb.api.blueprint import APIBlueprint
@@ -228,22 +228,29 @@ def _stage_blueprint() -> APIBlueprint:
     def move(id: str, path: PathId = None, body: StageMove = None):  # type: ignore[assignment]
         # Validated here rather than by flask-openapi3, so that errors take the API's shape.
         given = StageMove(**parse_body(StageMove, json_body()))
-        session = db.session
         if not is_id(id):
             raise projects.not_found(id)
-        if request.if_match:  # the ETag is of the record as read: read it first
+
+        def moved(session: Session | Connection) -> dict[str, Any]:
+            return move_stage(
+                session=session,
+                project_id=int(id),
+                stage=given.stage,
+                on=given.date,
+                reason=given.reason,
+                note=given.note,
+                missing=lambda: projects.not_found(id),
+                outside=projects.out_of_scope,
+            )
+
+        if request.if_match:  # the ETag is of the record as read: read it first, then move
+            session = db.session
             projects.check_if_match(projects.get(session, id, lock=True))
-        row = move_stage(
-            session=session,
-            project_id=int(id),
-            stage=given.stage,
-            on=given.date,
-            reason=given.reason,
-            note=given.note,
-            missing=lambda: projects.not_found(id),
-            outside=projects.out_of_scope,
-        )
-        session.commit()
+            row = moved(session)
+            session.commit()
+        else:
+            with db.one_statement() as connection:  # the move and its history: one statement
+                row = moved(connection)
         return projects.detail_response({c.name: row[c.name] for c in projects.columns})
 
     move.__delay_validate_request__ = True  # type: ignore[attr-defined]

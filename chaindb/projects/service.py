@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from psycopg import errors as pg
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -399,7 +399,7 @@ def _check_stage_dates(values: dict[str, Any], current: dict[str, Any] | None, f
 
 def move_stage(
     *,
-    session: Session,
+    session: Session | Connection,
     project_id: int,
     stage: Stage,
     on: date,

@@ -223,10 +223,9 @@ def _chain_masters() -> APIBlueprint:
         path: EnterprisePath = None,  # type: ignore[assignment]
         body: SupplierLinkCreate = None,  # type: ignore[assignment]
     ):
-        session = db.session
         values = parse_body(SupplierLinkCreate, json_body())
-        link, _role = service.link_supplier(session, chain_master=enterprise, body=values)
-        session.commit()
+        with db.one_statement() as connection:  # the link, its role and its log: one statement
+            link, _role = service.link_supplier(connection, chain_master=enterprise, body=values)
         return supply_links.detail_response(link, 201)
 
     def list_suppliers(

@@ -16,6 +16,7 @@ from typing import Any
 from psycopg import errors as pg
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Select,
     String,
     bindparam,
@@ -168,11 +169,12 @@ def _require_link_scope(session: Session, supplier_id: int, chain_id: int, field
 
 
 def link_supplier(
-    session: Session, *, chain_master: str, body: dict[str, Any]
+    session: Session | Connection, *, chain_master: str, body: dict[str, Any]
 ) -> tuple[dict[str, Any], int | None]:
     """Link a supplier to the chain master `chain_master` (id or credit code) in a chain: one
     statement, the three names resolved in it (the database's enterprise_of_key() and
-    chain_of_key(); a merged enterprise's old name finds the one it became part of)."""
+    chain_of_key(); a merged enterprise's old name finds the one it became part of). Nothing
+    else runs on `session`: the API passes a connection of Database.one_statement()."""
     supplier, chain = body.pop("supplier"), body.pop("chain")
     keys = {
         "buyer_id": (chain_master, None),
@@ -230,7 +232,7 @@ def _insert_sql(dialect: Any, values: dict[str, Any]) -> tuple[str, dict[str, An
 
 
 def create_link(
-    session: Session,
+    session: Session | Connection,
     *,
     values: dict[str, Any],
     fields: dict[str, str] = RESOURCE_FIELDS,
