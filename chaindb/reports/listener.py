@@ -8,7 +8,8 @@ first), then refreshes the views that read them (chaindb.reports.SOURCES) with R
 CONCURRENTLY, readers never waiting; a kept view (chaindb.reports.KEPT: the supplier tiers) only
 catches up with what the writes touched. A figure is current a fraction of a second after its
 write at demo size; under writes that never pause, refreshing takes at most a quarter of the
-refresher's time (SHARE), so a figure that takes seconds to refresh lags by a few times that.
+refresher's time (SHARE), so a figure that takes seconds to refresh lags by a few times that;
+the refresher works in one process (no parallel workers), so that share is of one core.
 bench/report_freshness.py measures the lag and the cost at synthetic scale.
 
 One refresher however many processes: every web process (`chaindb run`, each granian worker)
@@ -189,6 +190,10 @@ class Refresher:
         with self.engine.connect() as connection:
             for view in views:
                 with connection.begin():
+                    # One process: SHARE bounds the refresher's time, and parallel workers
+                    # would multiply its cost beside the requests (2 workers: 1.3x faster
+                    # for 3x the CPU, report_chain_master_suppliers at synthetic scale 1).
+                    connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
                     took.update(
                         refresh_reports(connection, views=[view], reads=False, catch_up=catch_up)
                     )
