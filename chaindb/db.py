@@ -593,18 +593,29 @@ class Database:
         from flask import current_app
 
         engine = current_app.extensions["chaindb.db"]["read_engine"]
-        with contextlib.ExitStack() as stack:
-            if isinstance(engine, Engine):
-                connection = stack.enter_context(engine.connect())
-            else:
-                # A test's Connection: the request's session holds a savepoint of it (from
-                # reading the token) that its teardown rolls back, and the statement's with it:
-                # released first, as the session's own connection is apart from this one.
-                session: Session | None = g.get("db_session")
-                if session is not None and session.in_transaction():
-                    session.commit()
-                connection = engine
-            connection.info[ONE_STATEMENT] = _acting(local=True)
+        if isinstance(engine, Engine):
+            with self.one_statement_on(engine, _acting(local=True)) as connection:
+                yield connection
+            return
+        # A test's Connection: the request's session holds a savepoint of it (from reading the
+        # token) that its teardown rolls back, and the statement's with it: released first, as
+        # the session's own connection is apart from this one.
+        session: Session | None = g.get("db_session")
+        if session is not None and session.in_transaction():
+            session.commit()
+        engine.info[ONE_STATEMENT] = _acting(local=True)
+        try:
+            yield engine
+        finally:
+            engine.info.pop(ONE_STATEMENT, None)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def one_statement_on(engine: Engine, acting: dict[str, Any]) -> Iterator[Connection]:
+        """one_statement() on a connection of `engine` (the autocommit pool), acting as `acting`
+        says (acting_for(..., local=True)): outside Flask's request too (chaindb.api.fast)."""
+        with engine.connect() as connection:
+            connection.info[ONE_STATEMENT] = acting
             try:
                 yield connection
             finally:

@@ -28,12 +28,23 @@ resource's own list_page on a read-pool connection, the query string parsed and 
 built by werkzeug from the same environ as Flask's request would be. An export, a refused filter
 or any failure is left to Flask, which runs the list again (it writes nothing).
 tests/test_fast_reads.py compares both paths, header by header.
+
+Writes of one statement (OneStatementWrite, registered by their domain: a supply link through
+the chain-master workflow, a stage move) are answered the same way: the body parsed and
+validated as the route does, the write run on Database.one_statement_on() (one round trip,
+its own transaction), answered as the route answers it. Anything the fast path does not take
+(another media type, a body too large, invalid JSON or values, If-Match, a token not trusted a
+moment ago, a role that may not write) and every refusal go to Flask with the body as it came:
+a refused write wrote nothing (its transaction rolled back), so Flask runs it again and words
+the refusal in the API's words and the client's language. tests/test_fast_writes.py compares.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -41,7 +52,7 @@ from flask import Flask, signals
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_etags
+from werkzeug.http import HTTP_STATUS_CODES, parse_etags, parse_options_header
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request
 
@@ -51,9 +62,13 @@ from chaindb.api import REQUEST_ID, new_request_id
 from chaindb.api.reads import Reads, listing_at
 from chaindb.api.responses import Responses, etag_of, to_json
 from chaindb.api.routes import LAYOUTS
-from chaindb.db import db, is_id, prebuilt_sql
+from chaindb.api.schemas import parse_body
+from chaindb.db import acting_for, db, is_id, prebuilt_sql
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from sqlalchemy import Connection
+
     from chaindb.api.resource import Resource
 
 log = logging.getLogger(__name__)
@@ -88,6 +103,28 @@ GENERIC = (
 GENERIC_LIST = ("chaindb.api.routes", "blueprint.<locals>.list_")
 
 
+@dataclass(frozen=True)
+class OneStatementWrite:
+    """A write route whose work is one statement (Database.one_statement), registered by its
+    domain with answer_in_front(): the route and the fast path both run `write`.
+
+    `write(connection, path_args, values)` makes the write on `connection` from the route's
+    path arguments and the body as `parse_body(schema, ...)` returns it, and returns the row the
+    route answers with (`resource.dump`, its ETag; a Location to `resource`'s read on 201). The
+    fast path leaves a request with one of the headers `to_flask` (as environ keys) to Flask."""
+
+    schema: type[BaseModel]
+    write: Callable[[Connection, dict[str, Any], dict[str, Any]], dict[str, Any]]
+    resource: Resource
+    status: int = 200
+    to_flask: tuple[str, ...] = ()
+
+
+def answer_in_front(app: Flask, endpoint: str, write: OneStatementWrite) -> None:
+    """Let the fast path answer the POSTs the app routes to `endpoint` (before install())."""
+    app.extensions.setdefault("chaindb.api.fast_writes", {})[endpoint] = write
+
+
 class FastReads:
     """The WSGI app in front of Flask's: reads by id answered here, the rest by `app`."""
 
@@ -103,6 +140,11 @@ class FastReads:
                 self.routes[prefix] = resource
             if self._generic_list(resource, prefix[:-1]):
                 self.lists[prefix[:-1]] = resource
+        self.writes: dict[str, OneStatementWrite] = {
+            endpoint: write
+            for endpoint, write in app.extensions.get("chaindb.api.fast_writes", {}).items()
+            if self._quiet(write.resource, endpoint)
+        }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] == "GET":
@@ -121,11 +163,21 @@ class FastReads:
                 self.served += 1
                 start_response(status, headers)
                 return [body]
+        elif environ["REQUEST_METHOD"] == "POST" and self.writes:
+            answer = self._answer_write(environ)
+            if answer is not None:
+                status, headers, body = answer
+                self.served += 1
+                start_response(status, headers)
+                return [body]
         return self.wsgi_app(environ, start_response)
 
-    def _reader(self, environ: dict[str, Any]) -> tuple[Engine, access.Principal] | None:
-        """The read pool and the principal of a request the fast path may answer; None when
-        it is off, the Host must be checked, or the token was not trusted a moment ago."""
+    def _reader(
+        self, environ: dict[str, Any], role: Role = Role.VIEWER
+    ) -> tuple[Engine, access.Principal] | None:
+        """The read pool (autocommit) and the principal of a request the fast path may answer;
+        None when it is off, the Host must be checked, or the token was not trusted a moment
+        ago, or its role is below `role` (the gate's: a viewer reads, an editor writes)."""
         config = self.flask.config
         if not config.get("API_FAST_READS", True) or config.get("TRUSTED_HOSTS"):
             return None
@@ -133,9 +185,62 @@ class FastReads:
             return None
         engine = db.read_pool(self.flask)
         principal = self._principal(environ)
-        if engine is None or principal is None or not principal.may(Role.VIEWER):
+        if engine is None or principal is None or not principal.may(role):
             return None
         return engine, principal
+
+    def _answer_write(
+        self, environ: dict[str, Any]
+    ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """(status, headers, body) of a OneStatementWrite made, or None: Flask answers it, with
+        the body as it came (read here, it is handed on)."""
+        if not environ.get("PATH_INFO", "").startswith("/api/"):
+            return None
+        try:
+            adapter = self.flask.url_map.bind_to_environ(environ)
+            endpoint, args = adapter.match(method="POST")
+        except (HTTPException, RequestRedirect):
+            return None
+        write = self.writes.get(endpoint)
+        if write is None or any(environ.get(header) for header in write.to_flask):
+            return None
+        reader = self._reader(environ, Role.EDITOR)
+        if reader is None:
+            return None
+        engine, principal = reader
+        mimetype, _ = parse_options_header(environ.get("CONTENT_TYPE", ""))
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            return None
+        limit = self.flask.config.get("MAX_CONTENT_LENGTH")
+        if mimetype != "application/json" or length <= 0 or (limit and length > limit):
+            return None
+        raw = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(raw)  # Flask reads it again if it answers
+        given = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = given if REQUEST_ID.match(given) else new_request_id()
+        try:
+            # The app's context: its settings (a value to confirm) and its JSON, as the route's.
+            with self.flask.app_context(), access.answering_for(principal):
+                values = parse_body(write.schema, self.flask.json.loads(raw))
+                acting = acting_for(principal, request_id, local=True)
+                with db.one_statement_on(engine, acting) as connection:
+                    row = write.write(connection, args, values)
+        except Exception as error:  # nothing was written: Flask answers it in the API's words
+            log.debug("write left to Flask: %r", error)
+            return None
+        body = write.resource.dump(row)
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("ETag", etag_of(body)),
+        ]
+        if write.status == 201:
+            location = adapter.build(f"{write.resource.singular}.read", {"id": row["id"]})
+            headers.append(("Location", location))
+        headers.append(("X-Request-ID", request_id))
+        return f"{write.status} {HTTP_STATUS_CODES[write.status].upper()}", headers, body
 
     def _answer(
         self, resource: Resource, key: str, environ: dict[str, Any]

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, any_, func, or_, select
 from sqlalchemy.orm import Session
 
 from chaindb.api.blueprint import APIBlueprint
+from chaindb.api.fast import OneStatementWrite, answer_in_front
 from chaindb.api.resource import Resource, by_unit
 from chaindb.api.responses import json_body
 from chaindb.api.routes import ERRORS
@@ -227,31 +228,18 @@ def _stage_blueprint() -> APIBlueprint:
 
     def move(id: str, path: PathId = None, body: StageMove = None):  # type: ignore[assignment]
         # Validated here rather than by flask-openapi3, so that errors take the API's shape.
-        given = StageMove(**parse_body(StageMove, json_body()))
-        if not is_id(id):
-            raise projects.not_found(id)
-
-        def moved(session: Session | Connection) -> dict[str, Any]:
-            return move_stage(
-                session=session,
-                project_id=int(id),
-                stage=given.stage,
-                on=given.date,
-                reason=given.reason,
-                note=given.note,
-                missing=lambda: projects.not_found(id),
-                outside=projects.out_of_scope,
-            )
-
+        values = parse_body(StageMove, json_body())
         if request.if_match:  # the ETag is of the record as read: read it first, then move
+            if not is_id(id):
+                raise projects.not_found(id)
             session = db.session
             projects.check_if_match(projects.get(session, id, lock=True))
-            row = moved(session)
+            row = _move(session, {"id": id}, values)
             session.commit()
         else:
             with db.one_statement() as connection:  # the move and its history: one statement
-                row = moved(connection)
-        return projects.detail_response({c.name: row[c.name] for c in projects.columns})
+                row = _move(connection, {"id": id}, values)
+        return projects.detail_response(row)
 
     move.__delay_validate_request__ = True  # type: ignore[attr-defined]
     bp.post(
@@ -287,6 +275,35 @@ def _stage_blueprint() -> APIBlueprint:
     return bp
 
 
+def _move(
+    session: Session | Connection, args: dict[str, Any], values: dict[str, Any]
+) -> dict[str, Any]:
+    """The stage move of the project args["id"] (the body's values, as parse_body(StageMove)
+    gives them), as the route and the fast path (chaindb.api.fast) make it; the project as the
+    API answers it."""
+    key = args["id"]
+    if not is_id(key):
+        raise projects.not_found(key)
+    given = StageMove(**values)
+    row = move_stage(
+        session=session,
+        project_id=int(key),
+        stage=given.stage,
+        on=given.date,
+        reason=given.reason,
+        note=given.note,
+        missing=lambda: projects.not_found(key),
+        outside=projects.out_of_scope,
+    )
+    return {c.name: row[c.name] for c in projects.columns}
+
+
 def register(app: OpenAPI) -> None:
     app.register_api(projects.blueprint())
     app.register_api(_stage_blueprint())
+    # With If-Match the project is read first (two statements): Flask answers it.
+    answer_in_front(
+        app,
+        "project_stage.move",
+        OneStatementWrite(StageMove, _move, projects, to_flask=("HTTP_IF_MATCH",)),
+    )
