@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -221,6 +221,30 @@ def scratch_database(admin_url: str) -> Iterator[Callable[..., str]]:
     yield make
     for name in made:
         drop_database(admin_url, name)
+
+
+@pytest.fixture(scope="module")
+def scratch_database_module(admin_url: str) -> Iterator[str]:
+    """A database of the module's own with the schema at head, for tests that commit and share
+    what they made (an app with its own pools); dropped after the module."""
+    name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
+    yield migrated_database(admin_url, name)
+    drop_database(admin_url, name)
+
+
+def bearer_tokens(engine: Engine, users: Iterable[tuple[str, str | int, str]]) -> dict[str, dict]:
+    """For each (username, unit, role): a user and a token, committed; their Authorization
+    headers by username."""
+    from chaindb.auth.service import create_token, create_user
+
+    headers = {}
+    with Session(engine) as session:
+        for name, unit, role in users:
+            user = create_user(session=session, username=name, role=role, password=None, unit=unit)
+            token = create_token(session=session, user=user, name="tests")[1]
+            headers[name] = {"Authorization": f"Bearer {token}"}
+        session.commit()
+    return headers
 
 
 TEST_SETTINGS = Settings(

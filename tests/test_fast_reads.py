@@ -16,16 +16,14 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 from sqlalchemy.exc import TimeoutError as TimeoutError_
-from sqlalchemy.orm import Session
 
 from chaindb import create_app
 from chaindb.api.fast import FastReads
 from chaindb.api.resource import Resource
-from chaindb.auth.service import create_token, create_user
 from chaindb.config import Settings
 from chaindb.db import db, make_engine
 from tests import factories_sql as f
-from tests.conftest import _unit
+from tests.conftest import _unit, bearer_tokens
 
 
 @dataclass
@@ -33,16 +31,6 @@ class Place:
     app: object
     headers: dict[str, dict[str, str]]
     ids: dict[str, int]
-
-
-@pytest.fixture(scope="module")
-def scratch_database_module(admin_url) -> Iterator[str]:
-    from chaindb.embedded import drop_database
-    from tests.conftest import migrated_database
-
-    name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
-    yield migrated_database(admin_url, name)
-    drop_database(admin_url, name)
 
 
 @pytest.fixture(scope="module")
@@ -70,18 +58,15 @@ def place(scratch_database_module) -> Iterator[Place]:
         ids["link"] = f.supply_link(
             conn, supplier_id=ids["enterprise"], buyer_id=f.chain_master(conn, c1), chain_id=c1
         )
-    headers = {}
-    with Session(engine) as session:
-        for name, unit, role in (
+    headers = bearer_tokens(
+        engine,
+        [
             ("city", "city", "viewer"),
             ("district", district_office, "editor"),
             ("chain", chain_office, "editor"),
             ("admin", "city", "admin"),
-        ):
-            user = create_user(session=session, username=name, role=role, password=None, unit=unit)
-            token = create_token(session=session, user=user, name="tests")[1]
-            headers[name] = {"Authorization": f"Bearer {token}"}
-        session.commit()
+        ],
+    )
     engine.dispose()
     settings = Settings(
         env="test", database_url=url, secret_key="s" * 40, db_pool_size=1, token_cache_seconds=600

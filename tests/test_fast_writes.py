@@ -11,23 +11,20 @@ and roles answered by Flask, with the body as it came.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 from chaindb import create_app
 from chaindb.api.fast import FastReads
 from chaindb.api.responses import etag_of
-from chaindb.auth.service import create_token, create_user
 from chaindb.config import Settings
 from chaindb.db import db, make_engine
 from tests import factories_sql as f
-from tests.conftest import _unit
+from tests.conftest import _unit, bearer_tokens
 
 
 @dataclass
@@ -39,17 +36,8 @@ class Place:
 
 
 @pytest.fixture(scope="module")
-def scratch(admin_url) -> Iterator[str]:
-    from chaindb.embedded import drop_database
-    from tests.conftest import migrated_database
-
-    name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
-    yield migrated_database(admin_url, name)
-    drop_database(admin_url, name)
-
-
-@pytest.fixture(scope="module")
-def place(scratch) -> Iterator[Place]:
+def place(scratch_database_module) -> Iterator[Place]:
+    scratch = scratch_database_module
     engine = make_engine(scratch)
     with engine.begin() as conn:
         d1, d2 = f.district(conn), f.district(conn)
@@ -64,17 +52,14 @@ def place(scratch) -> Iterator[Place]:
             "elsewhere": f.enterprise(conn, district_id=d2),
         }
         ids["projects"] = [f.project(conn, c1, d1, stage="negotiating") for _ in range(4)]
-    headers = {}
-    with Session(engine) as session:
-        for name, unit, role in (
+    headers = bearer_tokens(
+        engine,
+        [
             ("city", "city", "editor"),
             ("chain", chain_office, "editor"),
             ("viewer", "city", "viewer"),
-        ):
-            user = create_user(session=session, username=name, role=role, password=None, unit=unit)
-            token = create_token(session=session, user=user, name="tests")[1]
-            headers[name] = {"Authorization": f"Bearer {token}"}
-        session.commit()
+        ],
+    )
     settings = Settings(
         env="test",
         database_url=scratch,
@@ -278,3 +263,24 @@ def test_a_stage_move_is_made_in_front_of_flask_as_flask_makes_it(place):
     refused, fast = _post(place, f"/api/v1/projects/{third}/stage", "viewer", fast=True,
                           json={"stage": "under_construction", "date": "2026-02-05"})  # fmt: skip
     assert refused.status_code == 403 and not fast
+
+
+def test_a_link_after_the_database_dropped_every_connection(place):
+    """The server ended every connection of the app (a restart, a failover): the next link is
+    made once, on a new connection, and answered 201."""
+    with place.engine.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        conn.commit()
+    body = {"chain": place.ids["c1"], "supplier": place.ids["supplier"], "product": "重启之后"}
+    response, _ = _post(place, _link_path(place), "city", fast=True, json=body)
+    assert response.status_code == 201, response.get_json()
+    with place.engine.connect() as conn:
+        made = conn.execute(
+            text("SELECT count(*) FROM supply_link WHERE product = '重启之后'")
+        ).scalar_one()
+    assert made == 1

@@ -11,7 +11,6 @@ connection the one before it left.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -19,14 +18,12 @@ from datetime import date
 import psycopg
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 from chaindb import create_app
-from chaindb.auth.service import create_token, create_user
 from chaindb.config import Settings
 from chaindb.db import ACT, db, make_engine, run_sql
 from tests import factories_sql as f
-from tests.conftest import _unit
+from tests.conftest import _unit, bearer_tokens
 
 
 @dataclass
@@ -38,17 +35,8 @@ class Place:
 
 
 @pytest.fixture(scope="module")
-def scratch(admin_url) -> Iterator[str]:
-    from chaindb.embedded import drop_database
-    from tests.conftest import migrated_database
-
-    name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
-    yield migrated_database(admin_url, name)
-    drop_database(admin_url, name)
-
-
-@pytest.fixture(scope="module")
-def place(scratch) -> Iterator[Place]:
+def place(scratch_database_module) -> Iterator[Place]:
+    scratch = scratch_database_module
     engine = make_engine(scratch)
     with engine.begin() as conn:
         d1, d2 = f.district(conn), f.district(conn)
@@ -64,15 +52,9 @@ def place(scratch) -> Iterator[Place]:
             "in_d2": f.enterprise(conn, district_id=d2),
             "project": f.project(conn, c1, d1, stage="negotiating"),
         }
-    headers = {}
-    with Session(engine) as session:
-        for name, unit in (("city", "city"), ("district", district_office)):
-            user = create_user(
-                session=session, username=name, role="editor", password=None, unit=unit
-            )
-            token = create_token(session=session, user=user, name="tests")[1]
-            headers[name] = {"Authorization": f"Bearer {token}"}
-        session.commit()
+    headers = bearer_tokens(
+        engine, [("city", "city", "editor"), ("district", district_office, "editor")]
+    )
     settings = Settings(env="test", database_url=scratch, secret_key="s" * 40, db_pool_size=1)
     app = create_app({"TESTING": True, "SQLALCHEMY_URL": scratch}, settings=settings)
     try:

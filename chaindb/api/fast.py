@@ -126,7 +126,8 @@ def answer_in_front(app: Flask, endpoint: str, write: OneStatementWrite) -> None
 
 
 class FastReads:
-    """The WSGI app in front of Flask's: reads by id answered here, the rest by `app`."""
+    """The WSGI app in front of Flask's: reads by id, lists and the OneStatementWrites
+    answered here, the rest by `app`."""
 
     def __init__(self, app: Flask, resources: Iterable[Resource]) -> None:
         self.flask = app
