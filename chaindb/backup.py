@@ -21,16 +21,19 @@ Continuous archiving and point-in-time recovery are the cluster's (docs/operatio
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from chaindb.embedded import _libpq
 
@@ -78,6 +81,31 @@ def tool(name: str, major: int) -> str:
     return str(found[usable[0]])
 
 
+@contextlib.contextmanager
+def _client(url: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """The --dbname and the environment to run a PostgreSQL client program (pg_dump, pg_restore,
+    psql) with for `url`. A password in it goes into a password file that only this user can
+    read (PGPASSFILE, removed afterwards), never onto the command line, where anyone on the
+    machine reads it (ps, /proc/<pid>/cmdline)."""
+    params = conninfo_to_dict(_libpq(url))
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password is None:
+        yield make_conninfo(**params), env
+        return
+    with tempfile.TemporaryDirectory(prefix="chaindb-pgpass-") as folder:  # mode 0700
+        passfile = Path(folder) / "pgpass"
+        # Any host, port, database and user: the file serves this one program. ':' and '\' are
+        # escaped as the password file's format asks.
+        escaped = str(password).replace("\\", "\\\\").replace(":", "\\:")
+        descriptor = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(f"*:*:*:*:{escaped}\n")
+        env["PGPASSFILE"] = str(passfile)
+        env.pop("PGPASSWORD", None)
+        yield make_conninfo(**params), env
+
+
 def _script():
     from alembic.script import ScriptDirectory
 
@@ -120,12 +148,14 @@ def backup(url: str, target: Path) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = target / f"chaindb-{database}-{stamp}-{revision}.dump"
     pg_dump = tool("pg_dump", server_major(url))
-    done = subprocess.run(
-        [pg_dump, "--format=custom", f"--file={target}", f"--dbname={_libpq(url)}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with _client(url) as (dbname, env):
+        done = subprocess.run(
+            [pg_dump, "--format=custom", f"--file={target}", f"--dbname={dbname}"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
     if done.returncode != 0:
         target.unlink(missing_ok=True)
         raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
@@ -181,11 +211,12 @@ def restore(url: str, dump: Path) -> str:
     if restorable_alone(revision):
         # One transaction that stops at the first error: a failure, or a dump that breaks off,
         # leaves the database empty.
-        done = subprocess.run(
-            [pg_restore, "--no-owner", "--exit-on-error", "--single-transaction",
-             f"--dbname={_libpq(url)}", str(dump)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        with _client(url) as (dbname, env):
+            done = subprocess.run(
+                [pg_restore, "--no-owner", "--exit-on-error", "--single-transaction",
+                 f"--dbname={dbname}", str(dump)],
+                capture_output=True, text=True, check=False, env=env,
+            )  # fmt: skip
         if done.returncode != 0:
             raise BackupError(f"the restore failed, nothing was restored: {done.stderr.strip()}")
     else:
@@ -231,7 +262,7 @@ def _replay(pg_restore: str, dump: Path, url: str) -> None:
         raise BackupError(
             f"no psql beside {pg_restore}: install the PostgreSQL client of its version"
         )
-    with tempfile.TemporaryFile() as errors:
+    with tempfile.TemporaryFile() as errors, _client(url) as (dbname, env):
         reader = subprocess.Popen(
             [pg_restore, "--no-owner", "--file=-", str(dump)],
             stdout=subprocess.PIPE,
@@ -239,7 +270,8 @@ def _replay(pg_restore: str, dump: Path, url: str) -> None:
         )
         writer = subprocess.Popen(
             [str(psql), "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-             "--output=/dev/null", f"--dbname={_libpq(url)}"],
+             "--output=/dev/null", f"--dbname={dbname}"],
+            env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=errors,

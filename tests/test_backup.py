@@ -171,3 +171,54 @@ def test_a_database_with_functions_of_its_own_is_not_empty(source, scratch_datab
         conn.execute("CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'")
     refused = _cli(target, "restore", str(tmp_path / "b.dump"))
     assert refused.exit_code == 1 and "is not empty" in refused.output
+
+
+def test_a_password_never_reaches_the_command_line(source, scratch_database, tmp_path, monkeypatch):
+    """pg_dump, pg_restore and psql get the password of DATABASE_URL in a password file only
+    this user reads (PGPASSFILE, gone afterwards), not in --dbname, which every user of the
+    machine sees in ps."""
+    import os
+    import stat
+    import subprocess
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    import chaindb.backup
+
+    secret = "pa:ss\\word-7f3a"
+    seen: list[tuple[list[str], str | None, int | None]] = []
+
+    def watched(real):
+        def call(argv, *args, **kwargs):
+            passfile = (kwargs.get("env") or {}).get("PGPASSFILE")
+            if passfile:
+                mode = stat.S_IMODE(os.stat(passfile).st_mode)
+                seen.append((list(argv), Path(passfile).read_text(encoding="utf-8"), mode))
+            else:
+                seen.append((list(argv), None, None))
+            return real(argv, *args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(chaindb.backup.subprocess, "run", watched(subprocess.run))
+    monkeypatch.setattr(chaindb.backup.subprocess, "Popen", watched(subprocess.Popen))
+
+    def with_secret(url: str) -> str:
+        return make_url(url).set(password=secret).render_as_string(hide_password=False)
+
+    made = _cli(with_secret(source), "backup", str(tmp_path))
+    assert made.exit_code == 0, made.output
+    target = scratch_database()
+    done = _cli(with_secret(target), "restore", str(next(tmp_path.glob("chaindb-*.dump"))))
+    assert done.exit_code == 0, done.output
+    assert _counts(target) == _counts(source)
+
+    connecting = [entry for entry in seen if any(a.startswith("--dbname=") for a in entry[0])]
+    assert {Path(argv[0]).name for argv, _, _ in connecting} >= {"pg_dump", "pg_restore"}
+    for argv, _, _ in seen:
+        assert not any(secret in a or "pa%3Ass" in a for a in argv), argv
+    for _argv, passfile, mode in connecting:
+        assert passfile == "*:*:*:*:pa\\:ss\\\\word-7f3a\n"
+        assert mode == 0o600
+    assert not list(Path(tempfile.gettempdir()).glob("chaindb-pgpass-*"))
