@@ -24,7 +24,6 @@ from chaindb.api.resource import Resource
 from chaindb.config import Settings
 from chaindb.db import db, make_engine
 from chaindb.enterprises.uscc import with_check_character
-from tests.conftest import migrated_database
 
 # Resources whose routes are their own, tested where they are defined.
 ELSEWHERE = {
@@ -55,13 +54,11 @@ class Client:
 
 
 @pytest.fixture(scope="module")
-def production(admin_url: str) -> Iterator[Client]:
+def production(scratch_database_module: str) -> Iterator[Client]:
     """An app with its own pools on a migrated database of its own, and an admin's token."""
     from chaindb.auth.service import create_token, create_user
-    from chaindb.embedded import drop_database
 
-    name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
-    url = migrated_database(admin_url, name)
+    url = scratch_database_module
     engine = make_engine(url)
     with Session(engine) as session:
         user = create_user(session=session, username="crud-admin", role="admin", password=None)
@@ -80,7 +77,6 @@ def production(admin_url: str) -> Iterator[Client]:
         yield Client(app, token)
     finally:
         db.dispose(app)
-        drop_database(admin_url, name)
 
 
 def _n() -> str:

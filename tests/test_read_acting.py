@@ -10,7 +10,6 @@ database: the tests' own app shares the test's transaction and never reads in au
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -59,16 +58,6 @@ def place(scratch_database_module) -> Iterator[Place]:
         yield Place(app, headers, own, other)
     finally:
         db.dispose(app)
-
-
-@pytest.fixture(scope="module")
-def scratch_database_module(admin_url) -> Iterator[str]:
-    from chaindb.embedded import drop_database
-    from tests.conftest import migrated_database
-
-    name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"  # a worker's own, if split among them
-    yield migrated_database(admin_url, name)
-    drop_database(admin_url, name)
 
 
 @pytest.fixture

@@ -292,24 +292,18 @@ def test_users_move_between_units_only_where_their_administrator_manages_both(
 
 
 @pytest.fixture(scope="module")
-def pooled(admin_url: str):
+def pooled(scratch_database_module: str):
     """An app with its own pools (an autocommit read pool, a write pool) on a database of its
     own, as production runs, not bound to a test's transaction."""
-    import uuid
-
     from chaindb import create_app
     from chaindb.config import Settings
     from chaindb.db import Database
-    from chaindb.embedded import drop_database
-    from tests.conftest import migrated_database
 
-    name = f"chaindb_scratch_{uuid.uuid4().hex[:10]}"
-    url = migrated_database(admin_url, name)
+    url = scratch_database_module
     settings = Settings(env="test", database_url=url, secret_key="t" * 40, reports_listen=False)
     app = create_app({"TESTING": True, "SQLALCHEMY_URL": url}, settings=settings)
     yield app
     Database.dispose(app)
-    drop_database(admin_url, name)
 
 
 def test_every_handle_of_a_request_acts_for_its_unit_in_autocommit_too(pooled):
