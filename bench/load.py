@@ -67,10 +67,16 @@ CHAINDB = str(BIN / "chaindb")
 # Rows the database's triggers write: not copied by the baseline (its triggers write them;
 # project_approved is the copy of the approved projects).
 TRIGGER_WRITTEN = ("project_stage_event", "change_log", "project_approved")
-# Written by the report refresh after the load, not by the load (supplier_tier_stale is the
-# supplier tiers' queue of changed chain masters: the copy's triggers fill it, the loader's
-# refresh empties it).
-NOT_LOADED = ("report_refresh", "alembic_version", "supplier_tier_stale")
+# Written by the report refresh after the load, not by the load (the *_stale tables are the kept
+# reports' queues of what changed: the copy's triggers fill them, the loader's refresh empties
+# them).
+NOT_LOADED = (
+    "report_refresh",
+    "alembic_version",
+    "supplier_tier_stale",
+    "chain_overview_stale",
+    "chain_master_supply_stale",
+)
 STAGE_TABLE = "project"  # its stage-event trigger reads chaindb.stage_reason
 # Checksummed beside the copied tables. A stage event's date may be the day of the load.
 COMPARED = ("project_stage_event",)

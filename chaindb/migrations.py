@@ -88,6 +88,12 @@ NOT_AUDITED = {
     "project_milestone": "derived from project and its stage history (both audited) by a trigger",
     "supplier_tier": "derived from supply links and chain roles (both audited) by the refresher",
     "supplier_tier_stale": "the refresher's queue of work",
+    "chain_overview": "derived from chain roles, supply links and projects (all audited) by the "
+    "refresher",
+    "chain_overview_stale": "the refresher's queue of work",
+    "chain_master_supply": "derived from supply links and chain roles (both audited) by the "
+    "refresher",
+    "chain_master_supply_stale": "the refresher's queue of work",
     "project_review": "a history itself (append-only): who acted, when, with what opinion; the "
     "review status it moves is audited on project",
     "project_approved": "a copy of an audited project row, written by the approval trigger",

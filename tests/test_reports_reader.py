@@ -73,9 +73,16 @@ def test_the_reader_cannot_read_the_secrets(reader, table):
         "CREATE TABLE public.reader_was_here (id int)",
         "CREATE VIEW public.reader_view AS SELECT 1 AS one",
         "CREATE OR REPLACE VIEW report_target_progress AS SELECT 1 AS target_id",
-        "DROP MATERIALIZED VIEW report_chain_overview",
-        "REFRESH MATERIALIZED VIEW report_chain_overview",
-        "COMMENT ON MATERIALIZED VIEW report_chain_overview IS 'mine'",
+        "DROP MATERIALIZED VIEW report_chain_gaps",
+        "REFRESH MATERIALIZED VIEW report_chain_gaps",
+        "COMMENT ON MATERIALIZED VIEW report_chain_gaps IS 'mine'",
+        "DROP VIEW report_chain_overview",
+        # The kept reports' tables and queues: written by the refresher only.
+        "DELETE FROM chain_overview",
+        "UPDATE chain_master_supply SET suppliers = 0",
+        "INSERT INTO chain_overview_stale (chain_id) VALUES (0)",
+        "SELECT chain_overview_rebuild(NULL)",
+        "SELECT chain_master_supply_catch_up()",
     ],
 )
 def test_the_reader_writes_nothing(reader, statement):

@@ -135,10 +135,10 @@ def test_gap_candidates_refresh_after_the_gaps_they_read(conn, master):
 
 
 def test_a_view_never_populated_is_refreshed_plainly(conn, master):
-    conn.execute(text("REFRESH MATERIALIZED VIEW report_chain_overview WITH NO DATA"))
+    conn.execute(text("REFRESH MATERIALIZED VIEW report_chain_gaps WITH NO DATA"))
     refresh_reports(conn)  # CONCURRENTLY would be refused on an unpopulated view
     populated = conn.execute(
-        text("SELECT relispopulated FROM pg_class WHERE oid = 'report_chain_overview'::regclass")
+        text("SELECT relispopulated FROM pg_class WHERE oid = 'report_chain_gaps'::regclass")
     ).scalar_one()
     assert populated
     refresh_reports(conn, concurrently=False)

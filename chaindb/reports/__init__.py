@@ -50,8 +50,19 @@ MATERIALIZED = (
 
 # A view over a table that chaindb keeps -> (that table, the function that rebuilds it all, the
 # function that catches up with the writes queued since). The refresher catches up after writes
-# (chain master by chain master) instead of recomputing every row; a full refresh rebuilds.
+# (the chains, chain masters touched) instead of recomputing every row; a full refresh rebuilds.
 KEPT = {
+    # Chain by chain, and chain master by chain master (migration e3f5a7c9b1d2).
+    "report_chain_overview": (
+        "chain_overview",
+        "chain_overview_rebuild(NULL)",
+        "chain_overview_catch_up()",
+    ),
+    "report_chain_master_suppliers": (
+        "chain_master_supply",
+        "chain_master_supply_rebuild(NULL, NULL)",
+        "chain_master_supply_catch_up()",
+    ),
     "report_supplier_tiers": (
         "supplier_tier",
         "supplier_tier_rebuild(NULL)",
@@ -81,7 +92,12 @@ SOURCES = {
 NOTIFYING_TABLES = tuple(sorted({table for tables in SOURCES.values() for table in tables}))
 
 # Functions created with the views, with their argument types (for DROP FUNCTION).
-FUNCTIONS = ["supplier_tiers(bigint, integer)", "monthly_progress(date, numeric, boolean)"]
+FUNCTIONS = [
+    "chain_overview_rows(bigint)",
+    "chain_master_supply_rows(bigint, bigint)",
+    "supplier_tiers(bigint, integer)",
+    "monthly_progress(date, numeric, boolean)",
+]
 
 
 def sql(name: str) -> str:

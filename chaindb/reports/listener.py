@@ -5,8 +5,8 @@ migration 7c21d5e8a4f0) sends `NOTIFY chaindb_reports, '<table>'` when a transac
 commits: from the web app, the API, an import, a seed or an analyst's SQL alike. The refresher
 LISTENs, gathers the tables named until writes pause (QUIET seconds, at most GATHER after the
 first), then refreshes the views that read them (chaindb.reports.SOURCES) with REFRESH ...
-CONCURRENTLY, readers never waiting; a kept view (chaindb.reports.KEPT: the supplier tiers) only
-catches up with what the writes touched. A figure is current a fraction of a second after its
+CONCURRENTLY, readers never waiting; a kept view (chaindb.reports.KEPT: the chain overview, the
+chain masters' suppliers, the supplier tiers) only catches up with what the writes touched. A figure is current a fraction of a second after its
 write at demo size; under writes that never pause, refreshing takes at most a quarter of the
 refresher's time (SHARE), so a figure that takes seconds to refresh lags by a few times that;
 the refresher works in one process (no parallel workers), so that share is of one core.
@@ -16,8 +16,8 @@ One refresher however many processes: every web process (`chaindb run`, each gra
 starts a thread that asks for a session-level advisory lock; the one that holds it refreshes,
 the others wait to take over should its process or connection end. The holder refreshes every
 view when it takes over (what changed meanwhile is not known) and when the date changes (a role
-or a due date turns live at midnight); the supplier tiers only catch up with their queue when
-they were refreshed earlier that day. `chaindb db refresh-reports --listen` runs the same loop
+or a due date turns live at midnight); the kept views only catch up with their queues when they
+were refreshed earlier that day. `chaindb db refresh-reports --listen` runs the same loop
 in a process of its own.
 
 REFRESH needs the owner of the views: run it as the user that runs the migrations.
@@ -151,7 +151,7 @@ class Refresher:
 
     @staticmethod
     def _kept_of_today(conn: psycopg.Connection) -> bool:
-        """Whether every kept view (the supplier tiers) was last refreshed today: then taking
+        """Whether every kept view (KEPT) was last refreshed today: then taking
         over needs only their catch-up, since the writes made meanwhile queued what they touched
         (by trigger, listened to or not). Rebuilt whole, the tiers took 3 minutes of a core at
         synthetic scale 1 on every start of every web process (bench/RESULTS.md)."""

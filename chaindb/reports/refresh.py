@@ -11,10 +11,12 @@ Who refreshes: the refresher (chaindb.reports.listener) as writes commit, in a w
 refresh-reports` by hand; a seed run that changed rows (seeds.runner). REFRESH needs the owner of the views (the user that runs
 the migrations); two refreshes of one view run one after the other.
 
-report_supplier_tiers is kept otherwise (chaindb.reports.KEPT): a view over the table
-supplier_tier, which a refresh rebuilds (supplier_tier_rebuild(), in one transaction: readers
+report_chain_overview, report_chain_master_suppliers and report_supplier_tiers are kept otherwise
+(chaindb.reports.KEPT): each a view over a table (chain_overview, chain_master_supply,
+supplier_tier) which a refresh rebuilds (its *_rebuild() function, in one transaction: readers
 keep the previous rows until it commits) and the refresher, after writes, only catches up with
-(supplier_tier_catch_up(): the chain masters whose tiers the writes touched).
+(its *_catch_up() function: the chains, chain masters and tiers the writes touched, queued by
+triggers).
 
 report_gap_candidates reads the materialized view report_chain_gaps: the views refresh in
 MATERIALIZED's order, and refreshing report_gap_candidates alone refreshes report_chain_gaps
