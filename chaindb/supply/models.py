@@ -66,6 +66,14 @@ class SupplyLink(Timestamped, Base):
         ),
         Index("ix_supply_link_buyer_id_chain_id", "buyer_id", "chain_id"),
         Index("ix_supply_link_chain_id_segment_id", "chain_id", "segment_id"),
+        # A chain's suppliers of active links, from the index alone (the kept
+        # report_chain_overview, migration f6b8d0a2c4e7).
+        Index(
+            "ix_supply_link_active_chain_id_supplier_id",
+            "chain_id",
+            "supplier_id",
+            postgresql_where=text("status = 'active'"),
+        ),
         # Each tier's suppliers from the index alone (supplier_tiers, report_supplier_tiers).
         Index(
             "ix_supply_link_active_buyer_id_chain_id_supplier_id",
