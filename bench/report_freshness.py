@@ -13,7 +13,8 @@
    (its on_refresh callback); and the seconds each view's refresh took.
 2. Write cost. --writes single-row transactions of each kind, each committed, on one connection:
    with the reporting triggers (the NOTIFY trigger of the table; for links also
-   supply_link_tiers_*, for projects project_sync_milestones_*) enabled, then disabled, alternating in rounds of --round writes so
+   supply_link_tiers_* and supply_link_chain_figures_*, for projects project_sync_milestones_*
+   and project_chain_figures_*) enabled, then disabled, alternating in rounds of --round writes so
    that drift hits both alike; no refresher runs. Median and p95 milliseconds per write
    (client wall time, COMMIT included) and the added share.
 3. The same link writes while the refresher refreshes after them (it refreshes all seven views
@@ -43,12 +44,20 @@ PROJECT_TRIGGERS = (
     "project_reports_changed",
     "project_sync_milestones_on_insert",
     "project_sync_milestones_on_update",
+    # The kept chain overview's queue (migration e3f5a7c9b1d2).
+    "project_chain_figures_on_insert",
+    "project_chain_figures_on_update",
+    "project_chain_figures_on_delete",
 )
 LINK_TRIGGERS = (
     "supply_link_reports_changed",
     "supply_link_tiers_on_insert",
     "supply_link_tiers_on_update",
     "supply_link_tiers_on_delete",
+    # The kept chain overview's and chain masters' queues (migration e3f5a7c9b1d2).
+    "supply_link_chain_figures_on_insert",
+    "supply_link_chain_figures_on_update",
+    "supply_link_chain_figures_on_delete",
 )
 
 
