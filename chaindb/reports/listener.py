@@ -6,10 +6,11 @@ commits: from the web app, the API, an import, a seed or an analyst's SQL alike.
 LISTENs, gathers the tables named until writes pause (QUIET seconds, at most GATHER after the
 first), then refreshes the views that read them (chaindb.reports.SOURCES) with REFRESH ...
 CONCURRENTLY, readers never waiting; a kept view (chaindb.reports.KEPT: the chain overview, the
-chain masters' suppliers, the supplier tiers) only catches up with what the writes touched. A figure is current a fraction of a second after its
-write at demo size; under writes that never pause, refreshing takes at most a quarter of the
-refresher's time (SHARE), so a figure that takes seconds to refresh lags by a few times that;
-the refresher works in one process (no parallel workers), so that share is of one core.
+chain masters' suppliers, the supplier tiers) only catches up with what the writes touched. A
+figure is current a fraction of a second after its write at demo size; under writes that never
+pause, refreshing takes at most a quarter of the refresher's time (SHARE), so a figure that takes
+seconds to refresh lags by a few times that; the refresher works in one process (no parallel
+workers), so that share is of one core.
 bench/report_freshness.py measures the lag and the cost at synthetic scale.
 
 One refresher however many processes: every web process (`chaindb run`, each granian worker)
@@ -48,8 +49,8 @@ QUIET = 0.25
 GATHER = 1.0
 # Under writes that never pause, refreshing takes at most this share of the refresher's time:
 # after a refresh that took d seconds it rests d * (1 / SHARE - 1) before the next, the writes
-# meanwhile queued (notifications wait on the connection, tiers in supplier_tier_stale). At demo
-# size a refresh takes milliseconds and nothing changes; at synthetic scale 1 the tiers of the
+# meanwhile queued (notifications wait on the connection, the kept views' work in their *_stale
+# tables). At demo size a refresh takes milliseconds and nothing changes; at synthetic scale 1 the tiers of the
 # largest chain master take seconds, and refreshed after every burst of links they kept a core
 # busy beside the requests (bench/RESULTS.md).
 SHARE = 0.25
