@@ -50,9 +50,9 @@ GATHER = 1.0
 # Under writes that never pause, refreshing takes at most this share of the refresher's time:
 # after a refresh that took d seconds it rests d * (1 / SHARE - 1) before the next, the writes
 # meanwhile queued (notifications wait on the connection, the kept views' work in their *_stale
-# tables). At demo size a refresh takes milliseconds and nothing changes; at synthetic scale 1 the tiers of the
-# largest chain master take seconds, and refreshed after every burst of links they kept a core
-# busy beside the requests (bench/RESULTS.md).
+# tables). At demo size a refresh takes milliseconds and nothing changes; at synthetic scale 1
+# the tiers of the largest chain master take seconds, and refreshed after every burst of links
+# they kept a core busy beside the requests (bench/RESULTS.md).
 SHARE = 0.25
 MAX_REST = 60.0
 # How often a process without the lock asks for it again, and the idle wake-up (stop, date).
