@@ -17,8 +17,9 @@
    and project_chain_figures_*) enabled, then disabled, alternating in rounds of --round writes so
    that drift hits both alike; no refresher runs. Median and p95 milliseconds per write
    (client wall time, COMMIT included) and the added share.
-3. The same link writes while the refresher refreshes after them (it refreshes all seven views
-   after each burst): what the refreshing takes from the writes on this machine's cores.
+3. The same link writes while the refresher keeps the reports after them (after each burst it
+   refreshes the materialized views the burst made stale and catches up the kept ones): what
+   that takes from the writes on this machine's cores.
 
 Every write is reverted afterwards (values restored, created projects deleted). Only a
 database on 127.0.0.1.

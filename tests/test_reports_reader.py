@@ -83,6 +83,7 @@ def test_the_reader_cannot_read_the_secrets(reader, table):
         "INSERT INTO chain_overview_stale (chain_id) VALUES (0)",
         "SELECT chain_overview_rebuild(NULL)",
         "SELECT chain_master_supply_catch_up()",
+        "SELECT supplier_tier_place(ARRAY[1])",
     ],
 )
 def test_the_reader_writes_nothing(reader, statement):

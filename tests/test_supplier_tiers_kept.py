@@ -1,7 +1,7 @@
 """The supplier tiers kept in supplier_tier by supplier_tier_catch_up() are the tiers
-supplier_tiers() computes from scratch, whatever the writes: a new link from a supplier that buys
-from nobody is placed (no rebuild), every other change rebuilds the chain masters it touches
-(migration a5d8f2b6c9e1)."""
+supplier_tiers() computes from scratch, whatever the writes: a new link is placed, tier by tier
+(no rebuild; migrations a5d8f2b6c9e1 and c8a0e2f4b6d9), every other change rebuilds the chain
+masters it touches."""
 
 from __future__ import annotations
 
@@ -127,24 +127,87 @@ def test_a_proposed_link_made_active_is_placed_and_one_ended_rebuilds(conn, grap
     assert leaf not in {row[2] for row in kept(conn)}
 
 
-def test_a_link_to_a_supplier_that_buys_is_rebuilt_not_placed(conn, graph):
+def test_a_link_from_a_supplier_that_buys_is_placed_with_its_suppliers_not_rebuilt(conn, graph):
     g = graph
-    # la becomes a chain master of b and buys from a new enterprise: la is no leaf now, and the
-    # link from ma's tier-1 master mb to ... (la supplies ma) is caught up by a rebuild.
+    # la becomes a chain master of b and buys from a new enterprise: la is no leaf now.
     f.chain_role(conn, g["la"], g["b"], "chain_master")
     below = f.enterprise(conn)
     f.supply_link(conn, below, g["la"], g["b"], status="active")
     catch_up(conn)
     assert kept(conn) == computed(conn)
-    # A new link from la (a buyer now) to mb: not a leaf. It places la at tier 1 of mb, where
-    # la was not: mb is rebuilt. In ma's tiers la stays at tier 1 (it supplies ma), not at 2
-    # through mb: ma is left alone (migration d9e4b6a1c3f7).
+    # A new link from la to mb: la and its supplier are placed in mb's tiers (tier 1 and 2),
+    # where they were not, and nothing is rebuilt (migration c8a0e2f4b6d9). In ma's tiers la
+    # stays at tier 1 (it supplies ma), not at 2 through mb: ma's rows are left alone.
     untouched = {key: ctid for key, ctid in ctids(conn).items() if key[0] == g["ma"]}
     f.supply_link(conn, g["la"], g["mb"], g["b"], status="active")
-    assert catch_up(conn) == 1
+    assert catch_up(conn) == 0
     assert kept(conn) == computed(conn)
-    assert (g["mb"], g["b"], below) in {row[:3] for row in kept(conn)}
+    assert (g["mb"], g["b"], g["la"], 1, g["mb"], (g["mb"], g["la"])) in kept(conn)
+    assert (g["mb"], g["b"], below, 2, g["la"], (g["mb"], g["la"], below)) in kept(conn)
     assert {key: ctid for key, ctid in ctids(conn).items() if key[0] == g["ma"]} == untouched
+
+
+def test_a_chain_masters_tree_moves_up_under_another_and_stops_where_it_would_not(conn):
+    """A chain of masters m0 <- m1 <- ... <- m6 (each supplies the one before) with a leaf on
+    each; a link from m3 straight to m0 lifts m3's whole tree two tiers in m0's tiers and brings
+    in what lay beyond tier 5; a row already higher (through a lower-id buyer) stays put."""
+    chain = f.chain(conn)
+    masters = [f.chain_master(conn, chain) for _ in range(7)]
+    leaves = [f.enterprise(conn) for _ in masters]
+    for below, above in pairwise(masters):
+        f.supply_link(conn, above, below, chain, status="active")
+    for master, leaf in zip(masters, leaves, strict=True):
+        f.supply_link(conn, leaf, master, chain, status="active")
+    rebuild(conn)
+    rows = {(m, s): tier for m, _c, s, tier, _v, _p in kept(conn)}
+    assert rows[(masters[0], masters[5])] == 5
+    assert (masters[0], masters[6]) not in rows
+    f.supply_link(conn, masters[3], masters[0], chain, status="active")
+    assert catch_up(conn) == 0
+    assert kept(conn) == computed(conn)
+    rows = {(m, s): tier for m, _c, s, tier, _v, _p in kept(conn)}
+    assert rows[(masters[0], masters[3])] == 1
+    assert rows[(masters[0], masters[6])] == 4
+    assert rows[(masters[0], leaves[6])] == 5
+    assert rows[(masters[0], masters[1])] == 1  # untouched
+
+
+@pytest.mark.parametrize("seed", range(1, 25))
+def test_kept_tiers_match_a_rebuild_after_bursts_of_links_between_chain_masters(conn, seed):
+    """Only new links, many between chain masters (each with suppliers of its own), several
+    in one catch-up, some to the same supplier: each is placed, nothing is rebuilt, and the
+    kept tiers are what a rebuild computes."""
+    rng = random.Random(seed)
+    products = count()
+    chains = [f.chain(conn) for _ in range(2)]
+    masters: dict[int, list[int]] = {}
+    for _ in range(8):
+        held = rng.sample(chains, rng.choice([1, 1, 2]))
+        e = f.chain_master(conn, held[0])
+        for c in held[1:]:
+            f.chain_role(conn, e, c, "chain_master")
+        masters[e] = held
+    plain = [f.enterprise(conn) for _ in range(20)]
+    everyone = [*masters, *plain]
+    pairs: set[tuple[int, int, int]] = set()
+
+    def new_link(supplier_pool: list[int]) -> None:
+        buyer = rng.choice(list(masters))
+        supplier = rng.choice([e for e in supplier_pool if e != buyer])
+        chain = rng.choice(masters[buyer])
+        if (supplier, buyer, chain) not in pairs:
+            pairs.add((supplier, buyer, chain))
+            f.supply_link(conn, supplier, buyer, chain, status="active",
+                          product=f"p{next(products)}")  # fmt: skip
+
+    for _ in range(15):
+        new_link(plain)
+    rebuild(conn)
+    for _round in range(10):
+        for _ in range(rng.randint(1, 5)):
+            new_link(list(masters) if rng.random() < 0.6 else everyone)
+        assert catch_up(conn) == 0
+        assert kept(conn) == computed(conn), f"seed {seed}, round {_round}"
 
 
 def test_a_leaf_is_placed_down_to_tier_5_and_no_further(conn):
