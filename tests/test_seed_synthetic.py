@@ -78,6 +78,26 @@ def test_largest_remainders_are_those_sorting_picks_ties_included(seed):
     assert list(counts) == by_sorting(ints, exact, short)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_largest_remainders_of_many_spread_or_equal_keys_are_those_sorting_picks(seed):
+    """Thousands of remainders, spread over the range or piled on a few values (a bucket
+    holding many, the threshold's bucket the first or the last), every count of extras."""
+    rng = random.Random(seed)
+    n = rng.choice([1, 2, 5000])
+    piled = [rng.random() for _ in range(3)]
+    exact = [
+        rng.randint(0, 50) + (rng.choice(piled) if seed % 3 == 0 else rng.random())
+        for _ in range(n)
+    ]
+    if seed == 1:
+        exact = [7.5] * n  # every remainder equal
+    ints = [int(x) for x in exact]
+    for short in {0, 1, n // 3, n // 2, n - 1, n}:
+        counts = array("i", ints)
+        synthetic._add_one_to_largest_remainders(counts, array("d", exact), short)
+        assert list(counts) == by_sorting(ints, exact, short), (seed, short)
+
+
 def test_enterprises_come_back_as_they_were_kept():
     ents = [
         synthetic.Ent(0, "large", 700_000, 0, ((0, 0),), False),
