@@ -18,11 +18,16 @@ import psycopg
 from flask import Flask, Response, request
 from psycopg.rows import dict_row
 
+# Every column of a project, as chaindb returns them (and Platformatic does): the yardstick
+# answers with the same record, not one a quarter smaller.
 PROJECT_COLUMNS = (
     "id, name, chain_id, segment_id, district_id, investor_id, investor_name, chain_master_id, kind, "
-    "parent_id, channel, agreed_investment_cny_100m, funds_arrived_cny_100m, stage, signed_on, "
-    "agreed_start_on, construction_started_on, production_started_on, capacity_reached_on, "
-    "dropped_on, is_key, responsible_unit, responsible_person, source, notes, created_at, updated_at"
+    "parent_id, lead_id, channel, agreed_investment_cny_100m, funds_arrived_cny_100m, "
+    "capital_origin, foreign_capital_usd_10k, first_phase_investment_cny_100m, "
+    "fixed_asset_investment_cny_100m, stage, signed_on, agreed_start_on, construction_started_on, "
+    "production_started_on, capacity_reached_on, dropped_on, is_key, responsible_unit, "
+    "responsible_person, contact_phone, source, notes, size_class, review_status, created_at, "
+    "updated_at"
 )
 LINK_COLUMNS = (
     "id, supplier_id, buyer_id, chain_id, segment_id, product, annual_value_cny_10k, since, until, "

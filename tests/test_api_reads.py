@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from flask import g
@@ -21,6 +22,7 @@ from chaindb.api.reads import as_dicts
 from chaindb.api.resource import Resource
 from chaindb.api.responses import to_json
 from chaindb.db import db, make_engine
+from chaindb.errors import Invalid
 from tests.conftest import migrated_database
 
 
@@ -161,3 +163,48 @@ def test_a_read_answers_304_when_the_client_holds_the_current_etag(api, data):
     assert same.status_code == 304 and same.headers["ETag"] == tag and same.data == b""
     other = api.get(f"/api/v1/projects/{project_id}", headers={"If-None-Match": '"stale"'})
     assert other.status_code == 200 and other.get_json() == first.get_json()
+
+
+def test_filters_are_checked_at_once_and_made_into_sql_only_when_asked(monkeypatch):
+    """filter_clauses() reads and checks every value of the query string at once (a bad one is
+    a 4xx there), and makes the SQL expressions only when .clauses is read: a list whose SQL
+    was compiled before runs on the values alone."""
+    from chaindb.api import query
+    from chaindb.projects.api import projects
+
+    args = MultiDict(
+        {
+            "chain_id": "3",
+            "signed_on__gte": "2026-01-01",
+            "parent_id__not": "12",
+            "stage__in": "signed,in_production",
+            "signed_on__isnull": "true",
+            "name__contains": "50%_",
+        }
+    )
+    made = []
+    real = query.Later.__init__
+
+    def counting(self, make):
+        real(self, lambda: made.append(1) or make())
+
+    monkeypatch.setattr(query.Later, "__init__", counting)
+    found = projects.filter_clauses(args)
+    assert made == []
+    assert found.values == {"f0": 3, "f1": date(2026, 1, 1), "f2": 12, "f3": "%50\\%\\_%"}
+    sql = [str(c.compile(compile_kwargs={"literal_binds": True})) for c in found.clauses]
+    assert len(made) == 6
+    assert sql == [
+        "project.chain_id = 3",
+        "project.signed_on >= '2026-01-01'",
+        "project.parent_id IS DISTINCT FROM 12",
+        "project.stage IN ('signed', 'in_production')",
+        "project.signed_on IS NULL",
+        "lower(project.name) LIKE lower('%50\\%\\_%')",
+    ]
+    assert found.clauses is found.clauses  # made once
+
+    for bad in ({"signed_on__gte": "soon"}, {"stage__gte": "signed"}, {"is_key__contains": "x"}):
+        with pytest.raises(Invalid) as refused:
+            projects.filter_clauses(MultiDict(bad))
+        assert refused.value.details[0]["field"].startswith(next(iter(bad)))

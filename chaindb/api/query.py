@@ -38,20 +38,41 @@ RESERVED = {
 LOOKUPS = ("not_in", "in", "not", "gte", "lte", "gt", "lt", "contains", "isnull")
 
 
+class Later:
+    """A filter clause made only when asked for (Filters.clauses)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], ColumnElement]) -> None:
+        self.make = make
+
+
 @dataclass
 class Filters:
     """Filter clauses whose values are named bound parameters (f0, f1, ...), those values, and
-    the shape: what the SQL's text depends on besides the code (filters, lookups, searches)."""
+    the shape: what the SQL's text depends on besides the code (filters, lookups, searches).
 
-    clauses: list[ColumnElement] = field(default_factory=list)
+    The query string is read and its values checked at once, but a clause is an expression
+    made only when `clauses` is first read: a list whose SQL was compiled before (its shape
+    seen) needs only the values, and making the expressions was a tenth of its Python."""
+
+    pending: list[ColumnElement | Later] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     shape: list[tuple[str, Any]] = field(default_factory=list)
+    _made: list[ColumnElement] | None = field(default=None, repr=False)
 
-    def bind(self, param: str, value: Any) -> Any:
+    @property
+    def clauses(self) -> list[ColumnElement]:
+        if self._made is None:
+            self._made = [c.make() if isinstance(c, Later) else c for c in self.pending]
+        return self._made
+
+    def key(self, param: str, value: Any) -> str:
+        """The name of the parameter that carries `value` of the query parameter `param`."""
         key = f"f{len(self.values)}"
         self.values[key] = value
         self.shape.append((param, key))
-        return bindparam(key, value)
+        return key
 
 
 class QueryParsing:
@@ -137,16 +158,14 @@ class QueryParsing:
             if name not in self.filter_types:
                 raise Invalid("unknown filter %(param)r", params={"param": param}, field=param)
             for raw in args.getlist(param):
-                found.clauses.append(self._clause(param, name, lookup, raw, found))
+                found.pending.append(self._clause(param, name, lookup, raw, found))
         search = args.get("q")
         if search and self.search is not None:
-            found.clauses.append(self.search(search))
+            found.pending.append(Later(functools.partial(self.search, search)))
             found.shape.append(("q", search))  # its values are inside its SQL
         return found
 
-    def _clause(
-        self, param: str, name: str, lookup: str, raw: str, found: Filters
-    ) -> ColumnElement:
+    def _clause(self, param: str, name: str, lookup: str, raw: str, found: Filters) -> Later:
         typ = self.filter_types[name]
         column = self._column(name)
         try:
@@ -157,37 +176,50 @@ class QueryParsing:
                     if v.strip()
                 ]
                 found.shape.append((param, len(values)))
-                return column.in_(values) if lookup == "in" else column.not_in(values)
+                if lookup == "in":
+                    return Later(lambda: column.in_(values))
+                return Later(lambda: column.not_in(values))
             if lookup == "isnull":
                 flag = adapter(bool).validate_python(raw)
                 found.shape.append((param, flag))
-                return column.is_(None) if flag else column.is_not(None)
+                return Later(lambda: column.is_(None) if flag else column.is_not(None))
             if lookup == "contains":
                 if typ is not str:
                     raise Invalid("contains works on text fields only", prefix=param, field=param)
                 escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                return column.ilike(found.bind(param, f"%{escaped}%"))
+                pattern = f"%{escaped}%"
+                key = found.key(param, pattern)
+                return Later(lambda: column.ilike(bindparam(key, pattern)))
             value = fits(column, parse_value(typ, raw, param), param)
         except ValidationError as exc:
             raise from_validation_error(exc, prefix=param) from None
-        if lookup == "not":
-            return column.is_distinct_from(found.bind(param, value))
-        if lookup in ("gte", "lte", "gt", "lt"):
-            if typ not in (int, float, Decimal, date, datetime):
-                raise Invalid(
-                    "%(lookup)s works on numbers and dates only",
-                    params={"lookup": lookup},
-                    prefix=param,
-                    field=param,
-                )
-            bound = found.bind(param, value)
+        if lookup in ("gte", "lte", "gt", "lt") and typ not in (
+            int,
+            float,
+            Decimal,
+            date,
+            datetime,
+        ):
+            raise Invalid(
+                "%(lookup)s works on numbers and dates only",
+                params={"lookup": lookup},
+                prefix=param,
+                field=param,
+            )
+        key = found.key(param, value)
+
+        def make() -> ColumnElement:
+            bound = bindparam(key, value)
+            if lookup == "not":
+                return column.is_distinct_from(bound)
             return {
-                "gte": column >= bound,
-                "lte": column <= bound,
-                "gt": column > bound,
-                "lt": column < bound,
-            }[lookup]
-        return column == found.bind(param, value)
+                "gte": column.__ge__,
+                "lte": column.__le__,
+                "gt": column.__gt__,
+                "lt": column.__lt__,
+            }.get(lookup, column.__eq__)(bound)
+
+        return Later(make)
 
     def order_column(self, name: str) -> ColumnElement:
         """What ordering by `name` sorts on (a subclass may rank a vocabulary, say)."""

@@ -110,7 +110,7 @@ class Reads:
         reusable = type(self).where is QueryParsing.where
         found = self.filter_clauses(args) if reusable else Filters(self.where(args))
         scope, scope_values, scope_name = self.scoped()
-        found.clauses[:0] = scope
+        found.pending[:0] = scope
         if self.keyset and "cursor" in args:
             return self._keyset_page(session, args, found.clauses, scope_values, limit, fields)
         offset = int_param(args, "offset", 0, 0, None)
