@@ -91,14 +91,6 @@ SOURCES = {
 }
 NOTIFYING_TABLES = tuple(sorted({table for tables in SOURCES.values() for table in tables}))
 
-# Functions created with the views, with their argument types (for DROP FUNCTION).
-FUNCTIONS = [
-    "chain_overview_rows(bigint)",
-    "chain_master_supply_rows(bigint, bigint)",
-    "supplier_tiers(bigint, integer)",
-    "monthly_progress(date, numeric, boolean)",
-]
-
 
 def sql(name: str) -> str:
     """The SQL that creates (or replaces) the view `name`, with its comments (and, for a
