@@ -308,7 +308,7 @@ def catch_up(conn: Connection) -> int:
     return conn.execute(text("SELECT supplier_tier_catch_up()")).scalar_one()
 
 
-def test_a_link_write_queues_its_buyer_and_catching_up_rebuilds_only_the_masters_it_touches(
+def test_a_link_write_queues_its_buyer_and_catching_up_touches_only_the_masters_it_changes(
     conn, master
 ):
     m, c = master["buyer"], master["chain"]
@@ -333,7 +333,8 @@ def test_a_link_write_queues_its_buyer_and_catching_up_rebuilds_only_the_masters
     f.supply_link(conn, second, master["supplier"], other_chain, status="active")
     assert set(queued(conn)) == {master["supplier"]}
     assert tiers_of(conn, m) == {master["supplier"]: 1}  # not yet caught up
-    assert catch_up(conn) == 2  # the supplier itself and the master whose tiers hold it
+    # The supplier, whose role changed, is rebuilt; the new link is placed in the master's tiers.
+    assert catch_up(conn) == 1
     assert tiers_of(conn, m) == {master["supplier"]: 1, second: 2}
     assert queued(conn) == []
     # The other chain master's rows were left as they were.
@@ -363,7 +364,7 @@ def test_a_link_write_queues_its_buyer_and_catching_up_rebuilds_only_the_masters
         {"m": m, "s": master["supplier"]},
     )
     assert queued(conn) == [m]
-    catch_up(conn)
+    assert catch_up(conn) == 0  # taken out of the tiers, nothing rebuilt
     assert tiers_of(conn, m) == {}
 
 

@@ -1,7 +1,7 @@
 """The supplier tiers kept in supplier_tier by supplier_tier_catch_up() are the tiers
 supplier_tiers() computes from scratch, whatever the writes: a new link is placed, tier by tier
-(no rebuild; migrations a5d8f2b6c9e1 and c8a0e2f4b6d9), every other change rebuilds the chain
-masters it touches."""
+(no rebuild; migrations a5d8f2b6c9e1 and c8a0e2f4b6d9), a link gone takes out what hung on it
+and places that again (e1b3d5f7a9c2), a changed chain-master role rebuilds that chain master."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def test_a_leaf_moves_up_a_tier_and_a_lower_buyer_id_becomes_its_via(conn, graph
     assert kept(conn) == computed(conn)
 
 
-def test_a_proposed_link_made_active_is_placed_and_one_ended_rebuilds(conn, graph):
+def test_a_proposed_link_made_active_is_placed_and_one_ended_is_taken_out(conn, graph):
     g = graph
     leaf = f.enterprise(conn)
     link = f.supply_link(conn, leaf, g["mb"], g["b"], status="proposed")
@@ -122,9 +122,14 @@ def test_a_proposed_link_made_active_is_placed_and_one_ended_rebuilds(conn, grap
         text("UPDATE supply_link SET status = 'ended', until = current_date WHERE id = :l"),
         {"l": link},
     )
-    assert catch_up(conn) == 2  # mb, and ma whose tiers hold it
+    assert conn.execute(
+        text("SELECT enterprise_id, supplier_id, link_id FROM supplier_tier_stale")
+    ).all() == [(g["mb"], leaf, None)]
+    untouched = {key: ctid for key, ctid in ctids(conn).items() if key[2] != leaf}
+    assert catch_up(conn) == 0  # nothing rebuilt (migration e1b3d5f7a9c2)
     assert kept(conn) == computed(conn)
     assert leaf not in {row[2] for row in kept(conn)}
+    assert ctids(conn) == untouched
 
 
 def test_a_link_from_a_supplier_that_buys_is_placed_with_its_suppliers_not_rebuilt(conn, graph):
@@ -373,3 +378,197 @@ def test_a_rebuild_writes_only_the_difference(conn, graph):
     f.supply_link(conn, g["lb"], g["ma"], g["a"], status="active")
     assert rebuild_of([g["ma"]]) == 1  # lb: tier 2 via mb -> tier 1 via ma
     assert kept(conn) == computed(conn)
+
+
+def end(conn: Connection, link: int) -> None:
+    conn.execute(
+        text("UPDATE supply_link SET status = 'ended', until = current_date WHERE id = :l"),
+        {"l": link},
+    )
+
+
+def test_a_link_gone_takes_out_what_hung_on_it_and_places_it_again(conn):
+    """Masters m0 <- m1 <- ... <- m5 in one chain (each supplies the one before), a leaf on each,
+    and a link m3 -> m1 beside m3 -> m2. Ending m1 -> m0 takes m1's subtree out of m0's tiers;
+    m1 comes back through nothing (it supplies only m0), so its subtree is gone from m0's tiers;
+    the rows of every other chain master stay where they lie."""
+    chain = f.chain(conn)
+    masters = [f.chain_master(conn, chain) for _ in range(6)]
+    leaves = [f.enterprise(conn) for _ in masters]
+    links = {}
+    for below, above in pairwise(masters):
+        links[above, below] = f.supply_link(conn, above, below, chain, status="active")
+    for master, leaf in zip(masters, leaves, strict=True):
+        f.supply_link(conn, leaf, master, chain, status="active")
+    rebuild(conn)
+    others = {key: ctid for key, ctid in ctids(conn).items() if key[0] != masters[0]}
+
+    end(conn, links[masters[1], masters[0]])
+    assert conn.execute(
+        text("SELECT enterprise_id, supplier_id, link_id FROM supplier_tier_stale")
+    ).all() == [(masters[0], masters[1], None)]
+    assert catch_up(conn) == 0
+    assert kept(conn) == computed(conn)
+    rows = {(m, s) for m, _c, s, *_ in kept(conn)}
+    assert {(masters[0], e) for e in [*masters[1:], *leaves[1:]]}.isdisjoint(rows)
+    assert (masters[0], leaves[0]) in rows
+    assert {key: ctid for key, ctid in ctids(conn).items() if key[0] != masters[0]} == others
+
+
+def test_what_a_link_gone_held_up_comes_back_lower_through_another_buyer(conn):
+    """m2's tree hangs under m1 at tier 2 of m0; m2 also supplies x, another chain master that
+    supplies m0, whose id is higher than m1's. Ending m2 -> m1 puts m2 back at tier 2 through x, and
+    its leaf at tier 3 with the new path; a leaf's link to m1 in a second chain ended while its
+    link in the first stays leaves the leaf where it was."""
+    chain, other = f.chain(conn), f.chain(conn)
+    m0, m1 = f.chain_master(conn, chain), f.chain_master(conn, chain)
+    f.chain_role(conn, m1, other, "chain_master")
+    x = f.chain_master(conn, chain)
+    m2 = f.chain_master(conn, chain)
+    leaf, twice = f.enterprise(conn), f.enterprise(conn)
+    f.supply_link(conn, m1, m0, chain, status="active")
+    f.supply_link(conn, x, m0, chain, status="active")
+    gone = f.supply_link(conn, m2, m1, chain, status="active")
+    f.supply_link(conn, m2, x, chain, status="active")
+    f.supply_link(conn, leaf, m2, chain, status="active")
+    f.supply_link(conn, twice, m1, chain, status="active")
+    second = f.supply_link(conn, twice, m1, other, status="active")
+    rebuild(conn)
+    assert m1 < x
+    assert (m0, chain, m2, 2, m1, (m0, m1, m2)) in kept(conn)
+
+    before = ctids(conn)
+    end(conn, second)
+    assert catch_up(conn) == 0
+    assert kept(conn) == computed(conn)
+    # twice: in m1's tiers of `other` it was tier 1 through that link (gone); in m0's tiers it
+    # sits at tier 2 through m1 by the link of `chain`, which stays.
+    assert (m1, other, twice) not in ctids(conn)
+    assert {k: v for k, v in ctids(conn).items() if k != (m1, other, twice)} == {
+        k: v for k, v in before.items() if k != (m1, other, twice)
+    }
+
+    end(conn, gone)
+    assert catch_up(conn) == 0
+    assert kept(conn) == computed(conn)
+    assert (m0, chain, m2, 2, x, (m0, x, m2)) in kept(conn)
+    assert (m0, chain, leaf, 3, m2, (m0, x, m2, leaf)) in kept(conn)
+
+
+def test_a_link_moved_while_active_is_queued_gone_and_new(conn, graph):
+    g = graph
+    leaf = f.enterprise(conn)
+    link = f.supply_link(conn, leaf, g["mb"], g["b"], status="active")
+    catch_up(conn)
+    conn.execute(
+        text("UPDATE supply_link SET buyer_id = :b, chain_id = :c WHERE id = :l"),
+        {"b": g["ma"], "c": g["a"], "l": link},
+    )
+    assert sorted(
+        conn.execute(
+            text("SELECT enterprise_id, supplier_id, link_id FROM supplier_tier_stale")
+        ).all(),
+        key=str,
+    ) == sorted([(g["mb"], leaf, None), (g["ma"], None, link)], key=str)
+    assert catch_up(conn) == 0
+    assert kept(conn) == computed(conn)
+    assert (g["mb"], g["b"], leaf) not in ctids(conn)
+    assert (g["ma"], g["a"], leaf, 1, g["ma"], (g["ma"], leaf)) in kept(conn)
+
+
+def test_a_changed_role_rebuilds_only_its_holder(conn, graph):
+    """mb made a chain master of chain a too: mb is rebuilt, not ma, whose tiers hold mb (its
+    tiers do not depend on mb's roles)."""
+    g = graph
+    others = {key: ctid for key, ctid in ctids(conn).items() if key[0] != g["mb"]}
+    f.chain_role(conn, g["mb"], g["a"], "chain_master")
+    leaf = f.enterprise(conn)
+    f.supply_link(conn, leaf, g["mb"], g["a"], status="active")
+    assert catch_up(conn) == 1
+    assert kept(conn) == computed(conn)
+    assert (g["mb"], g["a"], leaf, 1, g["mb"], (g["mb"], leaf)) in kept(conn)
+    # ma's rows where they lay, beside the new leaf's row (tier 2, through mb).
+    assert {key: ctid for key, ctid in ctids(conn).items() if key[0] != g["mb"]} == {
+        **others,
+        (g["ma"], g["a"], leaf): ctids(conn)[g["ma"], g["a"], leaf],
+    }
+
+
+@pytest.mark.parametrize("seed", range(1, 25))
+def test_kept_tiers_match_a_rebuild_after_links_between_chain_masters_come_and_go(conn, seed):
+    """Links between chain masters (each with suppliers of its own) added, ended, deleted,
+    turned proposed, moved to another buyer or chain, several in one catch-up: nothing is
+    rebuilt, and the kept tiers are what a rebuild computes."""
+    rng = random.Random(seed)
+    products = count()
+    chains = [f.chain(conn) for _ in range(2)]
+    masters: dict[int, list[int]] = {}
+    for _ in range(8):
+        held = rng.sample(chains, rng.choice([1, 1, 2]))
+        e = f.chain_master(conn, held[0])
+        for c in held[1:]:
+            f.chain_role(conn, e, c, "chain_master")
+        masters[e] = held
+    plain = [f.enterprise(conn) for _ in range(20)]
+    everyone = [*masters, *plain]
+    live: list[int] = []
+
+    def new_link(supplier_pool: list[int], status: str = "active") -> None:
+        buyer = rng.choice(list(masters))
+        supplier = rng.choice([e for e in supplier_pool if e != buyer])
+        chain = rng.choice(masters[buyer])
+        live.append(
+            f.supply_link(conn, supplier, buyer, chain, status=status,
+                          product=f"p{next(products)}")
+        )  # fmt: skip
+
+    for _ in range(25):
+        new_link(plain if rng.random() < 0.5 else everyone)
+    rebuild(conn)
+    for _round in range(12):
+        for _ in range(rng.randint(1, 6)):
+            op = rng.random()
+            if op < 0.35 or not live:
+                new_link(list(masters) if rng.random() < 0.6 else everyone)
+            elif op < 0.5:
+                end(conn, live.pop(rng.randrange(len(live))))
+            elif op < 0.6:
+                conn.execute(
+                    text("DELETE FROM supply_link WHERE id = :l"),
+                    {"l": live.pop(rng.randrange(len(live)))},
+                )
+            elif op < 0.75:
+                # Turned proposed, and perhaps back in the same catch-up.
+                link = rng.choice(live)
+                conn.execute(
+                    text("UPDATE supply_link SET status = 'proposed' WHERE id = :l"), {"l": link}
+                )
+                if rng.random() < 0.3:
+                    conn.execute(
+                        text("UPDATE supply_link SET status = 'active' WHERE id = :l"),
+                        {"l": link},
+                    )
+            elif op < 0.85:
+                # Made active again, if it was turned proposed.
+                conn.execute(
+                    text("UPDATE supply_link SET status = 'active' WHERE id = :l"),
+                    {"l": rng.choice(live)},
+                )
+            else:
+                # Moved to another chain master, in one of its chains.
+                link = rng.choice(live)
+                supplier = conn.execute(
+                    text("SELECT supplier_id FROM supply_link WHERE id = :l"), {"l": link}
+                ).scalar_one()
+                buyer = rng.choice([m for m in masters if m != supplier])
+                conn.execute(
+                    text(
+                        "UPDATE supply_link SET buyer_id = :b, chain_id = :c WHERE id = :l "
+                        "AND NOT EXISTS (SELECT 1 FROM supply_link AS o WHERE o.id <> :l "
+                        "AND o.status <> 'ended' AND (o.supplier_id, o.buyer_id, o.chain_id, "
+                        "o.product) = (:s, :b, :c, (SELECT product FROM supply_link WHERE id = :l)))"
+                    ),
+                    {"b": buyer, "c": rng.choice(masters[buyer]), "l": link, "s": supplier},
+                )
+        assert catch_up(conn) == 0
+        assert kept(conn) == computed(conn), f"seed {seed}, round {_round}"

@@ -169,27 +169,35 @@ class SupplierTier(Base):
 
 
 class SupplierTierStale(Base):
-    """An enterprise whose supply links or chain-master role changed since supplier_tier was
-    last caught up (with the link, for a link made active): written by triggers on supply_link
-    and chain_role, consumed by supplier_tier_catch_up()."""
+    """What changed the supplier tiers since supplier_tier was last caught up: a chain-master
+    role (its holder), a link made active (its id), an active link gone (its buyer and
+    supplier). Written by triggers on supply_link and chain_role, consumed by
+    supplier_tier_catch_up()."""
 
     __tablename__ = "supplier_tier_stale"
     __table_args__ = (
+        CheckConstraint("link_id IS NULL OR supplier_id IS NULL", name="link_or_supplier"),
         {
-            "comment": "Queue of the enterprises whose active supply links (as buyer) or "
-            "chain-master roles changed, and of the links made active: supplier_tier_catch_up() "
-            "places a link from a supplier that buys from nobody and rebuilds the chain masters "
-            "whose tiers hold the rest; 0 stands for every enterprise (a TRUNCATE)"
+            "comment": "Queue of what changed the supplier tiers since supplier_tier_catch_up() "
+            "last ran: a chain-master role (its holder), a link made active (link_id), an "
+            "active link gone (supplier_id and its buyer); 0 stands for every enterprise (a "
+            "TRUNCATE)"
         },
     )
 
     id: Mapped[int] = id_column()
     enterprise_id: Mapped[int] = mapped_column(
-        BigInteger, comment="The buyer of the changed links, or the holder of the changed role"
+        BigInteger,
+        comment="The buyer of the link made active or gone, or the holder of the changed role",
     )
     link_id: Mapped[int | None] = mapped_column(
         BigInteger,
-        comment="A supply link inserted active or made active (supply_link.id; no foreign key: "
-        "it may be gone when the queue is read), placed by supplier_tier_catch_up() when its "
-        "supplier buys from nobody; NULL for any other change",
+        comment="A supply link inserted active, made active or moved while active "
+        "(supply_link.id; no foreign key: it may be gone when the queue is read), placed by "
+        "supplier_tier_place(); NULL for any other change",
+    )
+    supplier_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        comment="For an active supply link gone (deleted, ended, turned proposed, moved): its "
+        "supplier, enterprise_id its buyer; NULL for any other change",
     )

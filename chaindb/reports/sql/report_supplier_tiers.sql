@@ -153,9 +153,11 @@ COMMENT ON FUNCTION supplier_tiers(bigint, integer) IS
 
 -- Kept: its rows are the table supplier_tier, which the report refresher keeps (as a plain view
 -- over supplier_tiers() it took 2.5 s at synthetic scale 1, as a materialized view 6.9 s to
--- refresh). A write to a supply link or a chain-master role queues its enterprise
--- (supplier_tier_stale); supplier_tier_catch_up() rebuilds the chain masters whose tiers hold it,
--- supplier_tier_rebuild() all of them. The names and where each enterprise sits are read live.
+-- refresh). A write to a supply link or a chain-master role is queued (supplier_tier_stale);
+-- supplier_tier_catch_up() places a new link (supplier_tier_place), takes out and places again
+-- what a link gone held up (supplier_tier_unplace), and rebuilds a chain master whose role
+-- changed; supplier_tier_rebuild() rebuilds all of them. The names and where each enterprise sits
+-- are read live.
 CREATE OR REPLACE VIEW report_supplier_tiers AS
 SELECT
     t.chain_master_id,
