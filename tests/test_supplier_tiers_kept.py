@@ -572,3 +572,36 @@ def test_kept_tiers_match_a_rebuild_after_links_between_chain_masters_come_and_g
                 )
         assert catch_up(conn) == 0
         assert kept(conn) == computed(conn), f"seed {seed}, round {_round}"
+
+
+@pytest.mark.parametrize(("rebuild_above", "placed_again"), [(1000, 2), (0, 0)])
+def test_a_chain_master_with_much_of_its_tiers_cut_is_rebuilt_instead(
+    conn, rebuild_above, placed_again
+):
+    """m2 and its leaf hang on m2 -> m1 in m0's tiers (5 rows); the link ended, both come back
+    through x. Placed again row by row, or, past `rebuild_above` rows cut and a sixth of the
+    tree, m0 rebuilt: the same rows either way."""
+    chain = f.chain(conn)
+    m0, m1, x, m2 = (f.chain_master(conn, chain) for _ in range(4))
+    leaf, other = f.enterprise(conn), f.enterprise(conn)
+    f.supply_link(conn, m1, m0, chain, status="active")
+    f.supply_link(conn, x, m0, chain, status="active")
+    gone = f.supply_link(conn, m2, m1, chain, status="active")
+    f.supply_link(conn, m2, x, chain, status="active")
+    f.supply_link(conn, leaf, m2, chain, status="active")
+    f.supply_link(conn, other, m1, chain, status="active")
+    rebuild(conn)
+    end(conn, gone)
+    taken = conn.execute(
+        text("DELETE FROM supplier_tier_stale RETURNING enterprise_id, supplier_id, link_id")
+    ).all()
+    assert taken == [(m1, m2, None)]
+    assert (
+        conn.execute(
+            text("SELECT supplier_tier_unplace(ARRAY[:b], ARRAY[:s], rebuild_above => :above)"),
+            {"b": m1, "s": m2, "above": rebuild_above},
+        ).scalar_one()
+        == placed_again
+    )
+    assert kept(conn) == computed(conn)
+    assert (m0, chain, leaf, 3, m2, (m0, x, m2, leaf)) in kept(conn)
