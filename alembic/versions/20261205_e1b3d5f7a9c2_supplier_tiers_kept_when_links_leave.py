@@ -25,7 +25,9 @@ bench/report_freshness.py.
    be followed. A chain master with more than 1,000 rows cut and more than a sixth of its rows
    is rebuilt instead (the 64 links of chain masters to 61 deleted at once, 79,407 of its 88,431
    rows cut: 10.2-11.2 s placed again, 6.1 s rebuilt, of which 1.1 s finding the rows and most
-   of the rest deleting them, as before this change).
+   of the rest deleting them, as before this change). A row that comes back higher than it
+   was can only have done so through a link committed since the queue was taken (each
+   statement sees what has committed by then): its chain masters are rebuilt.
 3. supplier_tier_catch_up(): a changed role rebuilds that chain master only (its tiers are the
    only ones its roles shape; every chain master whose tiers held it was rebuilt too, when the
    queue could not tell a role from a link); links gone are cut and placed again
@@ -38,9 +40,10 @@ with links added, ended, deleted, moved and made chain masters.
 
 The queue is caught up under the old rules before the trigger changes (an enterprise queued by
 the old trigger may be a link's buyer), and under the new ones before a downgrade drops the
-column; the downgrade restores c8a0e2f4b6d9's catch-up and a5d8f2b6c9e1's trigger function. The
-SQL of report_supplier_tiers is copied here as it is at this revision (its comment on how the
-tiers are kept changed); a downgrade restores d9e4b6a1c3f7's.
+column, supply_link and chain_role locked against writes meanwhile. The downgrade restores
+c8a0e2f4b6d9's catch-up and a5d8f2b6c9e1's trigger function. The SQL of report_supplier_tiers
+is copied here as it is at this revision (its comment on how the tiers are kept changed); a
+downgrade restores d9e4b6a1c3f7's.
 
 Revision ID: e1b3d5f7a9c2
 Revises: c8a0e2f4b6d9
@@ -303,6 +306,9 @@ DECLARE
   placed integer;
   written integer := 0;
   whole bigint[];
+  cut_tiers integer[];
+  higher bigint[];
+  rose bigint[] := '{{}}';
 BEGIN
   PERFORM pg_advisory_xact_lock({LOCK_KEY});
   skip := coalesce(skip, '{{}}');
@@ -379,9 +385,12 @@ BEGIN
     WHERE t.chain_master_id = a.chain_master_id
       AND t.chain_id = a.chain_id
       AND t.supplier_id = a.supplier_id
-    RETURNING t.tier
+    RETURNING t.chain_master_id, t.chain_id, t.supplier_id, t.tier
   )
-  SELECT min(tier), count(*) INTO top, left_out FROM cut;
+  SELECT array_agg(chain_master_id), array_agg(chain_id), array_agg(supplier_id),
+         array_agg(tier), min(tier), count(*)
+  INTO cut_masters, cut_chains, cut_suppliers, cut_tiers, top, left_out
+  FROM cut;
   -- Placed again from the top: at tier k, a row cut and not yet placed that supplies a row at
   -- tier k - 1 (every row left, and those placed again at k - 1, are final by then), by a link
   -- that is not new: each row cut comes back no higher than it was, and every other row stays
@@ -391,8 +400,10 @@ BEGIN
   FOR k IN top .. {MAX_TIER} LOOP
     EXIT WHEN left_out = 0;
     WITH candidate AS (
-      SELECT a.chain_master_id, a.chain_id, a.supplier_id, min(l.buyer_id) AS via_buyer_id
-      FROM unnest(cut_masters, cut_chains, cut_suppliers) AS a (chain_master_id, chain_id, supplier_id)
+      SELECT a.chain_master_id, a.chain_id, a.supplier_id, min(l.buyer_id) AS via_buyer_id,
+             min(a.tier) AS was
+      FROM unnest(cut_masters, cut_chains, cut_suppliers, cut_tiers)
+           AS a (chain_master_id, chain_id, supplier_id, tier)
       JOIN supply_link AS l
         ON l.supplier_id = a.supplier_id AND l.status = 'active' AND l.id <> ALL (new_links)
       WHERE NOT EXISTS (
@@ -430,10 +441,21 @@ BEGIN
       WHERE k > 1 OR holds_chain_master_role(c.chain_master_id, c.chain_id, current_date)
       RETURNING 1
     )
-    SELECT count(*) INTO placed FROM again;
+    SELECT (SELECT count(*) FROM again),
+           (SELECT array_agg(DISTINCT c.chain_master_id) FROM candidate AS c WHERE c.was > k)
+    INTO placed, higher;
     written := written + placed;
     left_out := left_out - placed;
+    rose := rose || coalesce(higher, '{{}}');
   END LOOP;
+  IF cardinality(rose) > 0 THEN
+    -- A row came back higher than it was: through a link committed since the queue was taken
+    -- (each statement here sees what has committed by then; the new links the queue named are
+    -- left out above). Its suppliers outside the rows cut would not be followed, nor would that
+    -- link's own placement later follow them (it finds the row in place): its chain masters are
+    -- rebuilt, from every link there is now.
+    PERFORM supplier_tier_rebuild(ARRAY(SELECT DISTINCT unnest(rose)));
+  END IF;
   RETURN written;
 END
 $$
@@ -562,9 +584,15 @@ LINK_COMMENT = (
 ENTERPRISE_COMMENT = "The buyer of the link made active or gone, or the holder of the changed role"
 
 
+# No write to a link or a role runs the trigger functions while the queue is drained and its
+# meaning changes: a writer waits for this migration's commit, then queues by the new rules.
+LOCK_WRITERS = "LOCK TABLE supply_link, chain_role IN SHARE MODE"
+
+
 def upgrade() -> None:
     # What the old trigger queued is taken under the old rules (an enterprise alone may be a
     # link's buyer there).
+    op.execute(LOCK_WRITERS)
     op.execute("SELECT supplier_tier_catch_up()")
     op.execute(VIEW_SQL[VIEW])
     op.add_column(
@@ -592,6 +620,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The queue's links gone are taken under these rules before the column goes.
+    op.execute(LOCK_WRITERS)
     op.execute("SELECT supplier_tier_catch_up()")
     leaves = released("a5d8f2b6c9e1")
     place = released("c8a0e2f4b6d9")
