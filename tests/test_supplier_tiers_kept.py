@@ -672,3 +672,54 @@ def test_a_link_committed_while_the_queue_is_caught_up_is_not_lost(conn):
     catch_up(conn)
     assert kept(conn) == computed(conn)
     assert (m, chain, w, 4, s) in {row[:5] for row in kept(conn)}
+
+
+def test_the_migration_takes_the_queue_under_the_rules_it_was_written_by(scratch_database):
+    """Migration e1b3d5f7a9c2 changes what a queued enterprise alone means (before it: a link's
+    buyer or a role's holder; after it: a role's holder only), so it catches up what the old
+    trigger queued before the change, and what the new one queued before a downgrade drops
+    supplier_id: either way no link gone is lost."""
+    from chaindb.db import make_engine
+    from tests.conftest import migrate
+
+    url = scratch_database(migrated=True)
+    engine = make_engine(url)
+    try:
+        migrate(url, "c8a0e2f4b6d9", action="downgrade")
+        with engine.begin() as conn:
+            g = _two_masters_and_a_leaf(conn)
+            end(conn, g["link"])  # queued by the old trigger: mb alone
+            assert conn.execute(text("SELECT enterprise_id FROM supplier_tier_stale")).all() == [
+                (g["mb"],)
+            ]
+        migrate(url)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM supplier_tier_stale")).scalar() == 0
+            assert kept(conn) == computed(conn)
+            assert g["leaf"] not in {row[2] for row in kept(conn)}
+            back = f.supply_link(conn, g["leaf"], g["mb"], g["b"], status="active", product="x")
+            catch_up(conn)
+            end(conn, back)  # queued by the new trigger: mb and the leaf
+            assert conn.execute(
+                text("SELECT enterprise_id, supplier_id FROM supplier_tier_stale")
+            ).all() == [(g["mb"], g["leaf"])]
+        migrate(url, "c8a0e2f4b6d9", action="downgrade")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM supplier_tier_stale")).scalar() == 0
+            assert kept(conn) == computed(conn)
+            assert g["leaf"] not in {row[2] for row in kept(conn)}
+        migrate(url)
+    finally:
+        engine.dispose()
+
+
+def _two_masters_and_a_leaf(conn: Connection) -> dict[str, int]:
+    """mb supplies ma; a leaf supplies mb (tier 1 of mb, tier 2 of ma); caught up."""
+    a, b = f.chain(conn), f.chain(conn)
+    ma, mb = f.chain_master(conn, a), f.chain_master(conn, b)
+    leaf = f.enterprise(conn)
+    f.supply_link(conn, mb, ma, a, status="active")
+    link = f.supply_link(conn, leaf, mb, b, status="active")
+    rebuild(conn)
+    assert (ma, a, leaf, 2, mb, (ma, mb, leaf)) in kept(conn)
+    return {"a": a, "b": b, "ma": ma, "mb": mb, "leaf": leaf, "link": link}
