@@ -208,3 +208,24 @@ def test_filters_are_checked_at_once_and_made_into_sql_only_when_asked(monkeypat
         with pytest.raises(Invalid) as refused:
             projects.filter_clauses(MultiDict(bad))
         assert refused.value.details[0]["field"].startswith(next(iter(bad)))
+
+
+def test_to_json_writes_quoted_column_names_decimals_and_times_as_the_api_does():
+    """orjson's fast path refuses a str subclass as a key (SQLAlchemy's quoted_name, for a
+    column such as "group"); to_json writes it all the same, and the same bytes as a plain key."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from sqlalchemy.sql.elements import quoted_name
+
+    when = datetime(2026, 12, 6, 8, 30, 1, 250000, tzinfo=UTC)
+    row = {"id": 1, "amount": Decimal("12.50"), "at": when, "tags": ["a"], "none": None}
+    quoted = {quoted_name("group", True): "g", **row}
+    plain = {"group": "g", **row}
+    assert to_json(quoted) == to_json(plain)
+    assert to_json(plain) == (
+        b'{"group":"g","id":1,"amount":"12.50","at":"2026-12-06T08:30:01.250000Z",'
+        b'"tags":["a"],"none":null}'
+    )
+    with pytest.raises(TypeError):  # a 500 rather than a guess
+        to_json({"x": object()})
