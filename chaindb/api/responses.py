@@ -64,7 +64,7 @@ def to_json(value: Any) -> bytes:
 
 
 def _json_default(value: Any) -> Any:
-    if type(value) is Decimal or isinstance(value, Decimal):
+    if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Mapping):  # a database row
         return dict(value)
